@@ -1,0 +1,403 @@
+//! The fields added to each row: risk, match reason, and the detection's
+//! identity and annotations, named as Splunk Enterprise Security names them
+//! on risk events (`risk_score`, `risk_object`, `annotations.mitre_attack…`).
+//!
+//! Everything that does not depend on the row is encoded to CSV once, when
+//! the annotator is built; per detection only the risk message and the risk
+//! object are rendered and quoted.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use crate::options::Options;
+use crate::records::{FieldSet, RowView, Slot};
+use crate::rule::MatchReason;
+
+/// The detection this command implements (ESCU, `detection.md` §1, §3.2).
+pub mod detection {
+    /// ESCU analytic id.
+    pub const ID: &str = "95a455f0-4c04-11ec-b8ac-3e22fbd008af";
+    /// ESCU name (the misspelling is the detection's own).
+    pub const NAME: &str = "Wmiprsve LOLBAS Execution Process Spawn";
+    /// Analytic story.
+    pub const STORY: &str = "Active Directory Lateral Movement";
+    /// ATT&CK technique id.
+    pub const TECHNIQUE_ID: &str = "T1047";
+    /// ATT&CK technique name.
+    pub const TECHNIQUE: &str = "Windows Management Instrumentation";
+    /// ATT&CK tactic id.
+    pub const TACTIC_ID: &str = "TA0002";
+    /// ATT&CK tactic name.
+    pub const TACTIC: &str = "Execution";
+    /// Lockheed kill-chain phase contentctl derives from the tactic.
+    pub const KILL_CHAIN: &str = "Installation";
+    /// NIST CSF category contentctl gives every TTP detection.
+    pub const NIST: &str = "DE.CM";
+    /// CIS control contentctl gives every endpoint detection.
+    pub const CIS: &str = "CIS 10";
+    /// Risk object type of `dest`.
+    pub const RISK_OBJECT_TYPE: &str = "system";
+}
+
+/// Names of the added fields, in output order.
+pub const ADDED_FIELDS: [&str; 16] = [
+    "risk_score",
+    "risk_message",
+    "risk_object",
+    "risk_object_type",
+    "match_reason",
+    "detection_id",
+    "detection_name",
+    "analyticstories",
+    "annotations.mitre_attack",
+    "annotations.mitre_attack.mitre_technique_id",
+    "annotations.mitre_attack.mitre_technique",
+    "annotations.mitre_attack.mitre_tactic_id",
+    "annotations.mitre_attack.mitre_tactic",
+    "annotations.kill_chain_phases",
+    "annotations.nist",
+    "annotations.cis20",
+];
+
+/// Values of the fields after `match_reason` (same for every detection).
+const CONSTANT_FIELDS: [&str; 11] = [
+    detection::ID,
+    detection::NAME,
+    detection::STORY,
+    detection::TECHNIQUE_ID,
+    detection::TECHNIQUE_ID,
+    detection::TECHNIQUE,
+    detection::TACTIC_ID,
+    detection::TACTIC,
+    detection::KILL_CHAIN,
+    detection::NIST,
+    detection::CIS,
+];
+
+/// Formats impact × confidence / 100 given in hundredths: `54`, `37.5`,
+/// `10.89`.
+pub fn format_score(hundredths: u32) -> String {
+    let (whole, frac) = (hundredths / 100, hundredths % 100);
+    let mut s = whole.to_string();
+    if frac != 0 {
+        if frac % 10 == 0 {
+            let _ = write!(s, ".{}", frac / 10);
+        } else {
+            let _ = write!(s, ".{frac:02}");
+        }
+    }
+    s
+}
+
+/// A risk message template: literal text and `$field$` tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(Vec<u8>),
+    Field(Slot),
+}
+
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b':')
+}
+
+impl Template {
+    /// Compiles `text`; each `$name$` (name of letters, digits, `_ . - :`)
+    /// becomes a field slot. A `$` that does not open such a token is text.
+    pub fn compile(text: &str, fields: &mut FieldSet) -> Template {
+        let bytes = text.as_bytes();
+        let mut parts = Vec::new();
+        let mut lit = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'$' {
+                let rest = &bytes[i + 1..];
+                let len = rest.iter().take_while(|&&b| is_token_char(b)).count();
+                if len > 0 && rest.get(len) == Some(&b'$') {
+                    if !lit.is_empty() {
+                        parts.push(Part::Text(std::mem::take(&mut lit)));
+                    }
+                    let name = &text[i + 1..i + 1 + len];
+                    let name = name.strip_prefix(crate::records::DM_PREFIX).unwrap_or(name);
+                    parts.push(Part::Field(fields.add(name)));
+                    i += len + 2;
+                    continue;
+                }
+            }
+            lit.push(bytes[i]);
+            i += 1;
+        }
+        if !lit.is_empty() {
+            parts.push(Part::Text(lit));
+        }
+        Template { parts }
+    }
+
+    /// Appends the message for `row` to `out`.
+    pub fn render(&self, row: &RowView<'_>, out: &mut Vec<u8>) {
+        for part in &self.parts {
+            match part {
+                Part::Text(t) => out.extend_from_slice(t),
+                Part::Field(slot) => out.extend_from_slice(&row.first_value(*slot)),
+            }
+        }
+    }
+}
+
+/// A reusable one-line CSV encoder: the `csv` crate's writer over a shared
+/// buffer, so the encoded bytes can be moved out after each record.
+pub struct CsvLine {
+    writer: csv::Writer<SharedBuf>,
+    buf: SharedBuf,
+}
+
+/// A `Vec<u8>` the writer and its owner share.
+#[derive(Clone, Default)]
+struct SharedBuf(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for SharedBuf {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Default for CsvLine {
+    fn default() -> CsvLine {
+        let buf = SharedBuf::default();
+        CsvLine {
+            writer: csv::WriterBuilder::new()
+                .flexible(true)
+                .terminator(csv::Terminator::Any(b'\n'))
+                .buffer_capacity(4096)
+                .from_writer(buf.clone()),
+            buf,
+        }
+    }
+}
+
+impl CsvLine {
+    /// Appends `fields` to `out` as one CSV line (no terminator), quoting as
+    /// needed.
+    pub fn encode_into<I, T>(&mut self, fields: I, out: &mut Vec<u8>)
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<[u8]>,
+    {
+        // Writing into memory cannot fail; if it somehow did, the line is
+        // dropped rather than half-written.
+        let ok = self.writer.write_record(fields).is_ok() && self.writer.flush().is_ok();
+        let mut buf = self.buf.0.borrow_mut();
+        if ok {
+            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            out.extend_from_slice(line);
+        }
+        buf.clear();
+    }
+
+    /// Encodes fields as one CSV line into a new `Vec`.
+    pub fn encode<I, T>(&mut self, fields: I) -> Vec<u8>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<[u8]>,
+    {
+        let mut out = Vec::new();
+        self.encode_into(fields, &mut out);
+        out
+    }
+}
+
+/// Renders the added fields for matched and unmatched rows.
+pub struct Annotator {
+    template: Template,
+    dest: Slot,
+    score: String,
+    /// `,<name>,<name>…` for the header line.
+    header_suffix: Vec<u8>,
+    /// `,<score>,`
+    score_cell: Vec<u8>,
+    /// `,system,<reason>,<constants>` per reason (indexed like MatchReason::ALL).
+    tails: [Vec<u8>; 3],
+    /// `,,,…` for rows that did not match (annotate mode).
+    empty_suffix: Vec<u8>,
+    line: CsvLine,
+    message: Vec<u8>,
+}
+
+fn reason_index(r: MatchReason) -> usize {
+    match r {
+        MatchReason::ProcessName => 0,
+        MatchReason::ProcessPath => 1,
+        MatchReason::OriginalFileName => 2,
+    }
+}
+
+impl Annotator {
+    /// Builds an annotator; registers `dest` and the template's fields.
+    pub fn new(options: &Options, fields: &mut FieldSet) -> Annotator {
+        let dest = fields.add("dest");
+        let template = Template::compile(&options.message, fields);
+        let score = format_score(options.risk_score_hundredths());
+        let mut line = CsvLine::default();
+        let mut header_suffix = b",".to_vec();
+        line.encode_into(ADDED_FIELDS, &mut header_suffix);
+        let mut score_cell = b",".to_vec();
+        line.encode_into([score.as_str()], &mut score_cell);
+        score_cell.push(b',');
+        let tails = MatchReason::ALL.map(|reason| {
+            let mut tail = b",".to_vec();
+            let fields = [detection::RISK_OBJECT_TYPE, reason.as_str()]
+                .into_iter()
+                .chain(CONSTANT_FIELDS);
+            line.encode_into(fields, &mut tail);
+            tail
+        });
+        Annotator {
+            template,
+            dest,
+            score,
+            header_suffix,
+            score_cell,
+            tails,
+            empty_suffix: vec![b','; ADDED_FIELDS.len()],
+            line,
+            message: Vec::with_capacity(128),
+        }
+    }
+
+    /// `,risk_score,risk_message,…` to append to a CSV header line.
+    pub fn header_suffix(&self) -> &[u8] {
+        &self.header_suffix
+    }
+
+    /// Appends `,<value>,…` for a detection.
+    pub fn write_hit(&mut self, row: &RowView<'_>, reason: MatchReason, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.score_cell);
+        self.message.clear();
+        self.template.render(row, &mut self.message);
+        let dest = row.first_value(self.dest);
+        self.line.encode_into([&self.message[..], &dest[..]], out);
+        out.extend_from_slice(&self.tails[reason_index(reason)]);
+    }
+
+    /// Appends empty cells for a row that did not match.
+    pub fn write_miss(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.empty_suffix);
+    }
+
+    /// The added values for one row (empty for a non-detection), in
+    /// [`ADDED_FIELDS`] order. Allocates; for the slow paths and `scan`.
+    pub fn values<'r>(&self, row: &RowView<'r>, reason: Option<MatchReason>) -> Vec<Cow<'r, [u8]>> {
+        let Some(reason) = reason else {
+            return vec![Cow::Borrowed(&b""[..]); ADDED_FIELDS.len()];
+        };
+        let mut message = Vec::new();
+        self.template.render(row, &mut message);
+        let mut values: Vec<Cow<'r, [u8]>> = vec![
+            Cow::Owned(self.score.as_bytes().to_vec()),
+            Cow::Owned(message),
+            row.first_value(self.dest),
+            Cow::Borrowed(detection::RISK_OBJECT_TYPE.as_bytes()),
+            Cow::Borrowed(reason.as_str().as_bytes()),
+        ];
+        values.extend(CONSTANT_FIELDS.iter().map(|c| Cow::Borrowed(c.as_bytes())));
+        values
+    }
+
+    /// The risk score as text.
+    pub fn score(&self) -> &str {
+        &self.score
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::Layout;
+    use csv::ByteRecord;
+
+    #[test]
+    fn score_is_an_integer_when_whole_else_the_shortest_decimal() {
+        assert_eq!(format_score(90 * 60), "54");
+        assert_eq!(format_score(75 * 50), "37.5");
+        assert_eq!(format_score(33 * 33), "10.89");
+        assert_eq!(format_score(0), "0");
+        assert_eq!(format_score(100 * 100), "100");
+        assert_eq!(format_score(1), "0.01");
+    }
+
+    fn annotate(options: &Options, header: &[&str], row: &[&str], reason: MatchReason) -> String {
+        let mut fields = FieldSet::new();
+        let mut a = Annotator::new(options, &mut fields);
+        let header = ByteRecord::from(header.to_vec());
+        let layout = Layout::resolve(&fields, &header);
+        let row = ByteRecord::from(row.to_vec());
+        let mut out = Vec::new();
+        a.write_hit(&RowView::new(&row, &layout), reason, &mut out);
+        let fast = String::from_utf8(out).unwrap();
+        // The slow path must agree with the fast path.
+        let mut line = CsvLine::default();
+        let values = a.values(&RowView::new(&row, &layout), Some(reason));
+        let slow = format!(
+            ",{}",
+            String::from_utf8(line.encode(values.iter().map(|v| &v[..]))).unwrap()
+        );
+        assert_eq!(fast, slow);
+        fast
+    }
+
+    #[test]
+    fn default_fields_follow_escu() {
+        let out = annotate(
+            &Options::default(),
+            &["dest"],
+            &["HOST-1"],
+            MatchReason::ProcessName,
+        );
+        assert_eq!(
+            out,
+            ",54,Wmiprsve.exe spawned a LOLBAS process on HOST-1.,HOST-1,system,process_name,\
+             95a455f0-4c04-11ec-b8ac-3e22fbd008af,Wmiprsve LOLBAS Execution Process Spawn,\
+             Active Directory Lateral Movement,T1047,T1047,Windows Management Instrumentation,\
+             TA0002,Execution,Installation,DE.CM,CIS 10"
+        );
+    }
+
+    #[test]
+    fn message_tokens_take_the_first_value_plain_or_prefixed() {
+        let o = Options {
+            message: "$user$ on $Processes.dest$ ran \"$process_name$\" ($missing$) $ $5 $$".into(),
+            ..Options::default()
+        };
+        let out = annotate(
+            &o,
+            &["Processes.dest", "user", "__mv_user", "process_name"],
+            &["h, 2", "a\nb", "$a$;$b$", "x.exe"],
+            MatchReason::OriginalFileName,
+        );
+        assert!(
+            out.starts_with(",54,\"a on h, 2 ran \"\"x.exe\"\" () $ $5 $$\",\"h, 2\",system,original_file_name,"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn header_and_empty_suffix_have_one_cell_per_field() {
+        let mut fields = FieldSet::new();
+        let a = Annotator::new(&Options::default(), &mut fields);
+        let header = String::from_utf8(a.header_suffix().to_vec()).unwrap();
+        assert_eq!(header.matches(',').count(), ADDED_FIELDS.len());
+        assert!(header
+            .starts_with(",risk_score,risk_message,risk_object,risk_object_type,match_reason,"));
+        let mut out = Vec::new();
+        a.write_miss(&mut out);
+        assert_eq!(out, vec![b','; 16]);
+    }
+}

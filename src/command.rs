@@ -1,0 +1,642 @@
+//! `| wmilolbas`: the search command that ties the protocol, the records, the
+//! rule and the annotator together.
+//!
+//! # The hot path ([`Transform::process`])
+//!
+//! One execute body (CSV) in, one reply body out. It is shaped by three
+//! observations:
+//!
+//! * the reply's header needs the body's byte length, so the reply is built
+//!   in one reused `Vec` anyway — rows are appended to it, never collected;
+//! * a passed-through row must come back byte for byte, and the cheapest
+//!   exact copy is the row's own bytes: a row whose quoting is canonical is
+//!   copied from the input slice and only the added cells are encoded (the
+//!   CSV terminator becomes `\n`). Rows that are not canonical (a stray
+//!   quote, a short row) or a header that already has one of our field
+//!   names take the slow path: the parsed fields are re-encoded with the
+//!   `csv` writer;
+//! * columns are looked up once per header ([`Layout`]); each row is read
+//!   into one reused `ByteRecord` and matched by comparing bytes, so the
+//!   match itself allocates nothing.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+
+use csv::ByteRecord;
+
+use crate::annotate::{Annotator, CsvLine, ADDED_FIELDS};
+use crate::error::{Error, Location, Result};
+use crate::options::{CatalogChoice, Mode, Options};
+use crate::protocol::message::{GetInfo, Message};
+use crate::protocol::session::Command;
+use crate::records::{FieldSet, Layout, RowView, MV_PREFIX};
+use crate::rule::catalog::{self, Catalog};
+use crate::rule::Rule;
+
+/// The getinfo `type` the command declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandType {
+    /// May run on indexers (distributable streaming).
+    Streaming,
+    /// Search head only (Splunk Cloud-safe package).
+    Stateful,
+}
+
+impl CommandType {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandType::Streaming => "streaming",
+            CommandType::Stateful => "stateful",
+        }
+    }
+}
+
+/// Counts from one body.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BodyStats {
+    /// Data rows read.
+    pub rows: u64,
+    /// Rows that matched.
+    pub hits: u64,
+    /// Rows written.
+    pub rows_out: u64,
+    /// The header had a parent field (plain or prefixed).
+    pub parent_fields: bool,
+    /// The header had a child field.
+    pub child_fields: bool,
+}
+
+/// The body transform: CSV rows in, matching (or all, annotated) rows out.
+pub struct Transform {
+    mode: Mode,
+    fields: FieldSet,
+    rule: Rule,
+    annotator: Annotator,
+    header: ByteRecord,
+    record: ByteRecord,
+    line: CsvLine,
+}
+
+/// Loads the catalog an option set asks for.
+pub fn load_catalog(options: &Options, app_dir: Option<&std::path::Path>) -> Result<Catalog> {
+    match &options.catalog {
+        CatalogChoice::Escu => Ok(Catalog::escu()),
+        CatalogChoice::Lookup(name) => {
+            let path = catalog::lookup_path(app_dir, name)?;
+            Catalog::from_path(&path, name)
+        }
+        CatalogChoice::File(path) => Catalog::from_path(path, &path.display().to_string()),
+    }
+}
+
+impl Transform {
+    /// Compiles the rule and annotator for `options`.
+    pub fn new(options: &Options, catalog: Catalog) -> Transform {
+        let mut fields = FieldSet::new();
+        let rule = Rule::new(options.strict, &options.parents, catalog, &mut fields);
+        let annotator = Annotator::new(options, &mut fields);
+        Transform {
+            mode: options.mode,
+            fields,
+            rule,
+            annotator,
+            header: ByteRecord::new(),
+            record: ByteRecord::new(),
+            line: CsvLine::default(),
+        }
+    }
+
+    /// The compiled rule.
+    pub fn rule(&self) -> &Rule {
+        &self.rule
+    }
+
+    /// Processes one CSV body into `out` (appending). Empty output when no
+    /// row is written. `chunk` is used in error positions and warnings.
+    pub fn process(
+        &mut self,
+        chunk: u64,
+        body: &[u8],
+        out: &mut Vec<u8>,
+        messages: &mut Vec<Message>,
+    ) -> Result<BodyStats> {
+        let mut stats = BodyStats::default();
+        if body.is_empty() {
+            return Ok(stats);
+        }
+        let loc = |row: u64| Location::Chunk {
+            chunk,
+            row,
+            field: None,
+        };
+        let csv_err = |row: u64, e: csv::Error| Error::Body {
+            location: loc(row),
+            message: format!("cannot read CSV: {e}"),
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(body);
+        if !reader
+            .read_byte_record(&mut self.header)
+            .map_err(|e| csv_err(0, e))?
+        {
+            return Ok(stats); // only blank lines
+        }
+        let header_raw = raw_slice(body, &self.header, reader.position().byte());
+        let layout = Layout::resolve(&self.fields, &self.header);
+        let [pn, pp] = self.rule.parent_slots();
+        stats.parent_fields = layout.has(pn) || layout.has(pp);
+        stats.child_fields = self.rule.child_slots().iter().any(|s| layout.has(*s));
+        let collisions = Collisions::find(&self.header);
+        let width = layout.width();
+        let bad_utf8_at = std::str::from_utf8(body).err().map(|e| e.valid_up_to());
+        let mut bad_utf8_row = None;
+        let mut short_rows = (0u64, 0u64); // (count, first row)
+        let filter = self.mode == Mode::Filter;
+        let mut header_written = false;
+
+        loop {
+            if !reader
+                .read_byte_record(&mut self.record)
+                .map_err(|e| csv_err(stats.rows + 1, e))?
+            {
+                break;
+            }
+            stats.rows += 1;
+            let row_no = stats.rows;
+            let end = reader.position().byte();
+            if self.record.len() > width {
+                return Err(Error::Body {
+                    location: loc(row_no),
+                    message: format!(
+                        "row has {} fields but the header has {width}; the extra values have no field name",
+                        self.record.len()
+                    ),
+                });
+            }
+            if let (Some(at), None) = (bad_utf8_at, bad_utf8_row) {
+                if (at as u64) < end {
+                    bad_utf8_row = Some(row_no);
+                }
+            }
+            let view = RowView::new(&self.record, &layout);
+            let hit = self.rule.evaluate(&view);
+            if hit.is_some() {
+                stats.hits += 1;
+            } else if filter {
+                continue;
+            }
+            let raw = raw_slice(body, &self.record, end);
+            let short = self.record.len() < width;
+            if short {
+                short_rows.0 += 1;
+                if short_rows.1 == 0 {
+                    short_rows.1 = row_no;
+                }
+            }
+            if !header_written {
+                header_written = true;
+                if collisions.is_empty() && canonical_quoting(header_raw) {
+                    out.extend_from_slice(header_raw);
+                    out.extend_from_slice(self.annotator.header_suffix());
+                } else {
+                    let names = collisions.header(&self.header);
+                    self.line.encode_into(names.iter().map(|n| &n[..]), out);
+                }
+                out.push(b'\n');
+            }
+            if !short && collisions.is_empty() && canonical_quoting(raw) {
+                // Fast path: the row's own bytes, then the added cells.
+                out.extend_from_slice(raw);
+                match hit {
+                    Some(reason) => self.annotator.write_hit(&view, reason, out),
+                    None => self.annotator.write_miss(out),
+                }
+            } else {
+                let added = self.annotator.values(&view, hit);
+                let cells = collisions.row(&self.record, width, &added);
+                self.line.encode_into(cells.iter().map(|c| &c[..]), out);
+            }
+            out.push(b'\n');
+            stats.rows_out += 1;
+        }
+
+        if let Some(row) = bad_utf8_row {
+            messages.push(Message::warn(format!(
+                "wmilolbas: chunk {chunk}, row {row}: invalid UTF-8; the row's bytes were passed through unchanged"
+            )));
+        } else if let Some(at) = bad_utf8_at {
+            if at < header_raw.len() + 1 || stats.rows == 0 {
+                messages.push(Message::warn(format!(
+                    "wmilolbas: chunk {chunk}, CSV header: invalid UTF-8 in a field name"
+                )));
+            }
+        }
+        if short_rows.0 > 0 {
+            messages.push(Message::warn(format!(
+                "wmilolbas: chunk {chunk}: {} row(s) had fewer fields than the header (first: row {}); the missing fields were left empty",
+                short_rows.0, short_rows.1
+            )));
+        }
+        Ok(stats)
+    }
+}
+
+/// The bytes of a record in `body`, without the blank lines the reader
+/// skipped before it and without its terminator. Records never start or
+/// end with CR/LF outside quotes, so trimming them is exact.
+fn raw_slice<'b>(body: &'b [u8], record: &ByteRecord, end: u64) -> &'b [u8] {
+    let start = record.position().map_or(0, |p| p.byte()) as usize;
+    let end = (end as usize).min(body.len());
+    let slice = body.get(start..end).unwrap_or(&[]);
+    let first = slice
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(slice.len());
+    let last = slice
+        .iter()
+        .rposition(|&b| b != b'\r' && b != b'\n')
+        .map_or(first, |i| i + 1);
+    &slice[first..last.max(first)]
+}
+
+/// True when every `"` in `raw` opens a field, closes it (followed by `,` or
+/// the end), or is doubled inside it — i.e. `raw` re-read by any strict CSV
+/// parser gives the fields the lenient reader gave us. Visits only quotes.
+fn canonical_quoting(raw: &[u8]) -> bool {
+    let mut quoted = false;
+    let mut skip_to = 0usize;
+    for p in memchr::memchr_iter(b'"', raw) {
+        if p < skip_to {
+            continue; // second quote of a doubled pair
+        }
+        if !quoted {
+            if p != 0 && raw[p - 1] != b',' {
+                return false; // a quote inside an unquoted field
+            }
+            quoted = true;
+        } else if raw.get(p + 1) == Some(&b'"') {
+            skip_to = p + 2;
+        } else {
+            if p + 1 != raw.len() && raw[p + 1] != b',' {
+                return false; // text after a closing quote
+            }
+            quoted = false;
+        }
+    }
+    !quoted
+}
+
+/// Input columns that already carry one of our field names (running the
+/// command twice, or an upstream `eval risk_score=…`). Their values are
+/// replaced, their `__mv_` companions blanked, instead of writing a second
+/// column of the same name.
+struct Collisions {
+    /// For each added field, the input column it replaces.
+    replace: [Option<usize>; ADDED_FIELDS.len()],
+    /// Input `__mv_` columns of replaced fields.
+    blank: Vec<usize>,
+}
+
+impl Collisions {
+    fn find(header: &ByteRecord) -> Collisions {
+        let mut replace = [None; ADDED_FIELDS.len()];
+        let mut blank = Vec::new();
+        for (k, name) in ADDED_FIELDS.iter().enumerate() {
+            replace[k] = header.iter().position(|h| h == name.as_bytes());
+            if replace[k].is_some() {
+                let mv = format!("{MV_PREFIX}{name}");
+                blank.extend(header.iter().position(|h| h == mv.as_bytes()));
+            }
+        }
+        Collisions { replace, blank }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.replace.iter().all(Option::is_none)
+    }
+
+    fn header<'h>(&self, header: &'h ByteRecord) -> Vec<&'h [u8]> {
+        let mut names: Vec<&[u8]> = header.iter().collect();
+        for (k, name) in ADDED_FIELDS.iter().enumerate() {
+            if self.replace[k].is_none() {
+                names.push(name.as_bytes());
+            }
+        }
+        names
+    }
+
+    fn row<'r>(
+        &self,
+        record: &'r ByteRecord,
+        width: usize,
+        added: &'r [Cow<'r, [u8]>],
+    ) -> Vec<&'r [u8]> {
+        let mut cells: Vec<&[u8]> = (0..width).map(|i| record.get(i).unwrap_or(b"")).collect();
+        for &i in &self.blank {
+            cells[i] = b"";
+        }
+        for (k, value) in added.iter().enumerate() {
+            match self.replace[k] {
+                Some(i) => cells[i] = value,
+                None => cells.push(value),
+            }
+        }
+        cells
+    }
+}
+
+/// The SCPv2 command: options from getinfo, then one [`Transform`] per
+/// session.
+pub struct SearchCommand {
+    kind: CommandType,
+    app_dir: Option<PathBuf>,
+    transform: Option<Transform>,
+    rows: u64,
+    parent_fields: bool,
+    child_fields: bool,
+}
+
+impl SearchCommand {
+    /// A command that declares `kind` and finds lookups under `app_dir`.
+    pub fn new(kind: CommandType, app_dir: Option<PathBuf>) -> SearchCommand {
+        SearchCommand {
+            kind,
+            app_dir,
+            transform: None,
+            rows: 0,
+            parent_fields: false,
+            child_fields: false,
+        }
+    }
+}
+
+impl Command for SearchCommand {
+    fn getinfo(&mut self, info: &GetInfo, _messages: &mut Vec<Message>) -> Result<&'static str> {
+        let options = Options::from_args(&info.search_info.args)?;
+        let catalog = load_catalog(&options, self.app_dir.as_deref())?;
+        self.transform = Some(Transform::new(&options, catalog));
+        Ok(self.kind.as_str())
+    }
+
+    fn execute(
+        &mut self,
+        chunk: u64,
+        _finished: bool,
+        body: &[u8],
+        out: &mut Vec<u8>,
+        messages: &mut Vec<Message>,
+    ) -> Result<()> {
+        let Some(transform) = self.transform.as_mut() else {
+            return Err(Error::Request {
+                chunk,
+                message: "execute before a successful getinfo".into(),
+            });
+        };
+        let stats = transform.process(chunk, body, out, messages)?;
+        if stats.rows > 0 {
+            self.rows += stats.rows;
+            self.parent_fields |= stats.parent_fields;
+            self.child_fields |= stats.child_fields;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, messages: &mut Vec<Message>) {
+        if self.rows == 0 {
+            return;
+        }
+        let mut missing = Vec::new();
+        if !self.parent_fields {
+            missing.push("parent_process_name or parent_process_path");
+        }
+        if !self.child_fields {
+            missing.push("process_name, process_path or original_file_name");
+        }
+        if !missing.is_empty() {
+            messages.push(Message::warn(format!(
+                "wmilolbas: none of the {} input rows had the fields {} (plain or Processes.-prefixed), so none could match. \
+                 Feed it Endpoint.Processes rows, for example: | tstats summariesonly=false count from datamodel=Endpoint.Processes \
+                 by Processes.dest Processes.user Processes.parent_process_name Processes.parent_process_path \
+                 Processes.process_name Processes.process_path Processes.original_file_name Processes.process | wmilolbas",
+                self.rows,
+                missing.join(", nor ")
+            )));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn transform(args: &[&str]) -> Transform {
+        let options =
+            Options::from_args(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+        Transform::new(&options, Catalog::escu())
+    }
+
+    fn run(args: &[&str], body: &str) -> (String, BodyStats, Vec<Message>) {
+        let mut t = transform(args);
+        let mut out = Vec::new();
+        let mut msgs = Vec::new();
+        let stats = t.process(3, body.as_bytes(), &mut out, &mut msgs).unwrap();
+        (String::from_utf8(out).unwrap(), stats, msgs)
+    }
+
+    const SUFFIX: &str = ",system,process_name,95a455f0-4c04-11ec-b8ac-3e22fbd008af,Wmiprsve LOLBAS Execution Process Spawn,\
+        Active Directory Lateral Movement,T1047,T1047,Windows Management Instrumentation,TA0002,Execution,Installation,DE.CM,CIS 10";
+
+    fn header_suffix() -> String {
+        format!(",{}", ADDED_FIELDS.join(","))
+    }
+
+    #[test]
+    fn filter_mode_returns_hits_with_their_bytes_unchanged() {
+        let body = "\"dest\",\"parent_process_name\",\"process_name\",\"__mv_dest\"\n\
+                    \"h1\",\"WmiPrvSE.exe\",\"rundll32.exe\",\n\
+                    \"h2\",\"explorer.exe\",\"rundll32.exe\",\n";
+        let (out, stats, msgs) = run(&[], body);
+        assert_eq!(
+            stats,
+            BodyStats {
+                rows: 2,
+                hits: 1,
+                rows_out: 1,
+                parent_fields: true,
+                child_fields: true
+            }
+        );
+        assert!(msgs.is_empty());
+        assert_eq!(
+            out,
+            format!(
+                "\"dest\",\"parent_process_name\",\"process_name\",\"__mv_dest\"{}\n\
+                 \"h1\",\"WmiPrvSE.exe\",\"rundll32.exe\",,54,Wmiprsve.exe spawned a LOLBAS process on h1.,h1{SUFFIX}\n",
+                header_suffix()
+            )
+        );
+    }
+
+    #[test]
+    fn annotate_mode_returns_every_row_and_crlf_becomes_lf() {
+        let body = "a,parent_process_name\r\n\"x\r\ny\",wmiprvse.exe\r\n\r\nz,\r\n";
+        let (out, stats, _) = run(&["mode=annotate"], body);
+        assert_eq!((stats.rows, stats.rows_out, stats.hits), (2, 2, 0));
+        let empty = ",".repeat(16);
+        assert_eq!(
+            out,
+            format!(
+                "a,parent_process_name{}\n\"x\r\ny\",wmiprvse.exe{empty}\nz,{empty}\n",
+                header_suffix()
+            )
+        );
+    }
+
+    #[test]
+    fn empty_and_header_only_bodies_give_no_output() {
+        assert_eq!(run(&["mode=annotate"], "").0, "");
+        assert_eq!(run(&["mode=annotate"], "a,b\n").0, "");
+        assert_eq!(run(&["mode=annotate"], "\n\n").0, "");
+    }
+
+    #[test]
+    fn no_hits_in_filter_mode_gives_an_empty_body() {
+        let (out, stats, _) = run(
+            &[],
+            "parent_process_name,process_name\nexplorer.exe,cmd.exe\n",
+        );
+        assert_eq!(out, "");
+        assert_eq!(stats.rows, 1);
+    }
+
+    #[test]
+    fn short_rows_are_padded_and_reported_long_rows_are_errors() {
+        let (out, _, msgs) = run(&["mode=annotate"], "a,b,c\n1,2\n");
+        assert_eq!(
+            out,
+            format!("a,b,c{}\n1,2,{}\n", header_suffix(), ",".repeat(16))
+        );
+        assert_eq!(msgs.len(), 1);
+        assert!(
+            msgs[0]
+                .1
+                .contains("chunk 3: 1 row(s) had fewer fields than the header (first: row 1)"),
+            "{msgs:?}"
+        );
+
+        let mut t = transform(&["mode=annotate"]);
+        let err = t
+            .process(4, b"a,b\n1,2\n1,2,3\n", &mut Vec::new(), &mut Vec::new())
+            .unwrap_err();
+        assert_eq!(err.to_string(), "chunk 4, row 2: row has 3 fields but the header has 2; the extra values have no field name");
+    }
+
+    #[test]
+    fn stray_quotes_take_the_re_encoding_path() {
+        let (out, _, _) = run(&["mode=annotate"], "a,b\nx\"y,\"q\"z\n");
+        // csv reads `x"y` and `qz`; they come back properly quoted.
+        assert_eq!(
+            out,
+            format!("a,b{}\n\"x\"\"y\",qz{}\n", header_suffix(), ",".repeat(16))
+        );
+    }
+
+    #[test]
+    fn unterminated_quote_does_not_swallow_the_added_fields() {
+        let (out, _, _) = run(&["mode=annotate"], "a\n\"open\n");
+        let mut r = csv::ReaderBuilder::new().from_reader(out.as_bytes());
+        let rows: Vec<csv::StringRecord> = r.records().map(|r| r.unwrap()).collect();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].len(), 17);
+        assert_eq!(&rows[0][0], "open\n");
+    }
+
+    #[test]
+    fn existing_fields_of_our_names_are_replaced_not_duplicated() {
+        let body = "risk_score,parent_process_name,process_name,__mv_risk_score\n7,wmiprvse.exe,mshta.exe,$7$;$8$\n";
+        let (out, _, _) = run(&[], body);
+        let mut r = csv::ReaderBuilder::new().from_reader(out.as_bytes());
+        let header = r.headers().unwrap().clone();
+        assert_eq!(header.len(), 4 + 15);
+        assert_eq!(header.iter().filter(|h| *h == "risk_score").count(), 1);
+        let row = r.records().next().unwrap().unwrap();
+        assert_eq!(&row[0], "54");
+        assert_eq!(&row[3], "");
+    }
+
+    #[test]
+    fn invalid_utf8_is_passed_through_and_reported() {
+        let mut t = transform(&["mode=annotate"]);
+        let mut out = Vec::new();
+        let mut msgs = Vec::new();
+        t.process(2, b"a\nok\nbad\xff\n", &mut out, &mut msgs)
+            .unwrap();
+        assert!(out.windows(4).any(|w| w == b"bad\xff"));
+        assert_eq!(msgs.len(), 1);
+        assert!(
+            msgs[0].1.contains("chunk 2, row 2: invalid UTF-8"),
+            "{msgs:?}"
+        );
+    }
+
+    #[test]
+    fn canonical_quoting_cases() {
+        assert!(canonical_quoting(b"a,\"b,c\",\"\"\"\",d"));
+        assert!(canonical_quoting(b"\"\",\"\""));
+        assert!(canonical_quoting(b""));
+        assert!(!canonical_quoting(b"a\"b"));
+        assert!(!canonical_quoting(b"\"a\"b"));
+        assert!(!canonical_quoting(b"\"open"));
+        assert!(!canonical_quoting(b"\"a\"\""));
+    }
+
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            Just("wmiprvse.exe".to_string()),
+            Just("Rundll32.exe".to_string()),
+            "[a-z,\"\r\n ท$;]{0,8}",
+        ]
+    }
+
+    proptest! {
+        /// Whatever the quoting, annotate mode returns every input row with
+        /// every field value unchanged, plus the 16 added fields.
+        #[test]
+        fn annotate_round_trips_every_field(
+            rows in proptest::collection::vec(proptest::collection::vec(field(), 3), 0..6),
+            crlf in any::<bool>(),
+            quote_all in any::<bool>(),
+        ) {
+            let header = ["parent_process_name", "process_name", "x"];
+            let mut w = csv::WriterBuilder::new()
+                .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+                .quote_style(if quote_all { csv::QuoteStyle::Always } else { csv::QuoteStyle::Necessary })
+                .from_writer(Vec::new());
+            w.write_record(header).unwrap();
+            for r in &rows { w.write_record(r).unwrap(); }
+            let body = w.into_inner().unwrap();
+            let mut t = transform(&["mode=annotate"]);
+            let mut out = Vec::new();
+            t.process(2, &body, &mut out, &mut Vec::new()).unwrap();
+            let nonblank: Vec<&Vec<String>> = rows.iter().filter(|r| !(r.len() == 1 && r[0].is_empty())).collect();
+            if nonblank.is_empty() {
+                prop_assert!(out.is_empty());
+            } else {
+                let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(&out[..]);
+                prop_assert_eq!(r.headers().unwrap().len(), 19);
+                let got: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+                prop_assert_eq!(got.len(), nonblank.len());
+                for (g, want) in got.iter().zip(&nonblank) {
+                    for i in 0..3 {
+                        prop_assert_eq!(&g[i], want[i].as_str());
+                    }
+                }
+            }
+        }
+    }
+}
