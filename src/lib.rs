@@ -20,16 +20,21 @@
 //! * [`annotate`] — risk score, message, object and ES annotation fields.
 //! * [`command`] — `| wmilolbas`: the hot path from an execute body to the
 //!   reply body.
+//! * [`scan`] — `wmilolbas scan`: the detection on CSV, JSON lines and Sysmon
+//!   XML files (readers, CIM mapping, table/CSV/JSON output).
+//! * [`cli`] — command-line parsing for the subcommands.
 //! * [`error`] — the error type, carrying chunk/row/field or file/line.
 
 #![deny(missing_docs)]
 
 pub mod annotate;
+pub mod cli;
 pub mod command;
 pub mod error;
 pub mod options;
 pub mod protocol;
 pub mod records;
 pub mod rule;
+pub mod scan;
 
 pub use error::{Error, Result};

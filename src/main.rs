@@ -8,21 +8,39 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+use wmilolbas::cli::{self, ScanRequest};
 use wmilolbas::command::{CommandType, SearchCommand};
 use wmilolbas::protocol::{frame::Limits, session};
 use wmilolbas::rule::catalog::app_dir_of;
+use wmilolbas::scan;
+
+const USAGE: &str = "\
+usage: wmilolbas                 speak Splunk's chunked protocol on stdin/stdout (splunkd runs this)
+       wmilolbas --stateful      the same, declaring a search-head-only (stateful) command
+       wmilolbas scan [OPTIONS] [FILE...]   run the detection on CSV, JSON lines or Sysmon XML
+       wmilolbas --version
+Run 'wmilolbas scan --help' for the scan options.";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let first = args.first().and_then(|a| a.to_str()).map(str::to_owned);
+    match first.as_deref() {
         None => serve(CommandType::Streaming),
         Some("--stateful") if args.len() == 1 => serve(CommandType::Stateful),
+        Some("scan") => {
+            args.remove(0);
+            scan_main(args)
+        }
         Some("--version" | "-V") => {
             println!("wmilolbas {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
+        Some("--help" | "-h" | "help") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
         Some(_) => {
-            eprintln!("usage: wmilolbas [--stateful]    (speaks Splunk's chunked protocol on stdin/stdout)");
+            eprintln!("{USAGE}");
             ExitCode::from(2)
         }
     }
@@ -40,4 +58,30 @@ fn serve(kind: CommandType) -> ExitCode {
         let _ = writeln!(io::stderr(), "wmilolbas: {err}");
     }
     ExitCode::from(outcome.exit_code)
+}
+
+fn scan_main(args: Vec<std::ffi::OsString>) -> ExitCode {
+    let config = match cli::parse_scan(args) {
+        Ok(ScanRequest::Run(config)) => config,
+        Ok(ScanRequest::Help) => {
+            print!("{}", cli::SCAN_USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("wmilolbas scan: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = io::stdout();
+    let mut stderr = io::stderr();
+    match scan::run(&config, io::BufWriter::new(stdout.lock()), &mut stderr) {
+        Ok(summary) => {
+            let _ = writeln!(stderr, "{}", scan::summary_line(&summary));
+            ExitCode::from(u8::from(summary.errors > 0))
+        }
+        Err(e) => {
+            let _ = writeln!(stderr, "wmilolbas scan: {e}");
+            ExitCode::from(1)
+        }
+    }
 }

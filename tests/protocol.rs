@@ -118,7 +118,10 @@ fn lengths_are_byte_counts() {
     let replies = parse_replies(&r.stdout);
     let rows = csv_rows(&replies[1].body);
     assert_eq!(rows[1][0], "ทดสอบ");
-    assert_eq!(rows[1][4], "Wmiprsve.exe spawned a LOLBAS process on ทดสอบ.");
+    assert_eq!(
+        rows[1][4],
+        "Wmiprsve.exe spawned a LOLBAS process on ทดสอบ."
+    );
 }
 
 /// The command answers each request before reading the next (lock-step):
@@ -133,10 +136,15 @@ fn replies_are_flushed_before_the_next_request() {
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut read_reply = |stdout: &mut BufReader<std::process::ChildStdout>| {
+    let read_reply = |stdout: &mut BufReader<std::process::ChildStdout>| {
         let mut header = String::new();
         stdout.read_line(&mut header).unwrap();
-        let lens: Vec<usize> = header.trim_end().trim_start_matches("chunked 1.0,").split(',').map(|n| n.parse().unwrap()).collect();
+        let lens: Vec<usize> = header
+            .trim_end()
+            .trim_start_matches("chunked 1.0,")
+            .split(',')
+            .map(|n| n.parse().unwrap())
+            .collect();
         let mut payload = vec![0u8; lens[0] + lens[1]];
         stdout.read_exact(&mut payload).unwrap();
         String::from_utf8(payload).unwrap()
@@ -145,10 +153,15 @@ fn replies_are_flushed_before_the_next_request() {
     stdin.flush().unwrap();
     assert_eq!(read_reply(&mut stdout), "{\"type\":\"streaming\"}");
     for finished in [false, false, true] {
-        stdin.write_all(&execute(finished, BODY.as_bytes())).unwrap();
+        stdin
+            .write_all(&execute(finished, BODY.as_bytes()))
+            .unwrap();
         stdin.flush().unwrap();
         let reply = read_reply(&mut stdout);
-        assert!(reply.starts_with(&format!("{{\"finished\":{finished}}}")), "{reply}");
+        assert!(
+            reply.starts_with(&format!("{{\"finished\":{finished}}}")),
+            "{reply}"
+        );
     }
     drop(stdin);
     let mut rest = Vec::new();
@@ -165,8 +178,14 @@ fn bad_option_is_an_error_in_the_getinfo_reply() {
     assert_eq!(r.code, 1);
     let msg = "invalid value \\\"everything\\\" for mode: expected filter or annotate";
     let meta = format!("{{\"inspector\":{{\"messages\":[[\"ERROR\",\"{msg}\"]]}},\"finished\":true,\"error\":\"{msg}\"}}");
-    assert_eq!(r.stdout_str(), format!("chunked 1.0,{},0\n{meta}", meta.len()));
-    assert_eq!(r.stderr, "wmilolbas: invalid value \"everything\" for mode: expected filter or annotate\n");
+    assert_eq!(
+        r.stdout_str(),
+        format!("chunked 1.0,{},0\n{meta}", meta.len())
+    );
+    assert_eq!(
+        r.stderr,
+        "wmilolbas: invalid value \"everything\" for mode: expected filter or annotate\n"
+    );
     r.assert_no_secret();
 }
 
@@ -195,18 +214,27 @@ fn out_of_order_requests_are_error_replies() {
     let mut input = getinfo(&[]);
     input.extend(getinfo(&[]));
     let (r, e) = error_reply(&input);
-    assert_eq!(e, "chunk 2: unexpected second getinfo request (getinfo comes once, first)");
+    assert_eq!(
+        e,
+        "chunk 2: unexpected second getinfo request (getinfo comes once, first)"
+    );
     assert_eq!(parse_replies(&r.stdout).len(), 2);
 
     let mut input = getinfo(&[]);
     input.extend(chunk("{\"action\":\"cancel\"}", b""));
     let (_, e) = error_reply(&input);
-    assert_eq!(e, "chunk 2: unknown action \"cancel\" (expected \"getinfo\" or \"execute\")");
+    assert_eq!(
+        e,
+        "chunk 2: unknown action \"cancel\" (expected \"getinfo\" or \"execute\")"
+    );
 
     let meta = String::from_utf8(getinfo(&[])).unwrap();
     let meta = &meta[meta.find('{').unwrap()..];
     let (_, e) = error_reply(&chunk(meta, b"a,b\n"));
-    assert_eq!(e, "chunk 1: the getinfo request carries a 4-byte body; getinfo has no body");
+    assert_eq!(
+        e,
+        "chunk 1: the getinfo request carries a 4-byte body; getinfo has no body"
+    );
 }
 
 /// Metadata that is not valid JSON, or has wrong types, is an error reply
@@ -216,16 +244,25 @@ fn bad_metadata_is_an_error_reply() {
     let mut input = getinfo(&[]);
     input.extend(chunk("{\"action\":\"execute\",\"finished\":\"yes\"}", b""));
     let (_, e) = error_reply(&input);
-    assert_eq!(e, "chunk 2: metadata key \"finished\" must be true or false, got a string");
+    assert_eq!(
+        e,
+        "chunk 2: metadata key \"finished\" must be true or false, got a string"
+    );
 
     let mut input = getinfo(&[]);
     input.extend(chunk("{\"action\":\"execute\"", b""));
     let (_, e) = error_reply(&input);
-    assert!(e.starts_with("chunk 2: metadata is not valid JSON (unexpected end at line 1 column"), "{e}");
+    assert!(
+        e.starts_with("chunk 2: metadata is not valid JSON (unexpected end at line 1 column"),
+        "{e}"
+    );
 
     let meta = format!("{{\"action\":\"getinfo\",\"searchinfo\":{{\"session_key\":\"{SECRET}\",\"args\":[\"mode=annotate\",{{\"x\":1}}]}}}}");
     let (_, e) = error_reply(&chunk(&meta, b""));
-    assert_eq!(e, "chunk 1: searchinfo.args[1] must be a string, got an object");
+    assert_eq!(
+        e,
+        "chunk 1: searchinfo.args[1] must be a string, got an object"
+    );
 }
 
 /// Broken framing: one line on stderr, exit 1, nothing more on stdout.
@@ -245,6 +282,9 @@ fn broken_framing_is_reported_on_stderr_only() {
     input.extend(b"chunked 1.0,37,500\n{\"action\":\"execute\",\"finished\":false}a,b\n");
     let r = run(&[], &input);
     assert_eq!(r.code, 1);
-    assert_eq!(r.stderr, "wmilolbas: chunk 2: input ended inside the body: expected 500 bytes, got 4\n");
+    assert_eq!(
+        r.stderr,
+        "wmilolbas: chunk 2: input ended inside the body: expected 500 bytes, got 4\n"
+    );
     assert_eq!(parse_replies(&r.stdout).len(), 1);
 }

@@ -115,7 +115,13 @@ fn generatehello_recording_truncated_chunk_is_a_framing_error() {
     // Replace the getinfo args but keep the truncated tail byte for byte.
     let first_end = {
         let nl = stream.iter().position(|&b| b == b'\n').unwrap();
-        let m: usize = std::str::from_utf8(&stream[12..nl]).unwrap().split(',').next().unwrap().parse().unwrap();
+        let m: usize = std::str::from_utf8(&stream[12..nl])
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
         nl + 1 + m
     };
     let mut input = with_args(&stream[..first_end], &[]);
@@ -123,7 +129,10 @@ fn generatehello_recording_truncated_chunk_is_a_framing_error() {
     let r = run(&[], &input);
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout_str(), "chunked 1.0,20,0\n{\"type\":\"streaming\"}");
-    assert_eq!(r.stderr, "wmilolbas: chunk 2: input ended inside the body: expected 150 bytes, got 0\n");
+    assert_eq!(
+        r.stderr,
+        "wmilolbas: chunk 2: input ended inside the body: expected 150 bytes, got 0\n"
+    );
 }
 
 /// The SDK writer's byte-exact fixture: 31 rows with `$…$;$…$` multivalue
@@ -137,7 +146,10 @@ fn sdk_writer_fixture_multivalue_and_invalid_utf8_pass_through() {
     assert_eq!(header, "chunked 1.0,14904,762288");
     let body = out[nl + 1 + 14904..].to_vec();
     assert_eq!(body.len(), 762_288);
-    assert!(std::str::from_utf8(&body).is_err(), "fixture holds invalid UTF-8");
+    assert!(
+        std::str::from_utf8(&body).is_err(),
+        "fixture holds invalid UTF-8"
+    );
     let mut input = getinfo(&["mode=annotate"]);
     input.extend(execute(true, &body));
     let r = run(&[], &input);
@@ -149,13 +161,22 @@ fn sdk_writer_fixture_multivalue_and_invalid_utf8_pass_through() {
     assert!(msgs[0][1].as_str().unwrap().contains("invalid UTF-8"));
     // Multivalue cells really are there.
     let rows = csv_rows_lossy(&body);
-    let mv = rows[0].iter().position(|h| h == "__mv_random_integers").unwrap();
-    assert!(rows[1..].iter().any(|r| r[mv].starts_with('$') && r[mv].contains("$;$")));
+    let mv = rows[0]
+        .iter()
+        .position(|h| h == "__mv_random_integers")
+        .unwrap();
+    assert!(rows[1..]
+        .iter()
+        .any(|r| r[mv].starts_with('$') && r[mv].contains("$;$")));
 }
 
 fn csv_rows_lossy(body: &[u8]) -> Vec<Vec<String>> {
     csv_byte_rows(body)
         .into_iter()
-        .map(|r| r.into_iter().map(|f| String::from_utf8_lossy(&f).into_owned()).collect())
+        .map(|r| {
+            r.into_iter()
+                .map(|f| String::from_utf8_lossy(&f).into_owned())
+                .collect()
+        })
         .collect()
 }

@@ -8,3 +8,5 @@ mod util;
 mod protocol;
 // Replays of sessions recorded from real splunkd.
 mod recordings;
+// `wmilolbas scan` on fixture files, against golden outputs.
+mod scan;

@@ -17,19 +17,25 @@ pub fn bin() -> PathBuf {
 
 /// A fixture under `tests/data`.
 pub fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel)
 }
 
 /// A file under `tests/`.
 pub fn tests_dir(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(rel)
 }
 
 /// Reads a gzip file.
 pub fn gunzip(path: &Path) -> Vec<u8> {
     let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(f).read_to_end(&mut out).unwrap();
+    flate2::read::GzDecoder::new(f)
+        .read_to_end(&mut out)
+        .unwrap();
     out
 }
 
@@ -48,9 +54,16 @@ impl Run {
 
     /// Asserts the secret appears nowhere.
     pub fn assert_no_secret(&self) {
-        assert!(!self.stderr.contains(SECRET), "session key on stderr: {}", self.stderr);
         assert!(
-            !self.stdout.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+            !self.stderr.contains(SECRET),
+            "session key on stderr: {}",
+            self.stderr
+        );
+        assert!(
+            !self
+                .stdout
+                .windows(SECRET.len())
+                .any(|w| w == SECRET.as_bytes()),
             "session key on stdout"
         );
     }
@@ -66,7 +79,9 @@ pub fn run_program(program: &Path, args: &[&str], stdin: &[u8], cwd: Option<&Pat
     if let Some(cwd) = cwd {
         cmd.current_dir(cwd);
     }
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()));
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()));
     let mut pipe = child.stdin.take().unwrap();
     let input = stdin.to_vec();
     let writer = std::thread::spawn(move || {
@@ -124,7 +139,10 @@ pub fn getinfo(args: &[&str]) -> Vec<u8> {
 
 /// An execute request.
 pub fn execute(finished: bool, body: &[u8]) -> Vec<u8> {
-    chunk(&format!("{{\"action\":\"execute\",\"finished\":{finished}}}"), body)
+    chunk(
+        &format!("{{\"action\":\"execute\",\"finished\":{finished}}}"),
+        body,
+    )
 }
 
 /// One parsed reply chunk.
@@ -140,9 +158,14 @@ pub struct Reply {
 pub fn parse_replies(mut out: &[u8]) -> Vec<Reply> {
     let mut replies = Vec::new();
     while !out.is_empty() {
-        let nl = out.iter().position(|&b| b == b'\n').expect("header line ends");
+        let nl = out
+            .iter()
+            .position(|&b| b == b'\n')
+            .expect("header line ends");
         let header = std::str::from_utf8(&out[..nl]).expect("ASCII header");
-        let rest = header.strip_prefix("chunked 1.0,").unwrap_or_else(|| panic!("bad header {header:?}"));
+        let rest = header
+            .strip_prefix("chunked 1.0,")
+            .unwrap_or_else(|| panic!("bad header {header:?}"));
         let (m, b) = rest.split_once(',').expect("two lengths");
         let (m, b): (usize, usize) = (m.parse().unwrap(), b.parse().unwrap());
         let meta_raw = out[nl + 1..nl + 1 + m].to_vec();
@@ -150,7 +173,11 @@ pub fn parse_replies(mut out: &[u8]) -> Vec<Reply> {
         let meta: serde_json::Value = serde_json::from_slice(&meta_raw).expect("JSON metadata");
         assert!(meta.is_object());
         let body = out[nl + 1 + m..nl + 1 + m + b].to_vec();
-        replies.push(Reply { meta_raw, meta, body });
+        replies.push(Reply {
+            meta_raw,
+            meta,
+            body,
+        });
         out = &out[nl + 1 + m + b..];
     }
     replies
@@ -173,7 +200,11 @@ pub fn parse_requests(mut input: &[u8]) -> Vec<(serde_json::Value, Vec<u8>)> {
         }
         let nl = input.iter().position(|&b| b == b'\n').unwrap();
         let header = std::str::from_utf8(&input[..nl]).unwrap().trim_end();
-        let (m, b) = header.strip_prefix("chunked 1.0,").unwrap().split_once(',').unwrap();
+        let (m, b) = header
+            .strip_prefix("chunked 1.0,")
+            .unwrap()
+            .split_once(',')
+            .unwrap();
         let (m, b): (usize, usize) = (m.parse().unwrap(), b.parse().unwrap());
         let meta = serde_json::from_slice(&input[nl + 1..nl + 1 + m]).unwrap();
         let body = input[nl + 1 + m..(nl + 1 + m + b).min(input.len())].to_vec();
@@ -196,9 +227,16 @@ pub fn csv_rows(body: &[u8]) -> Vec<Vec<String>> {
     if body.is_empty() {
         return Vec::new();
     }
-    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(body);
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(body);
     r.records()
-        .map(|rec| rec.expect("well-formed reply CSV").iter().map(str::to_string).collect())
+        .map(|rec| {
+            rec.expect("well-formed reply CSV")
+                .iter()
+                .map(str::to_string)
+                .collect()
+        })
         .collect()
 }
 
@@ -207,9 +245,16 @@ pub fn csv_byte_rows(body: &[u8]) -> Vec<Vec<Vec<u8>>> {
     if body.is_empty() {
         return Vec::new();
     }
-    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(body);
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(body);
     r.byte_records()
-        .map(|rec| rec.expect("well-formed reply CSV").iter().map(<[u8]>::to_vec).collect())
+        .map(|rec| {
+            rec.expect("well-formed reply CSV")
+                .iter()
+                .map(<[u8]>::to_vec)
+                .collect()
+        })
         .collect()
 }
 
@@ -220,7 +265,12 @@ pub fn assert_golden(name: &str, actual: &[u8]) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let want = std::fs::read(&path).unwrap_or_else(|e| panic!("golden {}: {e} (UPDATE_GOLDEN=1 creates it)", path.display()));
+    let want = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "golden {}: {e} (UPDATE_GOLDEN=1 creates it)",
+            path.display()
+        )
+    });
     if want != actual {
         panic!(
             "output differs from golden {}\n--- want\n{}\n--- got\n{}",

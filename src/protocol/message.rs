@@ -439,7 +439,7 @@ mod tests {
     #[test]
     fn deeply_nested_metadata_is_an_error_not_a_stack_overflow() {
         let mut meta = Vec::new();
-        meta.extend(std::iter::repeat(b'[').take(100_000));
+        meta.extend(std::iter::repeat_n(b'[', 100_000));
         let err = parse_request(&meta).unwrap_err();
         assert!(err.0.contains("not valid JSON"), "{err}");
     }

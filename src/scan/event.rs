@@ -1,0 +1,490 @@
+//! Windows process-creation events (Sysmon Event ID 1, Security 4688) and
+//! CIM-named objects, mapped onto `Endpoint.Processes` as
+//! `detection.md` §7 describes, so the rule sees the same row shape as in
+//! Splunk.
+//!
+//! Names are derived from paths (`Image` → `process_path`, its basename →
+//! `process_name`), as the Sysmon and Windows add-ons do. A CIM field given
+//! explicitly wins over one derived from an event field.
+
+use csv::ByteRecord;
+
+use crate::records::mv;
+use crate::rule::basename;
+
+/// The CIM fields an event is mapped onto, in column order. Each gets an
+/// `__mv_` companion column, as splunkd sends them.
+pub const CIM_FIELDS: [&str; 19] = [
+    "_time",
+    "dest",
+    "user",
+    "parent_process",
+    "parent_process_name",
+    "parent_process_path",
+    "parent_process_id",
+    "parent_process_guid",
+    "process",
+    "process_name",
+    "process_path",
+    "process_id",
+    "process_guid",
+    "original_file_name",
+    "process_integrity_level",
+    "process_hash",
+    "process_current_directory",
+    "vendor_product",
+    "signature_id",
+];
+
+const N: usize = CIM_FIELDS.len();
+
+fn cim_index(name: &str) -> Option<usize> {
+    CIM_FIELDS.iter().position(|f| *f == name)
+}
+
+/// The header row for mapped events: the CIM fields, then their `__mv_`
+/// companions.
+pub fn cim_header() -> ByteRecord {
+    let mut header = ByteRecord::new();
+    for f in CIM_FIELDS {
+        header.push_field(f.as_bytes());
+    }
+    for f in CIM_FIELDS {
+        header.push_field(format!("__mv_{f}").as_bytes());
+    }
+    header
+}
+
+/// What an event turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// Sysmon EID 1, Security 4688, or a CIM process row.
+    ProcessCreation,
+    /// Some other event (skipped, counted).
+    Other,
+}
+
+/// 4688's subject: user name, domain, SID.
+type SubjectUser = (Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Collects one event's fields, then writes the CIM row.
+#[derive(Debug, Default)]
+pub struct EventBuilder {
+    explicit: [Vec<Vec<u8>>; N],
+    derived: [Vec<Vec<u8>>; N],
+    event_id: Option<u32>,
+    channel: Option<String>,
+    security_4688_user: SubjectUser,
+    new_process_id: Option<Vec<u8>>,
+    has_process_field: bool,
+}
+
+impl EventBuilder {
+    /// Starts an empty event.
+    pub fn new() -> EventBuilder {
+        EventBuilder::default()
+    }
+
+    /// Clears for the next event (keeps allocations).
+    pub fn clear(&mut self) {
+        for v in self.explicit.iter_mut().chain(self.derived.iter_mut()) {
+            v.clear();
+        }
+        self.event_id = None;
+        self.channel = None;
+        self.security_4688_user = (None, None, None);
+        self.new_process_id = None;
+        self.has_process_field = false;
+    }
+
+    fn put(slot: &mut Vec<Vec<u8>>, value: &[u8]) {
+        slot.clear();
+        slot.push(value.to_vec());
+    }
+
+    fn derive(&mut self, field: &str, value: &[u8]) {
+        if let Some(i) = cim_index(field) {
+            Self::put(&mut self.derived[i], value);
+        }
+    }
+
+    /// Adds a field by its source name. `name` may be a CIM name (plain or
+    /// `Processes.`-prefixed) or a Windows/Sysmon event field name; a dotted
+    /// JSON path is matched on its last segment (`winlog.event_data.Image`).
+    /// Several values make a multivalue field.
+    pub fn set(&mut self, name: &str, values: &[&[u8]]) {
+        let Some(&value) = values.first() else { return };
+        let last = name.rsplit('.').next().unwrap_or(name);
+        let plain = if cim_index(name).is_some() {
+            name
+        } else {
+            last
+        };
+        if let Some(i) = cim_index(plain) {
+            if plain != "_time" && plain != "signature_id" {
+                self.has_process_field |= plain.contains("process");
+            }
+            self.explicit[i] = values.iter().map(|v| v.to_vec()).collect();
+            return;
+        }
+        match last {
+            "Image" | "NewProcessName" => {
+                self.has_process_field = true;
+                self.derive("process_path", value);
+                self.derive("process_name", basename(value));
+            }
+            "ParentImage" | "ParentProcessName" => {
+                self.has_process_field = true;
+                self.derive("parent_process_path", value);
+                self.derive("parent_process_name", basename(value));
+            }
+            "OriginalFileName" => self.derive("original_file_name", value),
+            "CommandLine" | "Process_Command_Line" => self.derive("process", value),
+            "ParentCommandLine" => self.derive("parent_process", value),
+            "User" => self.derive("user", value),
+            "SubjectUserName" => self.security_4688_user.0 = Some(value.to_vec()),
+            "SubjectDomainName" => self.security_4688_user.1 = Some(value.to_vec()),
+            "SubjectUserSid" => self.security_4688_user.2 = Some(value.to_vec()),
+            "Computer" | "Hostname" | "computer_name" | "ComputerName" => {
+                self.derive("dest", value)
+            }
+            "ProcessId" => {
+                // In 4688 `ProcessId` is the creator (parent); resolved in finish().
+                self.derive("process_id", value)
+            }
+            "NewProcessId" => self.new_process_id = Some(value.to_vec()),
+            "ParentProcessId" => self.derive("parent_process_id", value),
+            "ProcessGuid" => self.derive("process_guid", value),
+            "ParentProcessGuid" => self.derive("parent_process_guid", value),
+            "IntegrityLevel" | "MandatoryLabel" => {
+                self.derive("process_integrity_level", &value.to_ascii_lowercase())
+            }
+            "Hashes" => self.derive("process_hash", value),
+            "CurrentDirectory" => self.derive("process_current_directory", value),
+            "UtcTime" => {
+                if let Some(t) = utc_to_epoch(value) {
+                    self.derive("_time", t.as_bytes());
+                }
+            }
+            "SystemTime" | "TimeCreated" | "@timestamp" | "EventTime" | "TimeGenerated"
+                if self.derived[0].is_empty() =>
+            {
+                if let Some(t) = utc_to_epoch(value) {
+                    self.derive("_time", t.as_bytes());
+                }
+            }
+            "EventID" | "EventCode" | "event_id" | "EventId" | "code" => {
+                if let Some(id) = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|s| s.trim().parse().ok())
+                {
+                    self.event_id = Some(id);
+                }
+            }
+            "Channel" | "SourceName" | "ProviderName" | "Provider" | "channel"
+            | "provider_name"
+                if self.channel.is_none() =>
+            {
+                self.channel = Some(String::from_utf8_lossy(value).into_owned());
+            }
+            _ => {}
+        }
+    }
+
+    /// Decides the kind and writes the CIM row (plain columns, then `__mv_`).
+    pub fn finish(&mut self, record: &mut ByteRecord) -> EventKind {
+        let kind = match self.event_id {
+            Some(1) => {
+                let sysmon = self.channel.as_deref().is_none_or(|c| c.contains("Sysmon"));
+                if sysmon {
+                    EventKind::ProcessCreation
+                } else {
+                    EventKind::Other
+                }
+            }
+            Some(4688) => {
+                // 4688: ProcessId is the creator; NewProcessId the new process.
+                let pid = cim_index("process_id").unwrap_or(0);
+                let ppid = cim_index("parent_process_id").unwrap_or(0);
+                if self.derived[ppid].is_empty() {
+                    self.derived[ppid] = std::mem::take(&mut self.derived[pid]);
+                }
+                if let Some(npid) = self.new_process_id.take() {
+                    Self::put(&mut self.derived[pid], &npid);
+                }
+                if self.derived[cim_index("user").unwrap_or(0)].is_empty() {
+                    let user = match &self.security_4688_user {
+                        (Some(name), Some(domain), _) if !domain.is_empty() && domain != b"-" => {
+                            let mut u = domain.clone();
+                            u.push(b'\\');
+                            u.extend_from_slice(name);
+                            Some(u)
+                        }
+                        (Some(name), _, _) => Some(name.clone()),
+                        (None, _, Some(sid)) => Some(sid.clone()),
+                        _ => None,
+                    };
+                    if let Some(u) = user {
+                        self.derive("user", &u);
+                    }
+                }
+                EventKind::ProcessCreation
+            }
+            Some(_) => EventKind::Other,
+            None if self.has_process_field => EventKind::ProcessCreation,
+            None => EventKind::Other,
+        };
+        let sig = cim_index("signature_id").unwrap_or(0);
+        self.derived[sig].clear();
+        if let Some(id) = self.event_id.filter(|_| kind == EventKind::ProcessCreation) {
+            Self::put(&mut self.derived[sig], id.to_string().as_bytes());
+        }
+        if self.derived[cim_index("vendor_product").unwrap_or(0)].is_empty() {
+            let vp: &[u8] = match self.event_id {
+                Some(1) => b"Microsoft Sysmon",
+                Some(4688) => b"Microsoft Windows",
+                _ => b"",
+            };
+            if !vp.is_empty() {
+                self.derive("vendor_product", vp);
+            }
+        }
+        record.clear();
+        for i in 0..N {
+            let values = self.values(i);
+            match values.len() {
+                0 => record.push_field(b""),
+                1 => record.push_field(&values[0]),
+                _ => record.push_field(&values.join(&b'\n')),
+            }
+        }
+        let mut cell = Vec::new();
+        for i in 0..N {
+            cell.clear();
+            let values = self.values(i);
+            mv::encode(values.iter().map(|v| v.as_slice()), &mut cell);
+            record.push_field(&cell);
+        }
+        kind
+    }
+
+    fn values(&self, i: usize) -> &[Vec<u8>] {
+        if self.explicit[i].is_empty() {
+            &self.derived[i]
+        } else {
+            &self.explicit[i]
+        }
+    }
+}
+
+/// Converts `YYYY-MM-DD[T ]HH:MM:SS[.fraction][Z]` (UTC) to epoch seconds
+/// text, keeping the fraction's digits: `2020-01-14 20:44:50.348` →
+/// `1579034690.348`. `None` when the text is not such a timestamp.
+pub fn utc_to_epoch(text: &[u8]) -> Option<String> {
+    let s = std::str::from_utf8(text).ok()?.trim();
+    let s = s.strip_suffix('Z').unwrap_or(s);
+    if s.len() < 19 {
+        return None;
+    }
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        if part.bytes().all(|c| c.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b' ' || b[10] == b'T')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let frac = &s[19..];
+    let frac_ok = frac.is_empty()
+        || (frac.len() > 1
+            && frac.starts_with('.')
+            && frac[1..].bytes().all(|c| c.is_ascii_digit()));
+    if !frac_ok {
+        return None;
+    }
+    let days = days_from_civil(y, mo, d);
+    let epoch = days * 86_400 + h * 3600 + mi * 60 + sec;
+    Some(format!("{epoch}{frac}"))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+/// algorithm).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Formats epoch seconds text (`1579034690.348`) as
+/// `2020-01-14 20:44:50` (UTC); other text is returned unchanged.
+pub fn epoch_to_display(text: &str) -> String {
+    let whole = text.split('.').next().unwrap_or("");
+    let Ok(secs) = whole.parse::<i64>() else {
+        return text.to_string();
+    };
+    if whole.is_empty() || !(0..=253_402_300_799).contains(&secs) {
+        return text.to_string();
+    }
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_convert_both_ways() {
+        assert_eq!(
+            utc_to_epoch(b"2020-01-14 20:44:50.348").unwrap(),
+            "1579034690.348"
+        );
+        assert_eq!(
+            utc_to_epoch(b"2020-09-20T21:39:25.140Z").unwrap(),
+            "1600637965.140"
+        );
+        assert_eq!(utc_to_epoch(b"1970-01-01 00:00:00").unwrap(), "0");
+        assert!(utc_to_epoch(b"yesterday").is_none());
+        assert!(utc_to_epoch(b"2020-13-01 00:00:00").is_none());
+        assert!(utc_to_epoch(b"2020-01-01 00:00:00.x").is_none());
+        assert_eq!(epoch_to_display("1579034690.348"), "2020-01-14 20:44:50");
+        assert_eq!(
+            epoch_to_display("2021-11-23T14:05:09"),
+            "2021-11-23T14:05:09"
+        );
+        assert_eq!(epoch_to_display(""), "");
+    }
+
+    fn row(fields: &[(&str, &str)]) -> (EventKind, Vec<String>) {
+        let mut b = EventBuilder::new();
+        for (k, v) in fields {
+            b.set(k, &[v.as_bytes()]);
+        }
+        let mut rec = ByteRecord::new();
+        let kind = b.finish(&mut rec);
+        (
+            kind,
+            rec.iter()
+                .take(N)
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect(),
+        )
+    }
+
+    fn get<'a>(r: &'a [String], f: &str) -> &'a str {
+        &r[cim_index(f).unwrap()]
+    }
+
+    #[test]
+    fn sysmon_fields_map_onto_cim_with_names_from_paths() {
+        let (kind, r) = row(&[
+            ("EventID", "1"),
+            ("Channel", "Microsoft-Windows-Sysmon/Operational"),
+            ("Image", "C:\\Windows\\System32\\rundll32.exe"),
+            ("ParentImage", "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe"),
+            ("Computer", "WS1"),
+            ("UtcTime", "2020-01-14 20:44:50.348"),
+            ("IntegrityLevel", "High"),
+        ]);
+        assert_eq!(kind, EventKind::ProcessCreation);
+        assert_eq!(get(&r, "process_name"), "rundll32.exe");
+        assert_eq!(get(&r, "parent_process_name"), "WmiPrvSE.exe");
+        assert_eq!(get(&r, "dest"), "WS1");
+        assert_eq!(get(&r, "_time"), "1579034690.348");
+        assert_eq!(get(&r, "process_integrity_level"), "high");
+        assert_eq!(get(&r, "vendor_product"), "Microsoft Sysmon");
+    }
+
+    #[test]
+    fn other_events_and_other_channels_are_not_process_creations() {
+        assert_eq!(
+            row(&[("EventID", "3"), ("Image", "x.exe")]).0,
+            EventKind::Other
+        );
+        assert_eq!(
+            row(&[("EventID", "1"), ("Channel", "System"), ("Image", "x.exe")]).0,
+            EventKind::Other
+        );
+        assert_eq!(row(&[("message", "hello")]).0, EventKind::Other);
+    }
+
+    #[test]
+    fn security_4688_maps_creator_and_new_process_ids() {
+        let (kind, r) = row(&[
+            ("EventID", "4688"),
+            ("NewProcessName", "C:\\Windows\\System32\\mshta.exe"),
+            (
+                "ParentProcessName",
+                "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
+            ),
+            ("ProcessId", "0x1f4"),
+            ("SubjectUserName", "alice"),
+            ("SubjectDomainName", "CORP"),
+            ("NewProcessId", "0x2a0"),
+        ]);
+        assert_eq!(kind, EventKind::ProcessCreation);
+        assert_eq!(get(&r, "process_id"), "0x2a0");
+        assert_eq!(get(&r, "parent_process_id"), "0x1f4");
+        assert_eq!(get(&r, "user"), "CORP\\alice");
+        assert_eq!(get(&r, "process_name"), "mshta.exe");
+    }
+
+    #[test]
+    fn explicit_cim_fields_win_over_derived_ones() {
+        let (kind, r) = row(&[
+            ("Image", "C:\\x\\renamed.exe"),
+            ("Processes.process_name", "given.exe"),
+        ]);
+        assert_eq!(kind, EventKind::ProcessCreation);
+        assert_eq!(get(&r, "process_name"), "given.exe");
+        assert_eq!(get(&r, "process_path"), "C:\\x\\renamed.exe");
+    }
+
+    #[test]
+    fn multivalue_fields_get_mv_cells() {
+        let mut b = EventBuilder::new();
+        b.set("process_name", &[b"a.exe", b"b.exe"]);
+        let mut rec = ByteRecord::new();
+        b.finish(&mut rec);
+        let i = cim_index("process_name").unwrap();
+        assert_eq!(&rec[i], b"a.exe\nb.exe");
+        assert_eq!(&rec[N + i], b"$a.exe$;$b.exe$");
+    }
+}

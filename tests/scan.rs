@@ -1,0 +1,422 @@
+//! `wmilolbas scan`: the real binary on fixture files, compared with golden
+//! outputs and with the detection's expected answers.
+
+use crate::util::*;
+
+fn scan(args: &[&str]) -> Run {
+    let mut full = vec!["scan"];
+    full.extend_from_slice(args);
+    run(&full, b"")
+}
+
+/// Runs `scan` from `tests/data`, so file names (and goldens) are relative.
+fn scan_in_data(args: &[&str]) -> Run {
+    let mut full = vec!["scan"];
+    full.extend_from_slice(args);
+    run_program(&bin(), &full, b"", Some(&data("")))
+}
+
+fn csv_out(r: &Run) -> Vec<Vec<String>> {
+    csv_rows(&r.stdout)
+}
+
+fn col(rows: &[Vec<String>], name: &str) -> Vec<String> {
+    let i = rows[0]
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
+    rows[1..].iter().map(|r| r[i].clone()).collect()
+}
+
+/// `cargo run --release -- scan` on a fresh clone: the built-in sample's
+/// four WMI-spawned LOLBAS events (three rundll32.exe, one explorer.exe).
+#[test]
+fn builtin_sample_shows_the_four_wmi_spawned_lolbas_events() {
+    let r = scan(&["--format", "csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        "wmilolbas scan: 2 files, 50 events read (50 process creations), 4 detections\n"
+    );
+    let rows = csv_out(&r);
+    assert_eq!(
+        col(&rows, "process_name"),
+        [
+            "rundll32.exe",
+            "rundll32.exe",
+            "explorer.exe",
+            "rundll32.exe"
+        ]
+    );
+    assert_eq!(
+        col(&rows, "source"),
+        [
+            "sample:sysmon_eid1_wmi_related.xml.log:1",
+            "sample:sysmon_eid1_wmi_related.xml.log:4",
+            "sample:sysmon_eid1_wmi_related.xml.log:10",
+            "sample:sysmon_eid1_wmi_related.xml.log:13"
+        ]
+    );
+    assert_golden("scan_sample.csv", &r.stdout);
+}
+
+/// The table for people and JSON lines for tools carry the same detections.
+#[test]
+fn builtin_sample_table_and_json() {
+    let r = scan(&["--format", "table"]);
+    assert_eq!(r.code, 0);
+    assert_golden("scan_sample.table", &r.stdout);
+    let r = scan(&["--format", "json"]);
+    assert_eq!(r.code, 0);
+    let lines: Vec<serde_json::Value> = r
+        .stdout_str()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines
+        .iter()
+        .all(|l| l["risk_score"] == "54" && l["annotations.mitre_attack"] == "T1047"));
+    assert_eq!(
+        lines[0]["risk_message"],
+        "Wmiprsve.exe spawned a LOLBAS process on MSEDGEWIN10."
+    );
+}
+
+/// The Sysmon XML file: exactly 4 detections in both modes.
+#[test]
+fn sysmon_xml_finds_exactly_four_in_both_modes() {
+    let f = data("attack_data/evtx_attack_samples/sysmon_eid1_wmi_related.xml.log");
+    for mode in [&["--strict"][..], &[]] {
+        let mut args = vec!["--format", "csv"];
+        args.extend_from_slice(mode);
+        args.push(f.to_str().unwrap());
+        let r = scan(&args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let rows = csv_out(&r);
+        let lines: Vec<String> = col(&rows, "source")
+            .iter()
+            .map(|s| s.rsplit(':').next().unwrap().to_string())
+            .collect();
+        assert_eq!(lines, ["1", "4", "10", "13"], "{mode:?}");
+    }
+}
+
+/// The OTRF JSON lines (WmiPrvSE → cmd → MSBuild and friends): none match.
+#[test]
+fn otrf_jsonl_finds_nothing() {
+    let f = data("attack_data/otrf_security_datasets/sysmon_eid1_wmiprvse_lineage.jsonl");
+    let r = scan(&["--format", "csv", f.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    assert_eq!(
+        r.stderr,
+        "wmilolbas scan: 1 file, 14 events read (14 process creations), 0 detections\n"
+    );
+}
+
+/// Rows of a CIM CSV whose `expected_match` is true (file line numbers).
+fn expected_lines(file: &str) -> Vec<String> {
+    let mut r = csv::Reader::from_path(data(file)).unwrap();
+    let idx = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "expected_match")
+        .unwrap();
+    // These files have no multi-line fields: data row i is on line i + 2.
+    r.records()
+        .map(|x| x.unwrap())
+        .enumerate()
+        .filter(|(_, x)| &x[idx] == "true")
+        .map(|(i, _)| (i + 2).to_string())
+        .collect()
+}
+
+/// On the CIM CSVs, `--strict` is exactly `expected_match`; the default mode
+/// adds the renamed binaries (original_file_name) and nothing else.
+#[test]
+fn cim_csvs_give_the_rules_answer_in_both_modes() {
+    for (file, renamed) in [
+        (
+            "attack_data/cim/endpoint_processes_from_samples.csv",
+            vec![],
+        ),
+        ("attack_data/cim/synthetic_edge_cases.csv", vec!["9", "11"]),
+    ] {
+        let strict = scan_in_data(&["--strict", "--format", "csv", file]);
+        assert_eq!(strict.code, 0, "{}", strict.stderr);
+        let got: Vec<String> = col(&csv_out(&strict), "source")
+            .iter()
+            .map(|s| s.rsplit(':').next().unwrap().to_string())
+            .collect();
+        let want = expected_lines(file);
+        assert_eq!(got, want, "{file} strict");
+
+        let default = scan_in_data(&["--format", "csv", file]);
+        let rows = csv_out(&default);
+        let lines: Vec<String> = col(&rows, "source")
+            .iter()
+            .map(|s| s.rsplit(':').next().unwrap().to_string())
+            .collect();
+        let mut want_default: Vec<String> = want.clone();
+        want_default.extend(renamed.iter().map(|s| s.to_string()));
+        want_default.sort_by_key(|s| s.parse::<u32>().unwrap());
+        assert_eq!(lines, want_default, "{file} default");
+        for (line, reason) in lines.iter().zip(col(&rows, "match_reason")) {
+            let expect = if renamed.contains(&line.as_str()) {
+                "original_file_name"
+            } else {
+                "process_name"
+            };
+            assert_eq!(reason, expect, "{file}:{line}");
+        }
+        let golden = format!(
+            "scan_{}.csv",
+            std::path::Path::new(file)
+                .file_stem()
+                .unwrap()
+                .to_str()
+                .unwrap()
+        );
+        assert_golden(&golden, &default.stdout);
+    }
+}
+
+/// Annotate mode returns every process row.
+#[test]
+fn annotate_mode_returns_every_row() {
+    let path = data("attack_data/cim/synthetic_edge_cases.csv");
+    let r = scan(&[
+        "--mode",
+        "annotate",
+        "--format",
+        "csv",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0);
+    let rows = csv_out(&r);
+    assert_eq!(rows.len(), 13);
+    assert_eq!(
+        col(&rows, "risk_score")
+            .iter()
+            .filter(|s| s.as_str() == "54")
+            .count(),
+        8
+    );
+}
+
+/// The detection options work as flags, with the search command's meaning.
+#[test]
+fn options_as_flags() {
+    let dir = tempdir();
+    let catalog = dir.join("cat.csv");
+    std::fs::write(&catalog, "process_name\ncmd.exe\n").unwrap();
+    let path = data("attack_data/cim/synthetic_edge_cases.csv");
+    let r = scan(&[
+        "--format",
+        "json",
+        "--impact",
+        "75",
+        "--confidence",
+        "50",
+        "--message",
+        "$user$ on $dest$",
+        "--catalog",
+        catalog.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<serde_json::Value> = r
+        .stdout_str()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "only the cmd.exe row");
+    assert_eq!(lines[0]["process_name"], "cmd.exe");
+    assert_eq!(lines[0]["risk_score"], "37.5");
+    assert_eq!(
+        lines[0]["risk_message"],
+        "EXAMPLE\\alice on host-synthetic-01"
+    );
+
+    let r = scan(&[
+        "--format",
+        "csv",
+        "--parent",
+        "svchost.exe",
+        path.to_str().unwrap(),
+    ]);
+    let rows = csv_out(&r);
+    assert_eq!(col(&rows, "parent_process_name"), ["svchost.exe"]);
+}
+
+/// Bad flag values are refused with the allowed values and exit 2.
+#[test]
+fn bad_flags_are_refused() {
+    let r = scan(&["--impact", "300"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr, "wmilolbas scan: invalid value \"300\" for --impact: expected a whole number from 0 to 100\n");
+    let r = scan(&["--format", "xml"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("expected table, csv or json"),
+        "{}",
+        r.stderr
+    );
+    let r = scan(&["--bogus"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--bogus"), "{}", r.stderr);
+}
+
+/// A missing file and a malformed line are reported with file and line,
+/// exit 1, and the other lines and files are still scanned.
+#[test]
+fn bad_inputs_are_reported_and_the_rest_is_scanned() {
+    let dir = tempdir();
+    let jsonl = dir.join("events.jsonl");
+    std::fs::write(
+        &jsonl,
+        "{\"EventID\":1,\"Image\":\"C:\\\\W\\\\mshta.exe\",\"ParentImage\":\"C:\\\\W\\\\WmiPrvSE.exe\"}\n\
+         {\"EventID\":1,\"Image\":\n\
+         \n\
+         {\"EventID\":1,\"Image\":\"C:\\\\W\\\\wmic.exe\",\"ParentImage\":\"C:\\\\W\\\\WmiPrvSE.exe\"}\n",
+    )
+    .unwrap();
+    let missing = dir.join("nope.csv");
+    let r = scan(&[
+        "--format",
+        "csv",
+        missing.to_str().unwrap(),
+        jsonl.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", r.stderr);
+    assert!(
+        lines[0].starts_with(&format!("wmilolbas: cannot open {}: ", missing.display())),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        lines[1],
+        format!(
+            "wmilolbas: {}:2: not valid JSON (unexpected end at column 21)",
+            jsonl.display()
+        )
+    );
+    assert_eq!(
+        lines[2],
+        "wmilolbas scan: 1 file, 3 events read (2 process creations), 2 detections, 2 errors"
+    );
+    assert_eq!(csv_out(&r).len(), 3);
+
+    let r = scan(&["--format", "csv", "--strict-input", jsonl.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        csv_out(&r).len(),
+        2,
+        "stops after the first detection's file line 2 error"
+    );
+}
+
+/// `-` reads stdin; the format is detected from content.
+#[test]
+fn stdin_is_read_with_dash() {
+    let xml = std::fs::read(data(
+        "attack_data/evtx_attack_samples/sysmon_eid1_wmi_related.xml.log",
+    ))
+    .unwrap();
+    let r = run(&["scan", "--format", "csv", "-"], &xml);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(csv_out(&r).len(), 5);
+    assert_eq!(
+        r.stderr,
+        "wmilolbas scan: 1 file, 36 events read (36 process creations), 4 detections\n"
+    );
+}
+
+/// Concatenated XML events (no newlines, inside an <Events> wrapper) and
+/// Security 4688 events.
+#[test]
+fn concatenated_xml_and_security_4688() {
+    let ev = |id: u32, data: &str| {
+        format!("<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>{id}</EventID><TimeCreated SystemTime='2024-05-01T10:00:00.123456Z'/><Channel>Security</Channel><Computer>DC01</Computer></System><EventData>{data}</EventData></Event>")
+    };
+    let d = |k: &str, v: &str| format!("<Data Name='{k}'>{v}</Data>");
+    let xml = format!(
+        "<?xml version='1.0'?><Events>{}{}{}</Events>",
+        ev(
+            4688,
+            &(d("NewProcessName", "C:\\Windows\\System32\\mshta.exe")
+                + &d(
+                    "ParentProcessName",
+                    "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe"
+                )
+                + &d("CommandLine", "mshta &quot;x&quot; &amp; y")
+                + &d("SubjectUserName", "bob")
+                + &d("SubjectDomainName", "CORP"))
+        ),
+        ev(4624, &d("TargetUserName", "bob")),
+        ev(
+            4688,
+            &(d("NewProcessName", "C:\\Windows\\System32\\cmd.exe")
+                + &d(
+                    "ParentProcessName",
+                    "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe"
+                ))
+        ),
+    );
+    let r = run(&["scan", "--format", "json", "-"], xml.as_bytes());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<serde_json::Value> = r
+        .stdout_str()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["process"], "mshta \"x\" & y");
+    assert_eq!(lines[0]["user"], "CORP\\bob");
+    assert_eq!(lines[0]["dest"], "DC01");
+    assert_eq!(lines[0]["_time"], "1714557600.123456");
+    assert_eq!(
+        r.stderr,
+        "wmilolbas scan: 1 file, 3 events read (2 process creations), 1 detection\n"
+    );
+}
+
+/// A malformed XML event is reported with its line; the next one is read.
+#[test]
+fn malformed_xml_event_is_reported_and_skipped() {
+    let good = std::fs::read_to_string(data(
+        "attack_data/evtx_attack_samples/sysmon_eid1_wmi_related.xml.log",
+    ))
+    .unwrap();
+    let first = good.lines().next().unwrap();
+    let input = format!(
+        "{}\n<Event><System><EventID>1</EventID></Sys></Event>\n{first}\n",
+        first
+    );
+    let r = run(&["scan", "--format", "csv", "-"], input.as_bytes());
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with("wmilolbas: -:2: malformed XML"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(csv_out(&r).len(), 3);
+}
+
+/// A temporary directory for one test.
+pub fn tempdir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "wmilolbas-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
