@@ -10,3 +10,9 @@ mod protocol;
 mod recordings;
 // `wmilolbas scan` on fixture files, against golden outputs.
 mod scan;
+// The detection rule: an independent oracle vs the binary, options, catalogs.
+mod detection;
+// The independent oracle of the rule used by `detection` and `fake_splunkd`.
+mod oracle;
+// Sessions driven by the splunkd stand-in (tests/tools/fake_splunkd.py).
+mod fake_splunkd;
