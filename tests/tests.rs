@@ -16,3 +16,5 @@ mod detection;
 mod oracle;
 // Sessions driven by the splunkd stand-in (tests/tools/fake_splunkd.py).
 mod fake_splunkd;
+// The Splunk app package: file list, modes, .conf syntax, the packaged binary.
+mod package;
