@@ -3,21 +3,30 @@
 //!
 //! # The hot path ([`Transform::process`])
 //!
-//! One execute body (CSV) in, one reply body out. It is shaped by three
+//! One execute body (CSV) in, one reply body out. It is shaped by four
 //! observations:
 //!
+//! * most rows cannot match: every detection needs a parent name in the row,
+//!   so rows whose bytes do not contain one are never parsed. The body is cut
+//!   into rows by [`spans`](crate::records::spans) (which visits only `"`,
+//!   `\n` and, in annotate mode, `,`) and searched once for the parent names
+//!   ([`Prefilter`]); only rows holding a candidate are parsed, by the `csv`
+//!   crate, into one reused `ByteRecord` (the reader seeks to the row);
 //! * the reply's header needs the body's byte length, so the reply is built
 //!   in one reused `Vec` anyway — rows are appended to it, never collected;
 //! * a passed-through row must come back byte for byte, and the cheapest
-//!   exact copy is the row's own bytes: a row whose quoting is canonical is
-//!   copied from the input slice and only the added cells are encoded (the
-//!   CSV terminator becomes `\n`). Rows that are not canonical (a stray
-//!   quote, a short row) or a header that already has one of our field
-//!   names take the slow path: the parsed fields are re-encoded with the
-//!   `csv` writer;
-//! * columns are looked up once per header ([`Layout`]); each row is read
-//!   into one reused `ByteRecord` and matched by comparing bytes, so the
-//!   match itself allocates nothing.
+//!   exact copy is the row's own bytes: a row whose quoting is canonical and
+//!   whose field count is the header's is copied from the input and only the
+//!   added cells are encoded (the terminator becomes `\n`). Anything else — a
+//!   stray quote, a short row, a header that already has one of our field
+//!   names — is parsed and re-encoded with the `csv` writer;
+//! * columns are looked up once per header ([`Layout`]); a parsed row is
+//!   matched by comparing bytes, so matching allocates nothing.
+//!
+//! Bodies the row scanner does not handle (a `\r` terminator, a quote left open, a
+//! header with our field names, parent names with `"` or `$`) take the
+//! full-parse path: every row through the `csv` reader. Both paths emit
+//! rows through the same code and give the same bytes.
 
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -29,8 +38,10 @@ use crate::error::{Error, Location, Result};
 use crate::options::{CatalogChoice, Mode, Options};
 use crate::protocol::message::{GetInfo, Message};
 use crate::protocol::session::Command;
+use crate::records::spans::{canonical_quoting, spans};
 use crate::records::{FieldSet, Layout, RowView, MV_PREFIX};
 use crate::rule::catalog::{self, Catalog};
+use crate::rule::prefilter::Prefilter;
 use crate::rule::Rule;
 
 /// The getinfo `type` the command declares.
@@ -73,9 +84,21 @@ pub struct Transform {
     fields: FieldSet,
     rule: Rule,
     annotator: Annotator,
+    prefilter: Option<Prefilter>,
     header: ByteRecord,
     record: ByteRecord,
     line: CsvLine,
+    candidates: Vec<usize>,
+}
+
+/// Per-body output state shared by both paths.
+struct Emit<'b> {
+    chunk: u64,
+    header_raw: &'b [u8],
+    header_written: bool,
+    width: usize,
+    short_rows: (u64, u64),
+    bad_utf8_row: Option<u64>,
 }
 
 /// Loads the catalog an option set asks for.
@@ -101,9 +124,11 @@ impl Transform {
             fields,
             rule,
             annotator,
+            prefilter: Prefilter::new(&options.parents),
             header: ByteRecord::new(),
             record: ByteRecord::new(),
             line: CsvLine::default(),
+            candidates: Vec::new(),
         }
     }
 
@@ -121,126 +146,325 @@ impl Transform {
         out: &mut Vec<u8>,
         messages: &mut Vec<Message>,
     ) -> Result<BodyStats> {
-        let mut stats = BodyStats::default();
         if body.is_empty() {
-            return Ok(stats);
+            return Ok(BodyStats::default());
         }
-        let loc = |row: u64| Location::Chunk {
-            chunk,
-            row,
-            field: None,
-        };
-        let csv_err = |row: u64, e: csv::Error| Error::Body {
-            location: loc(row),
-            message: format!("cannot read CSV: {e}"),
-        };
+        if self.prefilter.is_some() {
+            let (out_len, msg_len) = (out.len(), messages.len());
+            if let Some(stats) = self.process_scanned(chunk, body, out, messages)? {
+                return Ok(stats);
+            }
+            // The scanner declined this body: parse it all instead.
+            out.truncate(out_len);
+            messages.truncate(msg_len);
+        }
+        self.process_parsed(chunk, body, out, messages)
+    }
+
+    /// The fast path: row spans + prefilter; only candidate (and, in
+    /// annotate mode, non-canonical) rows are parsed. `Ok(None)` when the
+    /// body needs the full-parse path.
+    fn process_scanned(
+        &mut self,
+        chunk: u64,
+        body: &[u8],
+        out: &mut Vec<u8>,
+        messages: &mut Vec<Message>,
+    ) -> Result<Option<BodyStats>> {
+        let mut stats = BodyStats::default();
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1024)
+            .from_reader(std::io::Cursor::new(body));
+        if !reader
+            .read_byte_record(&mut self.header)
+            .map_err(|e| csv_error(chunk, 0, e))?
+        {
+            return Ok(Some(stats)); // only blank lines
+        }
+        let header_end = reader.position().byte() as usize;
+        let header_raw = raw_slice(body, &self.header, header_end as u64);
+        let collisions = Collisions::find(&self.header);
+        if !collisions.is_empty() || !canonical_quoting(header_raw) {
+            return Ok(None);
+        }
+        let layout = Layout::resolve(&self.fields, &self.header);
+        stats.note_header(&layout, &self.rule);
+        let filter = self.mode == Mode::Filter;
+        let mut candidates = std::mem::take(&mut self.candidates);
+        if let Some(p) = &self.prefilter {
+            p.find(body, header_end, &mut candidates);
+        }
+        let mut emit = Emit::new(chunk, header_raw, layout.width());
+        let mut next_candidate = 0usize;
+        let mut result = Ok(Some(()));
+        for span in spans(body, header_end, !filter) {
+            let Ok(span) = span else {
+                result = Ok(None); // not canonical LF CSV: csv decides
+                break;
+            };
+            stats.rows += 1;
+            while candidates
+                .get(next_candidate)
+                .is_some_and(|&c| c < span.start)
+            {
+                next_candidate += 1;
+            }
+            let candidate = candidates
+                .get(next_candidate)
+                .is_some_and(|&c| c < span.end);
+            let raw = &body[span.start..span.end];
+            if !candidate {
+                if filter {
+                    continue; // cannot match: not parsed
+                }
+                if span.fields == emit.width {
+                    emit.check_utf8(raw, stats.rows);
+                    write_header(
+                        &mut emit,
+                        &collisions,
+                        &self.header,
+                        &self.annotator,
+                        &mut self.line,
+                        out,
+                    );
+                    out.extend_from_slice(raw);
+                    self.annotator.write_miss(out);
+                    out.push(b'\n');
+                    stats.rows_out += 1;
+                    continue;
+                }
+            }
+            // Parse this row: seek the reader to it.
+            let mut pos = csv::Position::new();
+            pos.set_byte(span.start as u64);
+            let parsed = reader
+                .seek(pos)
+                .and_then(|()| reader.read_byte_record(&mut self.record))
+                .map_err(|e| csv_error(chunk, stats.rows, e))?;
+            let ends_at = reader.position().byte() as usize;
+            if !parsed || ends_at < span.end || ends_at > span.end + 1 {
+                result = Ok(None); // the scanner and csv disagree: let csv decide
+                break;
+            }
+            match self.emit_parsed(
+                &mut emit,
+                &layout,
+                &collisions,
+                raw,
+                stats.rows,
+                out,
+                &mut stats,
+            ) {
+                Ok(()) => {}
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        self.candidates = candidates;
+        match result {
+            Ok(Some(())) => {
+                emit.finish(messages);
+                Ok(Some(stats))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The full-parse path: every row through the `csv` reader.
+    pub(crate) fn process_parsed(
+        &mut self,
+        chunk: u64,
+        body: &[u8],
+        out: &mut Vec<u8>,
+        messages: &mut Vec<Message>,
+    ) -> Result<BodyStats> {
+        let mut stats = BodyStats::default();
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .from_reader(body);
         if !reader
             .read_byte_record(&mut self.header)
-            .map_err(|e| csv_err(0, e))?
+            .map_err(|e| csv_error(chunk, 0, e))?
         {
             return Ok(stats); // only blank lines
         }
         let header_raw = raw_slice(body, &self.header, reader.position().byte());
         let layout = Layout::resolve(&self.fields, &self.header);
-        let [pn, pp] = self.rule.parent_slots();
-        stats.parent_fields = layout.has(pn) || layout.has(pp);
-        stats.child_fields = self.rule.child_slots().iter().any(|s| layout.has(*s));
+        stats.note_header(&layout, &self.rule);
         let collisions = Collisions::find(&self.header);
-        let width = layout.width();
-        let bad_utf8_at = std::str::from_utf8(body).err().map(|e| e.valid_up_to());
-        let mut bad_utf8_row = None;
-        let mut short_rows = (0u64, 0u64); // (count, first row)
-        let filter = self.mode == Mode::Filter;
-        let mut header_written = false;
-
+        let mut emit = Emit::new(chunk, header_raw, layout.width());
         loop {
             if !reader
                 .read_byte_record(&mut self.record)
-                .map_err(|e| csv_err(stats.rows + 1, e))?
+                .map_err(|e| csv_error(chunk, stats.rows + 1, e))?
             {
                 break;
             }
             stats.rows += 1;
-            let row_no = stats.rows;
-            let end = reader.position().byte();
-            if self.record.len() > width {
-                return Err(Error::Body {
-                    location: loc(row_no),
-                    message: format!(
-                        "row has {} fields but the header has {width}; the extra values have no field name",
-                        self.record.len()
-                    ),
-                });
-            }
-            if let (Some(at), None) = (bad_utf8_at, bad_utf8_row) {
-                if (at as u64) < end {
-                    bad_utf8_row = Some(row_no);
-                }
-            }
-            let view = RowView::new(&self.record, &layout);
-            let hit = self.rule.evaluate(&view);
-            if hit.is_some() {
-                stats.hits += 1;
-            } else if filter {
-                continue;
-            }
-            let raw = raw_slice(body, &self.record, end);
-            let short = self.record.len() < width;
-            if short {
-                short_rows.0 += 1;
-                if short_rows.1 == 0 {
-                    short_rows.1 = row_no;
-                }
-            }
-            if !header_written {
-                header_written = true;
-                if collisions.is_empty() && canonical_quoting(header_raw) {
-                    out.extend_from_slice(header_raw);
-                    out.extend_from_slice(self.annotator.header_suffix());
-                } else {
-                    let names = collisions.header(&self.header);
-                    self.line.encode_into(names.iter().map(|n| &n[..]), out);
-                }
-                out.push(b'\n');
-            }
-            if !short && collisions.is_empty() && canonical_quoting(raw) {
-                // Fast path: the row's own bytes, then the added cells.
-                out.extend_from_slice(raw);
-                match hit {
-                    Some(reason) => self.annotator.write_hit(&view, reason, out),
-                    None => self.annotator.write_miss(out),
-                }
-            } else {
-                let added = self.annotator.values(&view, hit);
-                let cells = collisions.row(&self.record, width, &added);
-                self.line.encode_into(cells.iter().map(|c| &c[..]), out);
-            }
-            out.push(b'\n');
-            stats.rows_out += 1;
+            let raw = raw_slice(body, &self.record, reader.position().byte());
+            self.emit_parsed(
+                &mut emit,
+                &layout,
+                &collisions,
+                raw,
+                stats.rows,
+                out,
+                &mut stats,
+            )?;
         }
+        emit.finish(messages);
+        Ok(stats)
+    }
 
-        if let Some(row) = bad_utf8_row {
-            messages.push(Message::warn(format!(
-                "wmilolbas: chunk {chunk}, row {row}: invalid UTF-8; the row's bytes were passed through unchanged"
-            )));
-        } else if let Some(at) = bad_utf8_at {
-            if at < header_raw.len() + 1 || stats.rows == 0 {
-                messages.push(Message::warn(format!(
-                    "wmilolbas: chunk {chunk}, CSV header: invalid UTF-8 in a field name"
-                )));
+    /// Matches the parsed row in `self.record` and writes it if it is
+    /// returned (a detection, or any row in annotate mode).
+    #[allow(clippy::too_many_arguments)]
+    fn emit_parsed(
+        &mut self,
+        emit: &mut Emit<'_>,
+        layout: &Layout,
+        collisions: &Collisions,
+        raw: &[u8],
+        row: u64,
+        out: &mut Vec<u8>,
+        stats: &mut BodyStats,
+    ) -> Result<()> {
+        let view = RowView::new(&self.record, layout);
+        let hit = self.rule.evaluate(&view);
+        if hit.is_some() {
+            stats.hits += 1;
+        } else if self.mode == Mode::Filter {
+            return Ok(());
+        }
+        let width = emit.width;
+        if self.record.len() > width {
+            return Err(Error::Body {
+                location: Location::Chunk { chunk: emit.chunk, row, field: None },
+                message: format!(
+                    "row has {} fields but the header has {width}; the extra values have no field name",
+                    self.record.len()
+                ),
+            });
+        }
+        let short = self.record.len() < width;
+        if short {
+            emit.short_rows.0 += 1;
+            if emit.short_rows.1 == 0 {
+                emit.short_rows.1 = row;
             }
         }
-        if short_rows.0 > 0 {
+        emit.check_utf8(raw, row);
+        write_header(
+            emit,
+            collisions,
+            &self.header,
+            &self.annotator,
+            &mut self.line,
+            out,
+        );
+        if !short && collisions.is_empty() && canonical_quoting(raw) {
+            // The row's own bytes, then the added cells.
+            out.extend_from_slice(raw);
+            match hit {
+                Some(reason) => self.annotator.write_hit(&view, reason, out),
+                None => self.annotator.write_miss(out),
+            }
+        } else {
+            let added = self.annotator.values(&view, hit);
+            let cells = collisions.row(&self.record, width, &added);
+            self.line.encode_into(cells.iter().map(|c| &c[..]), out);
+        }
+        out.push(b'\n');
+        stats.rows_out += 1;
+        Ok(())
+    }
+}
+
+impl BodyStats {
+    fn note_header(&mut self, layout: &Layout, rule: &Rule) {
+        let [pn, pp] = rule.parent_slots();
+        self.parent_fields = layout.has(pn) || layout.has(pp);
+        self.child_fields = rule.child_slots().iter().any(|s| layout.has(*s));
+    }
+}
+
+impl<'b> Emit<'b> {
+    fn new(chunk: u64, header_raw: &'b [u8], width: usize) -> Emit<'b> {
+        Emit {
+            chunk,
+            header_raw,
+            header_written: false,
+            width,
+            short_rows: (0, 0),
+            bad_utf8_row: None,
+        }
+    }
+
+    /// Notes the first returned row (0 = header) holding invalid UTF-8.
+    fn check_utf8(&mut self, raw: &[u8], row: u64) {
+        if self.bad_utf8_row.is_none() && std::str::from_utf8(raw).is_err() {
+            self.bad_utf8_row = Some(row);
+        }
+    }
+
+    fn finish(&self, messages: &mut Vec<Message>) {
+        let chunk = self.chunk;
+        match self.bad_utf8_row {
+            Some(0) => messages.push(Message::warn(format!(
+                "wmilolbas: chunk {chunk}, CSV header: invalid UTF-8 in a field name; passed through unchanged"
+            ))),
+            Some(row) => messages.push(Message::warn(format!(
+                "wmilolbas: chunk {chunk}, row {row}: invalid UTF-8; the row's bytes were passed through unchanged"
+            ))),
+            None => {}
+        }
+        if self.short_rows.0 > 0 {
             messages.push(Message::warn(format!(
                 "wmilolbas: chunk {chunk}: {} row(s) had fewer fields than the header (first: row {}); the missing fields were left empty",
-                short_rows.0, short_rows.1
+                self.short_rows.0, self.short_rows.1
             )));
         }
-        Ok(stats)
+    }
+}
+
+/// Writes the reply's header line before the first row.
+fn write_header(
+    emit: &mut Emit<'_>,
+    collisions: &Collisions,
+    header: &ByteRecord,
+    annotator: &Annotator,
+    line: &mut CsvLine,
+    out: &mut Vec<u8>,
+) {
+    if emit.header_written {
+        return;
+    }
+    emit.header_written = true;
+    emit.check_utf8(emit.header_raw, 0);
+    if collisions.is_empty() && canonical_quoting(emit.header_raw) {
+        out.extend_from_slice(emit.header_raw);
+        out.extend_from_slice(annotator.header_suffix());
+    } else {
+        let names = collisions.header(header);
+        line.encode_into(names.iter().map(|n| &n[..]), out);
+    }
+    out.push(b'\n');
+}
+
+fn csv_error(chunk: u64, row: u64, e: csv::Error) -> Error {
+    Error::Body {
+        location: Location::Chunk {
+            chunk,
+            row,
+            field: None,
+        },
+        message: format!("cannot read CSV: {e}"),
     }
 }
 
@@ -260,33 +484,6 @@ fn raw_slice<'b>(body: &'b [u8], record: &ByteRecord, end: u64) -> &'b [u8] {
         .rposition(|&b| b != b'\r' && b != b'\n')
         .map_or(first, |i| i + 1);
     &slice[first..last.max(first)]
-}
-
-/// True when every `"` in `raw` opens a field, closes it (followed by `,` or
-/// the end), or is doubled inside it — i.e. `raw` re-read by any strict CSV
-/// parser gives the fields the lenient reader gave us. Visits only quotes.
-fn canonical_quoting(raw: &[u8]) -> bool {
-    let mut quoted = false;
-    let mut skip_to = 0usize;
-    for p in memchr::memchr_iter(b'"', raw) {
-        if p < skip_to {
-            continue; // second quote of a doubled pair
-        }
-        if !quoted {
-            if p != 0 && raw[p - 1] != b',' {
-                return false; // a quote inside an unquoted field
-            }
-            quoted = true;
-        } else if raw.get(p + 1) == Some(&b'"') {
-            skip_to = p + 2;
-        } else {
-            if p + 1 != raw.len() && raw[p + 1] != b',' {
-                return false; // text after a closing quote
-            }
-            quoted = false;
-        }
-    }
-    !quoted
 }
 
 /// Input columns that already carry one of our field names (running the
@@ -601,6 +798,74 @@ mod tests {
             Just("Rundll32.exe".to_string()),
             "[a-z,\"\r\n ท$;]{0,8}",
         ]
+    }
+
+    fn row_field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            Just("wmiprvse.exe".to_string()),
+            Just("WMIPRVSE.EXE".to_string()),
+            Just("C:\\Windows\\wbem\\WmiPrvSE.exe".to_string()),
+            Just("mshta.exe".to_string()),
+            Just("unknown".to_string()),
+            "[a-z,\"\r\n ]{0,6}",
+        ]
+    }
+
+    /// Renders rows as a body: a csv writer (canonical), optionally with a
+    /// raw tail (stray quotes, ragged rows, CR terminators…).
+    fn render(rows: &[Vec<String>], crlf: bool, tail: &str) -> Vec<u8> {
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .terminator(if crlf {
+                csv::Terminator::CRLF
+            } else {
+                csv::Terminator::Any(b'\n')
+            })
+            .from_writer(Vec::new());
+        w.write_record([
+            "parent_process_name",
+            "process_name",
+            "parent_process_path",
+            "x",
+        ])
+        .unwrap();
+        for r in rows {
+            w.write_record(r).unwrap();
+        }
+        let mut body = w.into_inner().unwrap();
+        body.extend_from_slice(tail.as_bytes());
+        body
+    }
+
+    proptest! {
+        /// The fast path (row spans + prefilter) and the full-parse path give
+        /// the same bytes, the same counts and the same messages (or the same
+        /// error), in both modes.
+        #[test]
+        fn fast_and_full_parse_paths_agree(
+            rows in proptest::collection::vec(proptest::collection::vec(row_field(), 1..6), 0..12),
+            crlf in any::<bool>(),
+            tail in prop_oneof![Just(String::new()), "[a-z,\"\n]{0,12}", Just("wmiprvse.exe,mshta.exe,a,b,c\n".to_string())],
+            annotate in any::<bool>(),
+        ) {
+            let body = render(&rows, crlf, &tail);
+            let args: &[&str] = if annotate { &["mode=annotate"] } else { &[] };
+            let mut fast = transform(args);
+            let mut full = transform(args);
+            let (mut out_a, mut msg_a, mut out_b, mut msg_b) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let a = fast.process(5, &body, &mut out_a, &mut msg_a);
+            let b = full.process_parsed(5, &body, &mut out_b, &mut msg_b);
+            match (a, b) {
+                (Ok(sa), Ok(sb)) => {
+                    prop_assert_eq!(sa, sb);
+                    prop_assert_eq!(String::from_utf8_lossy(&out_a), String::from_utf8_lossy(&out_b));
+                    prop_assert_eq!(msg_a, msg_b);
+                }
+                (Err(ea), Err(eb)) => prop_assert_eq!(ea.to_string(), eb.to_string()),
+                (a, b) => prop_assert!(false, "paths disagree: {:?} vs {:?}", a.map(|_| ()), b.map(|_| ())),
+            }
+        }
     }
 
     proptest! {

@@ -30,16 +30,22 @@ pub const EM_X86_64: u16 = 62;
 /// ELF machine number of AArch64.
 pub const EM_AARCH64: u16 = 183;
 
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+/// Reads at `at + off`, refusing overflow and out-of-range offsets.
+fn bytes_at<const N: usize>(b: &[u8], at: usize, off: usize) -> Option<[u8; N]> {
+    let start = at.checked_add(off)?;
+    b.get(start..start.checked_add(N)?)?.try_into().ok()
 }
 
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+fn u16_at(b: &[u8], at: usize, off: usize) -> Option<u16> {
+    bytes_at(b, at, off).map(u16::from_le_bytes)
 }
 
-fn u64_at(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+fn u32_at(b: &[u8], at: usize, off: usize) -> Option<u32> {
+    bytes_at(b, at, off).map(u32::from_le_bytes)
+}
+
+fn u64_at(b: &[u8], at: usize, off: usize) -> Option<u64> {
+    bytes_at(b, at, off).map(u64::from_le_bytes)
 }
 
 fn cstr(b: &[u8], at: usize) -> Option<&[u8]> {
@@ -63,20 +69,20 @@ fn elf(b: &[u8]) -> Option<Binary> {
     if b.get(4) != Some(&2) || b.get(5) != Some(&1) {
         return None; // only 64-bit little-endian
     }
-    let machine = u16_at(b, 0x12)?;
-    let shoff = usize::try_from(u64_at(b, 0x28)?).ok()?;
-    let shentsize = usize::from(u16_at(b, 0x3A)?);
-    let shnum = usize::from(u16_at(b, 0x3C)?);
+    let machine = u16_at(b, 0, 0x12)?;
+    let shoff = usize::try_from(u64_at(b, 0, 0x28)?).ok()?;
+    let shentsize = usize::from(u16_at(b, 0, 0x3A)?);
+    let shnum = usize::from(u16_at(b, 0, 0x3C)?);
     if shentsize < 64 {
         return None;
     }
     let section = |i: usize| -> Option<(u32, usize, usize, usize, usize)> {
         let at = shoff.checked_add(i.checked_mul(shentsize)?)?;
-        let kind = u32_at(b, at + 4)?;
-        let offset = usize::try_from(u64_at(b, at + 24)?).ok()?;
-        let size = usize::try_from(u64_at(b, at + 32)?).ok()?;
-        let link = u32_at(b, at + 40)? as usize;
-        let info = u32_at(b, at + 44)? as usize;
+        let kind = u32_at(b, at, 4)?;
+        let offset = usize::try_from(u64_at(b, at, 24)?).ok()?;
+        let size = usize::try_from(u64_at(b, at, 32)?).ok()?;
+        let link = u32_at(b, at, 40)? as usize;
+        let info = u32_at(b, at, 44)? as usize;
         Some((kind, offset, size, link, info))
     };
     const SHT_GNU_VERNEED: u32 = 0x6fff_fffe;
@@ -91,22 +97,22 @@ fn elf(b: &[u8]) -> Option<Binary> {
         let verneed = b.get(offset..offset.checked_add(size)?)?;
         let mut at = 0usize;
         for _ in 0..count.min(10_000) {
-            let cnt = usize::from(u16_at(verneed, at + 2)?);
-            let mut aux = at.checked_add(u32_at(verneed, at + 8)? as usize)?;
+            let cnt = usize::from(u16_at(verneed, at, 2)?);
+            let mut aux = at.checked_add(u32_at(verneed, at, 8)? as usize)?;
             for _ in 0..cnt.min(10_000) {
-                let name = cstr(strtab, u32_at(verneed, aux + 8)? as usize)?;
+                let name = cstr(strtab, u32_at(verneed, aux, 8)? as usize)?;
                 if let Some(v) = name.strip_prefix(b"GLIBC_") {
                     if let Some(ver) = parse_version(v) {
                         glibc = Some(glibc.map_or(ver, |g| g.max(ver)));
                     }
                 }
-                let next = u32_at(verneed, aux + 12)? as usize;
+                let next = u32_at(verneed, aux, 12)? as usize;
                 if next == 0 {
                     break;
                 }
                 aux = aux.checked_add(next)?;
             }
-            let next = u32_at(verneed, at + 12)? as usize;
+            let next = u32_at(verneed, at, 12)? as usize;
             if next == 0 {
                 break;
             }
@@ -125,15 +131,15 @@ fn parse_version(v: &[u8]) -> Option<(u32, u32)> {
 }
 
 fn pe(b: &[u8]) -> Option<Binary> {
-    let pe_off = u32_at(b, 0x3C)? as usize;
-    if b.get(pe_off..pe_off + 4)? != b"PE\0\0" {
+    let pe_off = u32_at(b, 0, 0x3C)? as usize;
+    if bytes_at::<4>(b, pe_off, 0)? != *b"PE\0\0" {
         return None;
     }
-    let coff = pe_off + 4;
-    let machine = u16_at(b, coff)?;
-    let opt = coff + 20;
-    let magic = u16_at(b, opt)?;
-    let subsystem = u16_at(b, opt + 68)?;
+    let coff = pe_off.checked_add(4)?;
+    let machine = u16_at(b, coff, 0)?;
+    let opt = coff.checked_add(20)?;
+    let magic = u16_at(b, opt, 0)?;
+    let subsystem = u16_at(b, opt, 68)?;
     Some(Binary::Pe {
         machine,
         pe32_plus: magic == 0x20b,

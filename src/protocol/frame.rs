@@ -15,7 +15,7 @@
 //! "header" may be a piece of the getinfo metadata, which holds the session
 //! key.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 
 /// Longest header line accepted, newline included. A real header is at most
 /// `chunked 1.0,` + 2 × 20 digits + `\r\n` = 54 bytes.
@@ -219,37 +219,25 @@ fn is_blank(bytes: &[u8]) -> bool {
     bytes.iter().all(|&b| b == b'\r')
 }
 
-/// Reads exactly `len` bytes into `buf[..len]`, growing `buf` only as bytes
-/// arrive (doubling from 64 KiB), never to the declared length up front.
-///
-/// `buf` is reused between chunks: its length is the high-water mark of
-/// initialised bytes, so a steady stream of similar chunks allocates and
-/// zero-fills nothing after the first one.
+/// Reads exactly `len` bytes into `buf` (cleared first), growing it only as
+/// bytes arrive — `read_to_end` doubles from what it has read, never to the
+/// declared length up front — and without zero-filling: `buf`'s capacity is
+/// reused between chunks, so a steady stream of similar chunks allocates
+/// nothing after the first one.
 pub fn read_payload<R: BufRead>(
     reader: &mut R,
     len: usize,
     buf: &mut Vec<u8>,
     what: &'static str,
 ) -> Result<(), FrameError> {
-    let mut got = 0usize;
-    while got < len {
-        if buf.len() == got {
-            let grow = got.max(64 << 10).min(len - got);
-            buf.resize(got + grow, 0);
-        }
-        let end = buf.len().min(len);
-        match reader.read(&mut buf[got..end]) {
-            Ok(0) => {
-                return Err(FrameError::Truncated {
-                    what,
-                    expected: len,
-                    got,
-                })
-            }
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(FrameError::Io(e)),
-        }
+    buf.clear();
+    reader.by_ref().take(len as u64).read_to_end(buf)?;
+    if buf.len() < len {
+        return Err(FrameError::Truncated {
+            what,
+            expected: len,
+            got: buf.len(),
+        });
     }
     Ok(())
 }

@@ -143,7 +143,7 @@ impl<W: Write> Session<'_, W> {
             };
             self.messages.clear();
             self.reply.clear();
-            let body = &self.body[..next.body_len];
+            let body = &self.body[..];
             command.execute(
                 self.chunk,
                 exec.finished,
@@ -176,8 +176,8 @@ impl<W: Write> Session<'_, W> {
         frame::read_payload(input, header.metadata_len, &mut self.metadata, "metadata")
             .map_err(frame_err)?;
         frame::read_payload(input, header.body_len, &mut self.body, "body").map_err(frame_err)?;
-        let request = message::parse_request(&self.metadata[..header.metadata_len])
-            .map_err(|e| self.request_error(e.0))?;
+        let request =
+            message::parse_request(&self.metadata).map_err(|e| self.request_error(e.0))?;
         Ok(Some(Read {
             request,
             body_len: header.body_len,

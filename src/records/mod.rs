@@ -10,7 +10,9 @@
 //! [`RowView`], comparing bytes. Nothing here allocates per row unless a
 //! multivalue item contains an escaped `$`.
 
+pub mod bytemask;
 pub mod mv;
+pub mod spans;
 
 use std::borrow::Cow;
 

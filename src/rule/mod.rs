@@ -21,6 +21,7 @@
 //! and Sysmon. Comparisons ignore ASCII case only and never trim.
 
 pub mod catalog;
+pub mod prefilter;
 
 pub use catalog::Catalog;
 

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Session-replay benchmark: wmilolbas vs the splunklib peer vs cat.
+
+Generates a splunkd-like request stream (tests/tools/gen_processes.py rows,
+tests/tools/mkstream.py framing with an __mv_ column per field, 50,000 rows
+per chunk), replays it into each command (stdin from the file, stdout to
+/dev/null), and prints rows/s, MB/s, peak RSS and the ratios. It also checks
+that wmilolbas and the peer return the same number of rows, that peak RSS is
+flat from 200,000 to 2,000,000 rows, and how long a probe run (getinfo, EOF)
+takes.
+
+    python3 benches/session_replay.py [--rows 200000] [--runs 7]
+
+The peer (benches/peer/splunklib_wmilolbas.py, splunk-sdk 2.1.1) is installed
+into .tools/bench on first use (PyPI).
+"""
+import argparse
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORK = os.path.join(ROOT, "target", "bench")
+VENV = os.path.join(ROOT, ".tools", "bench")
+
+
+def sh(*args, **kw):
+    subprocess.run(args, check=True, **kw)
+
+
+GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
+
+
+def run_once(cmd, stdin_path, with_rss=False):
+    """Runs cmd with stdin from a file; returns (seconds, peak RSS KiB or None).
+
+    Peak RSS comes from GNU time when installed: a child forked from this
+    Python process would report Python's own pages as its high-water mark."""
+    with_rss = with_rss and GNU_TIME is not None
+    wrapped = [GNU_TIME, "-f", "%M", "--"] + cmd if with_rss else cmd
+    with open(stdin_path, "rb") as fin, open(os.devnull, "wb") as fout:
+        t0 = time.perf_counter()
+        p = subprocess.run(wrapped, stdin=fin, stdout=fout, stderr=subprocess.PIPE)
+        dt = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed ({p.returncode}): {p.stderr[-400:]!r}")
+    rss = int(p.stderr.split()[-1]) if with_rss else None
+    return dt, rss
+
+
+def measure(cmd, path, runs):
+    """(median seconds, best seconds, peak RSS KiB or None)."""
+    _, rss = run_once(cmd, path, with_rss=True)  # also warms the page cache
+    times = [run_once(cmd, path)[0] for _ in range(runs)]
+    return statistics.median(times), min(times), rss
+
+
+def reply_rows(cmd, path):
+    """Rows returned over a whole session (counts CSV records per reply)."""
+    import csv
+    import io
+    with open(path, "rb") as f:
+        out = subprocess.run(cmd, stdin=f, capture_output=True, check=True).stdout
+    i, n = 0, 0
+    while i < len(out):
+        j = out.index(b"\n", i)
+        m = re.match(rb"chunked 1\.0,(\d+),(\d+)", out[i:j])
+        ml, bl = int(m[1]), int(m[2])
+        body = out[j + 1 + ml:j + 1 + ml + bl]
+        if body:
+            n += sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8", "replace")))) - 1
+        i = j + 1 + ml + bl
+    return n
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=200_000)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--skip-peer", action="store_true")
+    o = ap.parse_args()
+    os.makedirs(WORK, exist_ok=True)
+
+    sh("cargo", "build", "--release", "--quiet", cwd=ROOT)
+    ours = [os.path.join(ROOT, "target", "release", "wmilolbas")]
+    py = [sys.executable]
+    rows_csv = os.path.join(WORK, f"rows{o.rows}.csv")
+    if not os.path.exists(rows_csv):
+        sh(*py, os.path.join(ROOT, "tests/tools/gen_processes.py"), "--rows", str(o.rows), "--seed", "1",
+           "--out", rows_csv, stderr=subprocess.DEVNULL)
+    mk = os.path.join(ROOT, "tests/tools/mkstream.py")
+    s_ours = os.path.join(WORK, f"session{o.rows}_strict.bin")
+    s_peer = os.path.join(WORK, f"session{o.rows}_peer.bin")
+    s_big = os.path.join(WORK, f"session{o.rows * 10}_strict.bin")
+    p_ours = os.path.join(WORK, "probe_ours.bin")
+    p_peer = os.path.join(WORK, "probe_peer.bin")
+    for path, args, repeat in [(s_ours, "strict=true", 1), (s_peer, "", 1), (s_big, "strict=true", 10)]:
+        if not os.path.exists(path):
+            sh(*py, mk, rows_csv, path, "--rows-per-chunk", "50000", "--mv", "--args", args, "--repeat", str(repeat))
+    for session, probe in [(s_ours, p_ours), (s_peer, p_peer)]:
+        with open(session, "rb") as f:
+            head = f.readline()
+            m = re.match(rb"chunked 1\.0,(\d+),(\d+)", head)
+            meta = f.read(int(m[1]))
+        with open(probe, "wb") as f:
+            f.write(head + meta)  # getinfo only, then EOF
+
+    size = os.path.getsize(s_ours)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
+    print(f"session: {o.rows:,} rows, 50,000 rows/chunk, __mv_ columns, {size / 1e6:.1f} MB "
+          f"({s_ours}); median of {o.runs} runs")
+
+    results = {}
+    results["wmilolbas strict=true"] = measure(ours, s_ours, o.runs)
+    results["cat"] = measure(["cat"], s_ours, o.runs)
+    if not o.skip_peer:
+        if not os.path.exists(os.path.join(VENV, "bin", "python")):
+            sh(*py, "-m", "venv", VENV)
+            sh(os.path.join(VENV, "bin", "pip"), "install", "--quiet", "--disable-pip-version-check",
+               "splunk-sdk==2.1.1")
+        peer = [os.path.join(VENV, "bin", "python"), os.path.join(ROOT, "benches/peer/splunklib_wmilolbas.py")]
+        results["splunklib peer"] = measure(peer, s_peer, max(3, o.runs // 2))
+
+    print(f"\n{'command':<24}{'median s':>10}{'best s':>9}{'rows/s':>14}{'MB/s':>9}{'peak RSS':>11}")
+    for name, (med, best, rss) in results.items():
+        mem = f"{rss / 1024:>8.1f} MB" if rss else "       n/a"
+        print(f"{name:<24}{med:>10.3f}{best:>9.3f}{o.rows / med:>14,.0f}{size / med / 1e6:>9.0f}{mem}")
+    ours_t = results["wmilolbas strict=true"][0]
+    if "splunklib peer" in results:
+        print(f"\nwmilolbas vs splunklib: {results['splunklib peer'][0] / ours_t:.1f}x faster (median)")
+        a, b = reply_rows(ours, s_ours), reply_rows(peer, s_peer)
+        print(f"rows returned: wmilolbas {a:,}, splunklib {b:,} ({'same' if a == b else 'DIFFERENT'})")
+    print(f"wmilolbas vs cat: {ours_t / results['cat'][0]:.1f}x cat's time")
+
+    big_med, _, big_rss = measure(ours, s_big, 3)
+    if big_rss:
+        print(f"\npeak RSS: {results['wmilolbas strict=true'][2] / 1024:.1f} MB at {o.rows:,} rows, "
+              f"{big_rss / 1024:.1f} MB at {o.rows * 10:,} rows ({o.rows * 10 / big_med:,.0f} rows/s)")
+    else:
+        print(f"\n{o.rows * 10:,} rows: {o.rows * 10 / big_med:,.0f} rows/s (install GNU time for peak RSS)")
+    probe = measure(ours, p_ours, 20)
+    line = f"probe run (getinfo, EOF): wmilolbas {probe[0] * 1000:.1f} ms"
+    if not o.skip_peer:
+        pp = measure(peer, p_peer, 5)
+        line += f", splunklib {pp[0] * 1000:.0f} ms"
+    print(line)
+
+
+if __name__ == "__main__":
+    main()
