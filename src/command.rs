@@ -38,7 +38,7 @@ use crate::error::{Error, Location, Result};
 use crate::options::{CatalogChoice, Mode, Options};
 use crate::protocol::message::{GetInfo, Message};
 use crate::protocol::session::Command;
-use crate::records::spans::{canonical_quoting, spans};
+use crate::records::spans::{canonical_quoting, ends_inside_quotes, spans};
 use crate::records::{FieldSet, Layout, RowView, MV_PREFIX};
 use crate::rule::catalog::{self, Catalog};
 use crate::rule::prefilter::Prefilter;
@@ -60,6 +60,21 @@ impl CommandType {
             CommandType::Streaming => "streaming",
             CommandType::Stateful => "stateful",
         }
+    }
+}
+
+/// Most rows one execute body may hold. splunkd sends at most
+/// `maxresultrows` (limits.conf, 50,000 by default) per chunk; the cap keeps
+/// a hostile body of tiny rows from growing an annotated reply (about 350
+/// added bytes a row) far beyond what arrived.
+pub const MAX_ROWS_PER_CHUNK: u64 = 1_000_000;
+
+fn too_many_rows(chunk: u64) -> Error {
+    Error::Body {
+        location: Location::Chunk { chunk, row: MAX_ROWS_PER_CHUNK + 1, field: None },
+        message: format!(
+            "more than {MAX_ROWS_PER_CHUNK} rows in one chunk; splunkd sends at most maxresultrows (50,000 by default) per chunk"
+        ),
     }
 }
 
@@ -205,6 +220,10 @@ impl Transform {
                 break;
             };
             stats.rows += 1;
+            if stats.rows > MAX_ROWS_PER_CHUNK {
+                result = Err(too_many_rows(chunk));
+                break;
+            }
             while candidates
                 .get(next_candidate)
                 .is_some_and(|&c| c < span.start)
@@ -275,8 +294,10 @@ impl Transform {
         }
     }
 
-    /// The full-parse path: every row through the `csv` reader.
-    pub(crate) fn process_parsed(
+    /// The full-parse path alone: every row through the `csv` reader.
+    /// [`Transform::process`] gives the same result; this exists so tests and
+    /// fuzzers can compare the two.
+    pub fn process_parsed(
         &mut self,
         chunk: u64,
         body: &[u8],
@@ -307,6 +328,9 @@ impl Transform {
                 break;
             }
             stats.rows += 1;
+            if stats.rows > MAX_ROWS_PER_CHUNK {
+                return Err(too_many_rows(chunk));
+            }
             let raw = raw_slice(body, &self.record, reader.position().byte());
             self.emit_parsed(
                 &mut emit,
@@ -319,6 +343,12 @@ impl Transform {
             )?;
         }
         emit.finish(messages);
+        if ends_inside_quotes(body) {
+            messages.push(Message::warn(format!(
+                "wmilolbas: chunk {chunk}: the body ends inside a quoted field (a quote is never closed); row {} ran to the end of the body",
+                stats.rows
+            )));
+        }
         Ok(stats)
     }
 

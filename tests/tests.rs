@@ -18,3 +18,7 @@ mod oracle;
 mod fake_splunkd;
 // The Splunk app package: file list, modes, .conf syntax, the packaged binary.
 mod package;
+// Hostile and broken input: every class with its exit code and message.
+mod hostile;
+// One test per Python SDK protocol bug (see spec/scpv2-notes.md §2).
+mod regression;

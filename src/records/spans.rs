@@ -233,6 +233,27 @@ impl Spans<'_> {
     }
 }
 
+/// True when `body` ends inside a quoted field, by `csv_core`'s rules: a
+/// quote opens a field only after `,`, a line end or the start; `""` inside
+/// quotes is an escaped quote. Visits only the quotes.
+pub fn ends_inside_quotes(body: &[u8]) -> bool {
+    let mut quoted = false;
+    let mut skip_to = 0usize;
+    for p in memchr::memchr_iter(b'"', body) {
+        if p < skip_to {
+            continue;
+        }
+        if !quoted {
+            quoted = p == 0 || matches!(body[p - 1], b',' | b'\n' | b'\r');
+        } else if body.get(p + 1) == Some(&b'"') {
+            skip_to = p + 2;
+        } else {
+            quoted = false;
+        }
+    }
+    quoted
+}
+
 /// True when every `"` in `raw` (one row, no terminator) opens a field,
 /// closes it (followed by `,` or the end), or is doubled inside it — i.e.
 /// `raw` re-read by any strict CSV parser gives the fields the lenient reader
@@ -309,6 +330,14 @@ mod tests {
             2,
             "CR inside quotes is data"
         );
+    }
+
+    #[test]
+    fn open_quote_at_the_end_is_seen() {
+        assert!(ends_inside_quotes(b"a,b\n\"open\n1,2\n"));
+        assert!(ends_inside_quotes(b"\"a\"\""));
+        assert!(!ends_inside_quotes(b"a,\"x\"\"y\"\nq\"r,s\n"));
+        assert!(!ends_inside_quotes(b"\"t\"u\"v\n"));
     }
 
     #[test]

@@ -6,6 +6,9 @@ use serde_json::Value;
 
 use super::event::EventBuilder;
 
+/// Longest JSON line accepted (longer ones are reported and skipped).
+pub const MAX_LINE: usize = 16 << 20;
+
 /// Why a line was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineError(pub String);

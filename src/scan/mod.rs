@@ -118,7 +118,52 @@ struct Progress {
 /// Stop reading (after `--strict-input` errors or a dead stdout).
 struct Stop;
 
-impl<W: Write> Scanner<'_, W> {
+impl<'w, W: Write> Scanner<'w, W> {
+    fn new(
+        config: &ScanConfig,
+        catalog: crate::rule::Catalog,
+        stdout: W,
+        stderr: &'w mut dyn Write,
+    ) -> Self {
+        let mut fields = FieldSet::new();
+        let options = &config.options;
+        let rule = Rule::new(options.strict, &options.parents, catalog, &mut fields);
+        let annotator = Annotator::new(options, &mut fields);
+        let out_slots = OUTPUT_FIELDS.iter().map(|f| fields.add(f)).collect();
+        let now = Instant::now();
+        Scanner {
+            mode: options.mode,
+            rule,
+            annotator,
+            fields,
+            out_slots,
+            output: Output::new(config.format, stdout),
+            summary: Summary::default(),
+            stderr,
+            strict_input: config.strict_input,
+            progress: config.progress.then_some(Progress {
+                started: now,
+                last: now,
+                shown: false,
+            }),
+        }
+    }
+
+    /// Scans in-memory inputs; true when told to stop.
+    fn scan_all_bytes(&mut self, inputs: &[(&str, &[u8])], forced: Option<InputFormat>) -> bool {
+        for (name, bytes) in inputs {
+            self.summary.files += 1;
+            let count = CountHandle::default();
+            if self
+                .scan_input(name, BufReader::new(*bytes), forced, &count)
+                .is_err()
+            {
+                return true;
+            }
+        }
+        false
+    }
+
     fn report(&mut self, err: &Error) -> std::result::Result<(), Stop> {
         self.summary.errors += 1;
         self.clear_progress();
@@ -283,12 +328,37 @@ impl<W: Write> Scanner<'_, W> {
         let mut line_no = 0u64;
         loop {
             line.clear();
-            match input.read_until(b'\n', &mut line) {
+            match input
+                .by_ref()
+                .take(jsonl::MAX_LINE as u64 + 1)
+                .read_until(b'\n', &mut line)
+            {
                 Ok(0) => return Ok(()),
                 Ok(_) => {}
                 Err(e) => return self.report(&Error::io(format!("reading {name}"), e)),
             }
             line_no += 1;
+            if line.len() > jsonl::MAX_LINE && line.last() != Some(&b'\n') {
+                self.summary.events += 1;
+                let msg = format!("line is longer than {} MiB; skipped", jsonl::MAX_LINE >> 20);
+                self.report(&input_error(name, line_no, msg))?;
+                // Skip the rest of the line without holding it.
+                loop {
+                    let (done, used) = match input.fill_buf() {
+                        Ok([]) => (true, 0),
+                        Ok(buf) => match memchr::memchr(b'\n', buf) {
+                            Some(i) => (true, i + 1),
+                            None => (false, buf.len()),
+                        },
+                        Err(e) => return self.report(&Error::io(format!("reading {name}"), e)),
+                    };
+                    input.consume(used);
+                    if done {
+                        break;
+                    }
+                }
+                continue;
+            }
             let text = trim_ascii(&line);
             if text.is_empty() {
                 continue;
@@ -379,50 +449,31 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// Runs the detection over in-memory inputs (name, bytes) instead of
+/// `config.files`: for embedding and fuzzing.
+pub fn run_on_bytes<W: Write>(
+    config: &ScanConfig,
+    inputs: &[(&str, &[u8])],
+    stdout: W,
+    stderr: &mut dyn Write,
+) -> Result<Summary> {
+    let catalog = load_catalog(&config.options, None)?;
+    let mut scanner = Scanner::new(config, catalog, stdout, stderr);
+    scanner.scan_all_bytes(inputs, config.input_format);
+    scanner.clear_progress();
+    let _ = scanner.output.finish();
+    Ok(scanner.summary)
+}
+
 /// Runs a scan; returns the summary. Problems with inputs are printed to
 /// `stderr` as they happen and counted in [`Summary::errors`]. Errors that
 /// stop everything (a bad catalog) are returned.
 pub fn run<W: Write>(config: &ScanConfig, stdout: W, stderr: &mut dyn Write) -> Result<Summary> {
     let catalog = load_catalog(&config.options, None)?;
-    let mut fields = FieldSet::new();
-    let rule = Rule::new(
-        config.options.strict,
-        &config.options.parents,
-        catalog,
-        &mut fields,
-    );
-    let annotator = Annotator::new(&config.options, &mut fields);
-    let out_slots = OUTPUT_FIELDS.iter().map(|f| fields.add(f)).collect();
-    let now = Instant::now();
-    let mut scanner = Scanner {
-        mode: config.options.mode,
-        rule,
-        annotator,
-        fields,
-        out_slots,
-        output: Output::new(config.format, stdout),
-        summary: Summary::default(),
-        stderr,
-        strict_input: config.strict_input,
-        progress: config.progress.then_some(Progress {
-            started: now,
-            last: now,
-            shown: false,
-        }),
-    };
+    let mut scanner = Scanner::new(config, catalog, stdout, stderr);
     let mut stopped = false;
     if config.files.is_empty() {
-        for (name, bytes) in SAMPLES {
-            scanner.summary.files += 1;
-            let count = CountHandle::default();
-            if scanner
-                .scan_input(name, BufReader::new(bytes), None, &count)
-                .is_err()
-            {
-                stopped = true;
-                break;
-            }
-        }
+        stopped = scanner.scan_all_bytes(&SAMPLES, None); // formats known
     }
     for file in &config.files {
         if stopped {
@@ -467,10 +518,10 @@ pub fn run<W: Write>(config: &ScanConfig, stdout: W, stderr: &mut dyn Write) -> 
 pub fn summary_line(s: &Summary) -> String {
     let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     format!(
-        "wmilolbas scan: {}, {} read ({} process creations), {}{}",
+        "wmilolbas scan: {}, {} read ({}), {}{}",
         plural(s.files, "file", "files"),
         plural(s.events, "event", "events"),
-        s.processes,
+        plural(s.processes, "process creation", "process creations"),
         plural(s.detections, "detection", "detections"),
         if s.errors > 0 {
             format!(", {}", plural(s.errors, "error", "errors"))
