@@ -7,7 +7,8 @@
 #   * rustc-web + rust-web-src      — a Rust std that can be built for aarch64
 #                                     and Windows (rustup cannot fetch targets here);
 #   * gcc-mingw-w64-x86-64          — the Windows linker;
-#   * qemu-user                     — to run the aarch64 binary in tests.
+#   * qemu-user, libc6-arm64-cross  — to run the aarch64 binary in tests
+#                                     (qemu-aarch64 -L /usr/aarch64-linux-gnu).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,6 @@ if [ "${1:-}" = "--cross" ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends \
-    rustc-web rust-web-src gcc-mingw-w64-x86-64 qemu-user >/dev/null
+    rustc-web rust-web-src gcc-mingw-w64-x86-64 qemu-user libc6-arm64-cross >/dev/null
   /usr/bin/rustc --version
 fi

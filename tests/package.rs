@@ -95,7 +95,7 @@ fn default_package_has_the_expected_files_and_modes() {
     );
     for (name, (mode, _)) in &pkg.files {
         let mode = *mode;
-        let want = if name.ends_with('/') || name.ends_with("bin/wmilolbas") {
+        let want = if name.ends_with('/') || name.contains("bin/wmilolbas") {
             0o755
         } else {
             0o644

@@ -381,17 +381,17 @@ pub fn build(root: &Path, options: &PackageOptions, log: &mut dyn Write) -> Resu
                 )))
             }
         }
-        binaries.push(PlacedBinary {
-            path: "linux_aarch64/bin/wmilolbas".into(),
-            data: arm.clone(),
-        });
-        binaries.push(PlacedBinary {
-            path: "windows_x86_64/bin/wmilolbas.exe".into(),
-            data: win,
-        });
+        // Whether Windows splunkd maps `filename = wmilolbas` to the .exe
+        // is undocumented: ship both names (CreateProcess runs a PE either way).
+        for name in ["wmilolbas.exe", "wmilolbas"] {
+            binaries.push(PlacedBinary {
+                path: format!("windows_x86_64/bin/{name}"),
+                data: win.clone(),
+            });
+        }
         // splunkd has no aarch64 platform folder: on an ARM host it falls
         // back to bin/, so bin/ carries the aarch64 build (x86-64 hosts find
-        // linux_x86_64/bin/ first).
+        // linux_x86_64/bin/ first, Windows hosts windows_x86_64/bin/).
         generic = arm;
     }
     binaries.push(PlacedBinary {
