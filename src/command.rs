@@ -176,9 +176,9 @@ impl Transform {
         self.process_parsed(chunk, body, out, messages)
     }
 
-    /// The fast path: row spans + prefilter; only candidate (and, in
-    /// annotate mode, non-canonical) rows are parsed. `Ok(None)` when the
-    /// body needs the full-parse path.
+    /// The fast path: row spans + prefilter. Only candidate rows — and, in
+    /// annotate mode, rows whose field count differs from the header's — are
+    /// parsed. `Ok(None)` when the body needs the full-parse path.
     fn process_scanned(
         &mut self,
         chunk: u64,
@@ -206,23 +206,55 @@ impl Transform {
         }
         let layout = Layout::resolve(&self.fields, &self.header);
         stats.note_header(&layout, &self.rule);
-        let filter = self.mode == Mode::Filter;
         let mut candidates = std::mem::take(&mut self.candidates);
         if let Some(p) = &self.prefilter {
             p.find(body, header_end, &mut candidates);
         }
         let mut emit = Emit::new(chunk, header_raw, layout.width());
+        let scanned = self.scan_rows(
+            &mut reader,
+            body,
+            header_end,
+            &candidates,
+            &mut emit,
+            &layout,
+            &collisions,
+            out,
+            &mut stats,
+        );
+        self.candidates = candidates; // keep the allocation for the next body
+        if scanned? {
+            emit.finish(messages);
+            Ok(Some(stats))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The row loop of the fast path; false when the scanner declined the
+    /// body (not canonical LF CSV) and the full-parse path must decide.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_rows(
+        &mut self,
+        reader: &mut csv::Reader<std::io::Cursor<&[u8]>>,
+        body: &[u8],
+        from: usize,
+        candidates: &[usize],
+        emit: &mut Emit<'_>,
+        layout: &Layout,
+        collisions: &Collisions,
+        out: &mut Vec<u8>,
+        stats: &mut BodyStats,
+    ) -> Result<bool> {
+        let filter = self.mode == Mode::Filter;
         let mut next_candidate = 0usize;
-        let mut result = Ok(Some(()));
-        for span in spans(body, header_end, !filter) {
+        for span in spans(body, from, !filter) {
             let Ok(span) = span else {
-                result = Ok(None); // not canonical LF CSV: csv decides
-                break;
+                return Ok(false);
             };
             stats.rows += 1;
             if stats.rows > MAX_ROWS_PER_CHUNK {
-                result = Err(too_many_rows(chunk));
-                break;
+                return Err(too_many_rows(emit.chunk));
             }
             while candidates
                 .get(next_candidate)
@@ -241,8 +273,8 @@ impl Transform {
                 if span.fields == emit.width {
                     emit.check_utf8(raw, stats.rows);
                     write_header(
-                        &mut emit,
-                        &collisions,
+                        emit,
+                        collisions,
                         &self.header,
                         &self.annotator,
                         &mut self.line,
@@ -261,37 +293,14 @@ impl Transform {
             let parsed = reader
                 .seek(pos)
                 .and_then(|()| reader.read_byte_record(&mut self.record))
-                .map_err(|e| csv_error(chunk, stats.rows, e))?;
+                .map_err(|e| csv_error(emit.chunk, stats.rows, e))?;
             let ends_at = reader.position().byte() as usize;
             if !parsed || ends_at < span.end || ends_at > span.end + 1 {
-                result = Ok(None); // the scanner and csv disagree: let csv decide
-                break;
+                return Ok(false); // the scanner and csv disagree: let csv decide
             }
-            match self.emit_parsed(
-                &mut emit,
-                &layout,
-                &collisions,
-                raw,
-                stats.rows,
-                out,
-                &mut stats,
-            ) {
-                Ok(()) => {}
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
+            self.emit_parsed(emit, layout, collisions, raw, stats.rows, out, stats)?;
         }
-        self.candidates = candidates;
-        match result {
-            Ok(Some(())) => {
-                emit.finish(messages);
-                Ok(Some(stats))
-            }
-            Ok(None) => Ok(None),
-            Err(e) => Err(e),
-        }
+        Ok(true)
     }
 
     /// The full-parse path alone: every row through the `csv` reader.
