@@ -192,3 +192,116 @@ fn probe_through_fake_splunkd() {
     assert_eq!(s.summary["exit_code"], 0);
     assert!(s.rows.is_empty());
 }
+
+/// The CIM sample CSVs through the stand-in, plain and `Processes.`-
+/// prefixed: strict returns exactly the `expected_match` rows; the default
+/// mode adds the renamed binaries (synthetic rows 8 and 10), nothing else.
+#[test]
+fn cim_samples_through_fake_splunkd_in_both_modes() {
+    let dir = tempdir();
+    for (file, renamed) in [
+        (
+            "attack_data/cim/endpoint_processes_from_samples.csv",
+            vec![],
+        ),
+        ("attack_data/cim/synthetic_edge_cases.csv", vec![7usize, 9]),
+    ] {
+        let (header, rows, _) = input_maps(&data(file));
+        let expected: Vec<usize> = (0..rows.len())
+            .filter(|&i| {
+                rows[i][header.iter().position(|h| h == "expected_match").unwrap()] == "true"
+            })
+            .collect();
+        for prefix in [false, true] {
+            let path = dir.join(format!(
+                "{}{}.csv",
+                if prefix { "p_" } else { "" },
+                file.rsplit('/').next().unwrap()
+            ));
+            let mut w = csv::Writer::from_path(&path).unwrap();
+            w.write_record(header.iter().map(|h| {
+                if prefix && !h.starts_with('_') {
+                    format!("Processes.{h}")
+                } else {
+                    h.clone()
+                }
+            }))
+            .unwrap();
+            for r in &rows {
+                w.write_record(r).unwrap();
+            }
+            w.flush().unwrap();
+            for (args, mut want) in [
+                ("strict=true", expected.clone()),
+                ("", [expected.clone(), renamed.clone()].concat()),
+            ] {
+                want.sort_unstable();
+                let s = fake_splunkd(Some(&path), args, &["--chunk-rows", "5"], &bin());
+                let t = s.header.iter().position(|h| h.ends_with("_time")).unwrap();
+                let got: Vec<usize> = s
+                    .rows
+                    .iter()
+                    .map(|r| rows.iter().position(|x| x[0] == r[t]).unwrap())
+                    .collect();
+                assert_eq!(got, want, "{file} prefix={prefix} args={args:?}");
+            }
+        }
+    }
+}
+
+/// Multivalue input as splunkd would send it (`__mv_` cells set), through
+/// the stand-in with `--plain-input`: the rows the oracle expects.
+#[test]
+fn multivalue_input_through_fake_splunkd() {
+    let (header, rows, _) = input_maps(&generated(false));
+    let mut full_header = header.clone();
+    full_header.extend(header.iter().map(|h| format!("__mv_{h}")));
+    let name_col = header.iter().position(|h| h == "process_name").unwrap();
+    let dir = tempdir();
+    let path = dir.join("mv.csv");
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    w.write_record(&full_header).unwrap();
+    let mut maps = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let mut plain = r.clone();
+        let mut mv = vec![String::new(); r.len()];
+        if i % 3 == 0 {
+            let values = [r[name_col].as_str(), "conhost.exe"];
+            plain[name_col] = values.join("\n");
+            mv[name_col] = values
+                .iter()
+                .map(|v| format!("${}$", v.replace('$', "$$")))
+                .collect::<Vec<_>>()
+                .join(";");
+        }
+        let map: HashMap<String, String> = full_header
+            .iter()
+            .cloned()
+            .zip(plain.iter().chain(mv.iter()).cloned())
+            .collect();
+        maps.push(map);
+        plain.extend(mv);
+        w.write_record(&plain).unwrap();
+    }
+    w.flush().unwrap();
+    for (args, strict) in [("strict=true", true), ("", false)] {
+        let oracle = Oracle::new(strict);
+        let want = maps.iter().filter(|m| oracle.evaluate(m).is_some()).count();
+        let s = fake_splunkd(
+            Some(&path),
+            args,
+            &["--plain-input", "--keep-internal", "--chunk-rows", "999"],
+            &bin(),
+        );
+        assert_eq!(s.rows.len(), want, "{args}");
+        let mv_idx = s
+            .header
+            .iter()
+            .position(|h| h == "__mv_process_name")
+            .unwrap();
+        assert!(
+            s.rows.iter().any(|r| r[mv_idx].contains("$;$")),
+            "multivalue cells come back"
+        );
+    }
+}
