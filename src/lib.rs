@@ -28,6 +28,11 @@
 //! * [`error`] — the error type, carrying chunk/row/field or file/line.
 
 #![deny(missing_docs)]
+// Input must never panic the command: no unwrap/expect/panic outside tests.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod annotate;
 pub mod cli;

@@ -5,6 +5,8 @@
 //! * `scan …` → run the detection on files;
 //! * `package …` → build the Splunk app archive.
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{self, Write};
 use std::process::ExitCode;
 
