@@ -11,7 +11,9 @@ use wmilolbas::records::mv;
 use wmilolbas::rule::Catalog;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, body)) = data.split_first() else { return };
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
     let mut args = vec![];
     if selector & 1 == 1 {
         args.push("mode=annotate".to_string());
@@ -25,7 +27,8 @@ fuzz_target!(|data: &[u8]| {
     let options = Options::from_args(&args).unwrap();
     let mut fast = Transform::new(&options, Catalog::escu());
     let mut full = Transform::new(&options, Catalog::escu());
-    let (mut out_a, mut msg_a, mut out_b, mut msg_b) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut out_a, mut msg_a, mut out_b, mut msg_b) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let a = fast.process(2, body, &mut out_a, &mut msg_a);
     let b = full.process_parsed(2, body, &mut out_b, &mut msg_b);
     match (&a, &b) {
@@ -33,12 +36,19 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(sa, sb);
             assert_eq!(out_a, out_b);
             assert_eq!(msg_a, msg_b);
-            let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&out_a[..]);
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(&out_a[..]);
             let mut n = 0u64;
             let mut width = None;
             for rec in rdr.byte_records() {
                 let rec = rec.expect("reply is CSV");
-                assert_eq!(*width.get_or_insert(rec.len()), rec.len(), "every reply row has the header's width");
+                assert_eq!(
+                    *width.get_or_insert(rec.len()),
+                    rec.len(),
+                    "every reply row has the header's width"
+                );
                 n += 1;
             }
             assert_eq!(n.saturating_sub(1), sa.rows_out);

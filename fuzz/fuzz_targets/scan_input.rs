@@ -18,7 +18,10 @@ fuzz_target!(|data: &[u8]| {
             files: Vec::new(),
             input_format: format,
             format: out,
-            options: Options { mode: wmilolbas::options::Mode::Annotate, ..Options::default() },
+            options: Options {
+                mode: wmilolbas::options::Mode::Annotate,
+                ..Options::default()
+            },
             strict_input: false,
             progress: false,
         };

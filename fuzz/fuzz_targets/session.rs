@@ -11,7 +11,10 @@ fuzz_target!(|data: &[u8]| {
     let mut input = data;
     let mut output = Vec::new();
     let mut command = SearchCommand::new(CommandType::Streaming, None);
-    let limits = Limits { max_metadata: 1 << 16, max_body: 1 << 20 };
+    let limits = Limits {
+        max_metadata: 1 << 16,
+        max_body: 1 << 20,
+    };
     let outcome = session::run(&mut input, &mut output, &mut command, limits);
     // Replies are well-formed chunks.
     let mut out = &output[..];
@@ -22,13 +25,18 @@ fuzz_target!(|data: &[u8]| {
         let rest = header.strip_prefix("chunked 1.0,").expect("header prefix");
         let (m, b) = rest.split_once(',').expect("two lengths");
         let (m, b): (usize, usize) = (m.parse().unwrap(), b.parse().unwrap());
-        let meta: serde_json::Value = serde_json::from_slice(&out[nl + 1..nl + 1 + m]).expect("JSON");
+        let meta: serde_json::Value =
+            serde_json::from_slice(&out[nl + 1..nl + 1 + m]).expect("JSON");
         assert!(meta.is_object());
         assert!(out.len() >= nl + 1 + m + b, "body length");
         out = &out[nl + 1 + m + b..];
         replies += 1;
     }
-    assert!(replies <= outcome.chunks, "{replies} replies for {} requests", outcome.chunks);
+    assert!(
+        replies <= outcome.chunks,
+        "{replies} replies for {} requests",
+        outcome.chunks
+    );
     if outcome.exit_code == 0 {
         assert!(outcome.error.is_none());
     }
