@@ -310,11 +310,6 @@ impl Annotator {
         values.extend(CONSTANT_FIELDS.iter().map(|c| Cow::Borrowed(c.as_bytes())));
         values
     }
-
-    /// The risk score as text.
-    pub fn score(&self) -> &str {
-        &self.score
-    }
 }
 
 #[cfg(test)]

@@ -71,7 +71,7 @@ pub const MAX_ROWS_PER_CHUNK: u64 = 1_000_000;
 
 fn too_many_rows(chunk: u64) -> Error {
     Error::Body {
-        location: Location::Chunk { chunk, row: MAX_ROWS_PER_CHUNK + 1, field: None },
+        location: Location { chunk, row: MAX_ROWS_PER_CHUNK + 1, field: None },
         message: format!(
             "more than {MAX_ROWS_PER_CHUNK} rows in one chunk; splunkd sends at most maxresultrows (50,000 by default) per chunk"
         ),
@@ -113,7 +113,8 @@ struct Emit<'b> {
     header_written: bool,
     width: usize,
     short_rows: (u64, u64),
-    bad_utf8_row: Option<u64>,
+    /// Where the first returned invalid UTF-8 is.
+    bad_utf8: Option<Location>,
 }
 
 /// Loads the catalog an option set asks for.
@@ -145,11 +146,6 @@ impl Transform {
             line: CsvLine::default(),
             candidates: Vec::new(),
         }
-    }
-
-    /// The compiled rule.
-    pub fn rule(&self) -> &Rule {
-        &self.rule
     }
 
     /// Processes one CSV body into `out` (appending). Empty output when no
@@ -384,7 +380,7 @@ impl Transform {
         let width = emit.width;
         if self.record.len() > width {
             return Err(Error::Body {
-                location: Location::Chunk { chunk: emit.chunk, row, field: None },
+                location: Location { chunk: emit.chunk, row, field: None },
                 message: format!(
                     "row has {} fields but the header has {width}; the extra values have no field name",
                     self.record.len()
@@ -441,27 +437,45 @@ impl<'b> Emit<'b> {
             header_written: false,
             width,
             short_rows: (0, 0),
-            bad_utf8_row: None,
+            bad_utf8: None,
         }
     }
 
-    /// Notes the first returned row (0 = header) holding invalid UTF-8.
+    /// Notes the first returned row (0 = header) holding invalid UTF-8, and
+    /// which field it is in (parsed only then: this is the rare case).
     fn check_utf8(&mut self, raw: &[u8], row: u64) {
-        if self.bad_utf8_row.is_none() && std::str::from_utf8(raw).is_err() {
-            self.bad_utf8_row = Some(row);
+        if self.bad_utf8.is_some() || std::str::from_utf8(raw).is_ok() {
+            return;
         }
+        let first = |bytes: &[u8]| {
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(bytes);
+            let mut rec = ByteRecord::new();
+            r.read_byte_record(&mut rec).ok().map(|_| rec)
+        };
+        let field = first(raw).and_then(|cells| {
+            let i = cells.iter().position(|c| std::str::from_utf8(c).is_err())?;
+            let name = first(self.header_raw).and_then(|h| h.get(i).map(<[u8]>::to_vec));
+            Some(match name {
+                Some(n) if row > 0 => String::from_utf8_lossy(&n).into_owned(),
+                _ => format!("#{}", i + 1),
+            })
+        });
+        self.bad_utf8 = Some(Location {
+            chunk: self.chunk,
+            row,
+            field,
+        });
     }
 
     fn finish(&self, messages: &mut Vec<Message>) {
         let chunk = self.chunk;
-        match self.bad_utf8_row {
-            Some(0) => messages.push(Message::warn(format!(
-                "wmilolbas: chunk {chunk}, CSV header: invalid UTF-8 in a field name; passed through unchanged"
-            ))),
-            Some(row) => messages.push(Message::warn(format!(
-                "wmilolbas: chunk {chunk}, row {row}: invalid UTF-8; the row's bytes were passed through unchanged"
-            ))),
-            None => {}
+        if let Some(at) = &self.bad_utf8 {
+            messages.push(Message::warn(format!(
+                "wmilolbas: {at}: invalid UTF-8; the bytes were passed through unchanged"
+            )));
         }
         if self.short_rows.0 > 0 {
             messages.push(Message::warn(format!(
@@ -498,7 +512,7 @@ fn write_header(
 
 fn csv_error(chunk: u64, row: u64, e: csv::Error) -> Error {
     Error::Body {
-        location: Location::Chunk {
+        location: Location {
             chunk,
             row,
             field: None,
@@ -814,7 +828,22 @@ mod tests {
         assert!(out.windows(4).any(|w| w == b"bad\xff"));
         assert_eq!(msgs.len(), 1);
         assert!(
-            msgs[0].1.contains("chunk 2, row 2: invalid UTF-8"),
+            msgs[0].1.contains("chunk 2, row 2, field a: invalid UTF-8"),
+            "{msgs:?}"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_field_name_is_located() {
+        let mut t = transform(&["mode=annotate"]);
+        let mut msgs = Vec::new();
+        t.process(7, b"a,b\xff\nx,y\n", &mut Vec::new(), &mut msgs)
+            .unwrap();
+        assert_eq!(msgs.len(), 1);
+        assert!(
+            msgs[0]
+                .1
+                .contains("chunk 7, CSV header, field #2: invalid UTF-8"),
             "{msgs:?}"
         );
     }

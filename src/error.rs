@@ -51,10 +51,10 @@ pub enum Error {
         message: String,
     },
 
-    /// A CSV body (an execute request's, or a scan input's) is malformed.
+    /// An execute request's CSV body is malformed.
     #[error("{location}: {message}")]
     Body {
-        /// Where: chunk/row/field or file/line.
+        /// Where: chunk, row, field.
         location: Location,
         /// Human-readable description.
         message: String,
@@ -119,42 +119,27 @@ impl Error {
     }
 }
 
-/// Where in the input a body error sits.
+/// Where in an SCPv2 stream a body error sits.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
-    /// A row of an SCPv2 execute body.
-    Chunk {
-        /// 1-based chunk number in the stream.
-        chunk: u64,
-        /// 1-based data row (0 = the header row).
-        row: u64,
-        /// The field, when one field is to blame.
-        field: Option<String>,
-    },
-    /// A line of a scan input file.
-    File {
-        /// File name as given.
-        path: String,
-        /// 1-based line number.
-        line: u64,
-    },
+pub struct Location {
+    /// 1-based chunk number in the stream.
+    pub chunk: u64,
+    /// 1-based data row (0 = the header row).
+    pub row: u64,
+    /// The field, when one field is to blame.
+    pub field: Option<String>,
 }
 
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Location::Chunk { chunk, row, field } => {
-                if *row == 0 {
-                    write!(f, "chunk {chunk}, CSV header")?;
-                } else {
-                    write!(f, "chunk {chunk}, row {row}")?;
-                }
-                if let Some(field) = field {
-                    write!(f, ", field {field}")?;
-                }
-                Ok(())
-            }
-            Location::File { path, line } => write!(f, "{path}:{line}"),
+        if self.row == 0 {
+            write!(f, "chunk {}, CSV header", self.chunk)?;
+        } else {
+            write!(f, "chunk {}, row {}", self.chunk, self.row)?;
         }
+        if let Some(field) = &self.field {
+            write!(f, ", field {field}")?;
+        }
+        Ok(())
     }
 }

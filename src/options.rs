@@ -6,7 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::protocol::message::quote_short;
-use crate::rule::catalog::check_lookup_name;
+use crate::rule::catalog::{check_lookup_name, SHIPPED_LOOKUP};
 use crate::rule::DEFAULT_PARENT;
 
 /// Which rows come back.
@@ -163,7 +163,7 @@ impl Options {
                     Error::option(
                         key,
                         format!(
-                            "invalid value {} for catalog: the name {why} (for example catalog=lolbas_binaries.csv)",
+                            "invalid value {} for catalog: the name {why} (for example catalog={SHIPPED_LOOKUP})",
                             quote_short(value)
                         ),
                     )

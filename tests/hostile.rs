@@ -167,7 +167,10 @@ fn bodies_with_nul_bytes_and_invalid_utf8_come_back_unchanged() {
     assert_eq!(rows[1][3], b"54");
     assert_eq!(rows[2][3], b"54");
     let msg = reply.meta["inspector"]["messages"][0][1].as_str().unwrap();
-    assert!(msg.contains("row 2: invalid UTF-8"), "{msg}");
+    assert!(
+        msg.contains("chunk 2, row 2, field a: invalid UTF-8"),
+        "{msg}"
+    );
 }
 
 #[test]

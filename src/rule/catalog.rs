@@ -86,21 +86,17 @@ pub const SHIPPED_LOOKUP: &str = "lolbas_binaries.csv";
 pub struct Catalog {
     names: HashSet<Box<[u8]>>,
     max_len: usize,
-    source: String,
 }
 
 impl Catalog {
     /// The ESCU search's 55 names.
     pub fn escu() -> Catalog {
-        Catalog::from_names(
-            ESCU_NAMES.iter().map(|n| n.as_bytes()),
-            "built-in ESCU list",
-        )
+        Catalog::from_names(ESCU_NAMES.iter().map(|n| n.as_bytes()))
     }
 
     /// A catalog from names (empty names and names over [`MAX_NAME`] bytes
     /// are ignored; callers that read files report them first).
-    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a [u8]>, source: &str) -> Catalog {
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a [u8]>) -> Catalog {
         let mut set = HashSet::new();
         let mut max_len = 0;
         for n in names {
@@ -113,7 +109,6 @@ impl Catalog {
         Catalog {
             names: set,
             max_len,
-            source: source.to_string(),
         }
     }
 
@@ -173,10 +168,7 @@ impl Catalog {
         if names.is_empty() {
             return Err(err("has no process_name values".to_string()));
         }
-        Ok(Catalog::from_names(
-            names.iter().map(|n| n.as_slice()),
-            name,
-        ))
+        Ok(Catalog::from_names(names.iter().map(|n| n.as_slice())))
     }
 
     /// Reads a lookup file from disk.
@@ -208,11 +200,6 @@ impl Catalog {
     /// True when the catalog holds no name.
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
-    }
-
-    /// Where the names came from.
-    pub fn source(&self) -> &str {
-        &self.source
     }
 }
 
