@@ -79,6 +79,9 @@ pub enum FrameError {
     /// Reading stdin failed.
     #[error("reading input: {0}")]
     Io(#[from] io::Error),
+    /// Writing a reply to stdout failed (splunkd gone, pipe closed).
+    #[error("writing the reply: {0}")]
+    Write(io::Error),
 }
 
 /// A parsed header line.

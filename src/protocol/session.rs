@@ -198,10 +198,7 @@ impl<W: Write> Session<'_, W> {
             .and_then(|()| self.output.flush())
             .map_err(|e| Error::Frame {
                 chunk: self.chunk,
-                source: frame::FrameError::Io(io::Error::new(
-                    e.kind(),
-                    format!("writing the reply: {e}"),
-                )),
+                source: frame::FrameError::Write(e),
             })
     }
 
