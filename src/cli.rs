@@ -26,8 +26,10 @@ Input and output:
 Detection (the same as the search command's options):
   --mode filter|annotate             detections only (default), or every row
   --strict                           exactly the ESCU search (no path/renamed-binary checks)
-  --impact N                         0-100 (default 90)
-  --confidence N                     0-100 (default 60); risk_score = impact*confidence/100
+  --profile escu2021|escu2025        the detection's identity, score and message (default
+                                     escu2021: 95a455f0, score 54; escu2025: b7e11721, score 50)
+  --impact N                         0-100; with --confidence, risk_score = impact*confidence/100
+  --confidence N                     0-100 (the other defaults to 90 or 60)
   --parent NAMES                     comma-separated parent names (default wmiprvse.exe)
   --message TEXT                     risk message with $field$ tokens
   --catalog FILE                     CSV whose process_name column replaces the 55 ESCU names
@@ -107,6 +109,7 @@ pub fn parse_scan(args: Vec<std::ffi::OsString>) -> Result<ScanRequest> {
             Long("no-progress") => progress = Some(false),
             Long("strict") => options.strict = true,
             Long("mode") => set(&mut options, "mode", &value_of(&mut parser, "--mode")?)?,
+            Long("profile") => set(&mut options, "profile", &value_of(&mut parser, "--profile")?)?,
             Long("impact") => set(&mut options, "impact", &value_of(&mut parser, "--impact")?)?,
             Long("confidence") => set(&mut options, "confidence", &value_of(&mut parser, "--confidence")?)?,
             Long("parent") => set(&mut options, "parent", &value_of(&mut parser, "--parent")?)?,

@@ -697,7 +697,7 @@ mod tests {
         (String::from_utf8(out).unwrap(), stats, msgs)
     }
 
-    const SUFFIX: &str = ",system,process_name,95a455f0-4c04-11ec-b8ac-3e22fbd008af,Wmiprsve LOLBAS Execution Process Spawn,\
+    const SUFFIX: &str = ",system,rundll32.exe,process_name,process_name,95a455f0-4c04-11ec-b8ac-3e22fbd008af,Wmiprsve LOLBAS Execution Process Spawn,\
         Active Directory Lateral Movement,T1047,T1047,Windows Management Instrumentation,TA0002,Execution,Installation,DE.CM,CIS 10";
 
     fn header_suffix() -> String {
@@ -736,7 +736,7 @@ mod tests {
         let body = "a,parent_process_name\r\n\"x\r\ny\",wmiprvse.exe\r\n\r\nz,\r\n";
         let (out, stats, _) = run(&["mode=annotate"], body);
         assert_eq!((stats.rows, stats.rows_out, stats.hits), (2, 2, 0));
-        let empty = ",".repeat(16);
+        let empty = ",".repeat(18);
         assert_eq!(
             out,
             format!(
@@ -768,7 +768,7 @@ mod tests {
         let (out, _, msgs) = run(&["mode=annotate"], "a,b,c\n1,2\n");
         assert_eq!(
             out,
-            format!("a,b,c{}\n1,2,{}\n", header_suffix(), ",".repeat(16))
+            format!("a,b,c{}\n1,2,{}\n", header_suffix(), ",".repeat(18))
         );
         assert_eq!(msgs.len(), 1);
         assert!(
@@ -791,7 +791,7 @@ mod tests {
         // csv reads `x"y` and `qz`; they come back properly quoted.
         assert_eq!(
             out,
-            format!("a,b{}\n\"x\"\"y\",qz{}\n", header_suffix(), ",".repeat(16))
+            format!("a,b{}\n\"x\"\"y\",qz{}\n", header_suffix(), ",".repeat(18))
         );
     }
 
@@ -801,7 +801,7 @@ mod tests {
         let mut r = csv::ReaderBuilder::new().from_reader(out.as_bytes());
         let rows: Vec<csv::StringRecord> = r.records().map(|r| r.unwrap()).collect();
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].len(), 17);
+        assert_eq!(rows[0].len(), 19);
         assert_eq!(&rows[0][0], "open\n");
     }
 
@@ -811,7 +811,7 @@ mod tests {
         let (out, _, _) = run(&[], body);
         let mut r = csv::ReaderBuilder::new().from_reader(out.as_bytes());
         let header = r.headers().unwrap().clone();
-        assert_eq!(header.len(), 4 + 15);
+        assert_eq!(header.len(), 4 + 17);
         assert_eq!(header.iter().filter(|h| *h == "risk_score").count(), 1);
         let row = r.records().next().unwrap().unwrap();
         assert_eq!(&row[0], "54");
@@ -961,7 +961,7 @@ mod tests {
                 prop_assert!(out.is_empty());
             } else {
                 let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(&out[..]);
-                prop_assert_eq!(r.headers().unwrap().len(), 19);
+                prop_assert_eq!(r.headers().unwrap().len(), 21);
                 let got: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
                 prop_assert_eq!(got.len(), nonblank.len());
                 for (g, want) in got.iter().zip(&nonblank) {

@@ -4,6 +4,7 @@
 //! Both front ends funnel into [`Options::set`], so a value means the same
 //! thing everywhere and every error names the option and its allowed values.
 
+use crate::annotate::profile::{Profile, DEFAULT_IMPACT_CONFIDENCE};
 use crate::error::{Error, Result};
 use crate::protocol::message::quote_short;
 use crate::rule::catalog::{check_lookup_name, SHIPPED_LOOKUP};
@@ -29,9 +30,6 @@ pub enum CatalogChoice {
     File(std::path::PathBuf),
 }
 
-/// The default risk message: the ESCU detection's own text, spelling included.
-pub const DEFAULT_MESSAGE: &str = "Wmiprsve.exe spawned a LOLBAS process on $dest$.";
-
 /// Validated options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
@@ -39,14 +37,18 @@ pub struct Options {
     pub mode: Mode,
     /// `strict=true`: exactly the ESCU search.
     pub strict: bool,
-    /// `impact=0..100` (default 90).
-    pub impact: u8,
-    /// `confidence=0..100` (default 60).
-    pub confidence: u8,
+    /// `profile=escu2021|escu2025`: the detection's published identity,
+    /// score and message.
+    pub profile: Profile,
+    /// `impact=0..100`, when given (else the profile's score applies).
+    pub impact: Option<u8>,
+    /// `confidence=0..100`, when given.
+    pub confidence: Option<u8>,
     /// `parent=a.exe,b.exe` (default `wmiprvse.exe`).
     pub parents: Vec<String>,
-    /// `message=...` risk message template with `$field$` tokens.
-    pub message: String,
+    /// `message=...` risk message template with `$field$` tokens, when
+    /// given (else the profile's).
+    pub message: Option<String>,
     /// `catalog=<file>.csv`.
     pub catalog: CatalogChoice,
 }
@@ -56,19 +58,21 @@ impl Default for Options {
         Options {
             mode: Mode::Filter,
             strict: false,
-            impact: 90,
-            confidence: 60,
+            profile: Profile::default(),
+            impact: None,
+            confidence: None,
             parents: vec![DEFAULT_PARENT.to_string()],
-            message: DEFAULT_MESSAGE.to_string(),
+            message: None,
             catalog: CatalogChoice::Escu,
         }
     }
 }
 
 /// The search-time option names, for messages and searchbnf.conf.
-pub const OPTION_NAMES: [&str; 7] = [
+pub const OPTION_NAMES: [&str; 8] = [
     "mode",
     "strict",
+    "profile",
     "impact",
     "confidence",
     "parent",
@@ -129,10 +133,14 @@ impl Options {
                 let n = parse_percent(value)
                     .ok_or_else(|| bad_value(key, value, "a whole number from 0 to 100"))?;
                 if key == "impact" {
-                    self.impact = n;
+                    self.impact = Some(n);
                 } else {
-                    self.confidence = n;
+                    self.confidence = Some(n);
                 }
+            }
+            "profile" => {
+                self.profile = Profile::find(value)
+                    .ok_or_else(|| bad_value(key, value, &format!("one of {}", Profile::keys())))?;
             }
             "parent" => {
                 let parents: Vec<String> = value
@@ -156,7 +164,7 @@ impl Options {
                         "a non-empty text with $field$ tokens",
                     ));
                 }
-                self.message = value.to_string();
+                self.message = Some(value.to_string());
             }
             "catalog" => {
                 check_lookup_name(value).map_err(|why| {
@@ -184,9 +192,20 @@ impl Options {
         Ok(())
     }
 
-    /// The risk score, impact × confidence / 100, in hundredths.
+    /// The risk score in hundredths: impact × confidence when either was
+    /// given (the other from [`DEFAULT_IMPACT_CONFIDENCE`]), else the
+    /// profile's published score.
     pub fn risk_score_hundredths(&self) -> u32 {
-        u32::from(self.impact) * u32::from(self.confidence)
+        if self.impact.is_none() && self.confidence.is_none() {
+            return self.profile.score_hundredths;
+        }
+        let (impact, confidence) = DEFAULT_IMPACT_CONFIDENCE;
+        u32::from(self.impact.unwrap_or(impact)) * u32::from(self.confidence.unwrap_or(confidence))
+    }
+
+    /// The risk message template: `message=`, else the profile's.
+    pub fn message(&self) -> &str {
+        self.message.as_deref().unwrap_or(self.profile.message)
     }
 }
 
@@ -229,11 +248,12 @@ mod tests {
         let o = args(&[]).unwrap();
         assert_eq!(o.mode, Mode::Filter);
         assert!(!o.strict);
-        assert_eq!((o.impact, o.confidence), (90, 60));
+        assert_eq!((o.impact, o.confidence), (None, None));
+        assert_eq!(o.profile.key, "escu2021");
         assert_eq!(o.risk_score_hundredths(), 5400);
         assert_eq!(o.parents, vec!["wmiprvse.exe"]);
         assert_eq!(
-            o.message,
+            o.message(),
             "Wmiprsve.exe spawned a LOLBAS process on $dest$."
         );
         assert_eq!(o.catalog, CatalogChoice::Escu);
@@ -255,11 +275,29 @@ mod tests {
         assert!(o.strict);
         assert_eq!(o.risk_score_hundredths(), 3750);
         assert_eq!(o.parents, vec!["wmiprvse.exe", "mmc.exe"]);
-        assert_eq!(o.message, "on $dest$ by $user$");
+        assert_eq!(o.message(), "on $dest$ by $user$");
         assert_eq!(
             o.catalog,
             CatalogChoice::Lookup("lolbas_binaries.csv".into())
         );
+    }
+
+    #[test]
+    fn profiles_set_score_and_message_unless_given_explicitly() {
+        let o = args(&["profile=escu2025"]).unwrap();
+        assert_eq!(o.risk_score_hundredths(), 5000);
+        assert_eq!(
+            o.message(),
+            "Wmiprvse.exe spawned a LOLBAS process on $dest$."
+        );
+        let o = args(&["profile=escu2025", "impact=80", "confidence=50"]).unwrap();
+        assert_eq!(o.risk_score_hundredths(), 4000);
+        let o = args(&["profile=escu2025", "impact=80"]).unwrap();
+        assert_eq!(o.risk_score_hundredths(), 80 * 60);
+        let o = args(&["confidence=100"]).unwrap();
+        assert_eq!(o.risk_score_hundredths(), 90 * 100);
+        let o = args(&["profile=ESCU2025", "message=m $dest$"]).unwrap();
+        assert_eq!((o.profile.key, o.message()), ("escu2025", "m $dest$"));
     }
 
     #[test]
@@ -274,7 +312,8 @@ mod tests {
             (&["message= "], "for message"),
             (&["catalog=../etc/passwd.csv"], "without /, \\ or .."),
             (&["catalog=x.txt"], "must name a .csv lookup file"),
-            (&["colour=red"], "unknown option \"colour\"; wmilolbas takes mode, strict, impact, confidence, parent, message, catalog"),
+            (&["colour=red"], "unknown option \"colour\"; wmilolbas takes mode, strict, profile, impact, confidence, parent, message, catalog"),
+            (&["profile=escu2019"], "invalid value \"escu2019\" for profile: expected one of escu2021, escu2025"),
             (&["annotate"], "wmilolbas takes key=value options, got \"annotate\""),
             (&["mode=filter", "mode=annotate"], "option mode is given more than once"),
         ];

@@ -305,3 +305,64 @@ fn multivalue_input_through_fake_splunkd() {
         );
     }
 }
+
+/// Issue 11: the CIM sample through the stand-in under each profile. The
+/// default is the 2021 identity with score 54; `profile=escu2025` is the
+/// replacement's id, score 50 and message; explicit impact/confidence still
+/// win. Every detection names the child as its threat object.
+#[test]
+fn profiles_and_threat_objects_through_fake_splunkd() {
+    let input = data("attack_data/cim/endpoint_processes_from_samples.csv");
+    let cases = [
+        (
+            "",
+            "95a455f0-4c04-11ec-b8ac-3e22fbd008af",
+            "Wmiprsve LOLBAS Execution Process Spawn",
+            "54",
+            "Wmiprsve.exe spawned a LOLBAS process on ",
+        ),
+        (
+            "profile=escu2025",
+            "b7e11721-08b1-4d8b-9628-813bb2380514",
+            "Wmiprvse LOLBAS Execution Process Spawn",
+            "50",
+            "Wmiprvse.exe spawned a LOLBAS process on ",
+        ),
+        (
+            "profile=escu2025 impact=80 confidence=50",
+            "b7e11721-08b1-4d8b-9628-813bb2380514",
+            "Wmiprvse LOLBAS Execution Process Spawn",
+            "40",
+            "Wmiprvse.exe spawned a LOLBAS process on ",
+        ),
+    ];
+    for (args, id, name, score, message) in cases {
+        let s = fake_splunkd(Some(&input), args, &["--chunk-rows", "9"], &bin());
+        assert_eq!(s.rows.len(), 4, "{args}");
+        let col = |n: &str| s.header.iter().position(|h| h == n).unwrap();
+        for row in &s.rows {
+            assert_eq!(row[col("detection_id")], id, "{args}");
+            assert_eq!(row[col("detection_name")], name, "{args}");
+            assert_eq!(row[col("risk_score")], score, "{args}");
+            assert_eq!(
+                row[col("risk_message")],
+                format!("{message}{}.", row[col("dest")]),
+                "{args}"
+            );
+            // The child as observed, computed here independently.
+            let present = |v: &str| {
+                !v.is_empty() && !["-", "?", "unknown", "null"].contains(&v.to_lowercase().as_str())
+            };
+            let name = &row[col("process_name")];
+            let path = &row[col("process_path")];
+            let want = if present(name) {
+                name.clone()
+            } else {
+                path.rsplit(['\\', '/']).next().unwrap().to_string()
+            };
+            assert!(!want.is_empty());
+            assert_eq!(row[col("threat_object")], want, "{args}");
+            assert_eq!(row[col("threat_object_type")], "process_name", "{args}");
+        }
+    }
+}

@@ -282,11 +282,13 @@ pub fn assert_golden(name: &str, actual: &[u8]) {
 }
 
 /// The added fields, in order.
-pub const ADDED: [&str; 16] = [
+pub const ADDED: [&str; 18] = [
     "risk_score",
     "risk_message",
     "risk_object",
     "risk_object_type",
+    "threat_object",
+    "threat_object_type",
     "match_reason",
     "detection_id",
     "detection_name",

@@ -3,48 +3,27 @@
 //! on risk events (`risk_score`, `risk_object`, `annotations.mitre_attack…`).
 //!
 //! Everything that does not depend on the row is encoded to CSV once, when
-//! the annotator is built; per detection only the risk message and the risk
-//! object are rendered and quoted.
+//! the annotator is built; per detection only the risk message, the risk
+//! object and the threat object are rendered and quoted.
+
+pub mod profile;
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::options::Options;
 use crate::records::{FieldSet, RowView, Slot};
-use crate::rule::MatchReason;
-
-/// The detection this command implements (ESCU, `detection.md` §1, §3.2).
-pub mod detection {
-    /// ESCU analytic id.
-    pub const ID: &str = "95a455f0-4c04-11ec-b8ac-3e22fbd008af";
-    /// ESCU name (the misspelling is the detection's own).
-    pub const NAME: &str = "Wmiprsve LOLBAS Execution Process Spawn";
-    /// Analytic story.
-    pub const STORY: &str = "Active Directory Lateral Movement";
-    /// ATT&CK technique id.
-    pub const TECHNIQUE_ID: &str = "T1047";
-    /// ATT&CK technique name.
-    pub const TECHNIQUE: &str = "Windows Management Instrumentation";
-    /// ATT&CK tactic id.
-    pub const TACTIC_ID: &str = "TA0002";
-    /// ATT&CK tactic name.
-    pub const TACTIC: &str = "Execution";
-    /// Lockheed kill-chain phase contentctl derives from the tactic.
-    pub const KILL_CHAIN: &str = "Installation";
-    /// NIST CSF category contentctl gives every TTP detection.
-    pub const NIST: &str = "DE.CM";
-    /// CIS control contentctl gives every endpoint detection.
-    pub const CIS: &str = "CIS 10";
-    /// Risk object type of `dest`.
-    pub const RISK_OBJECT_TYPE: &str = "system";
-}
+use crate::rule::{basename, is_present, MatchReason};
+use profile::constant;
 
 /// Names of the added fields, in output order.
-pub const ADDED_FIELDS: [&str; 16] = [
+pub const ADDED_FIELDS: [&str; 18] = [
     "risk_score",
     "risk_message",
     "risk_object",
     "risk_object_type",
+    "threat_object",
+    "threat_object_type",
     "match_reason",
     "detection_id",
     "detection_name",
@@ -59,20 +38,23 @@ pub const ADDED_FIELDS: [&str; 16] = [
     "annotations.cis20",
 ];
 
-/// Values of the fields after `match_reason` (same for every detection).
-const CONSTANT_FIELDS: [&str; 11] = [
-    detection::ID,
-    detection::NAME,
-    detection::STORY,
-    detection::TECHNIQUE_ID,
-    detection::TECHNIQUE_ID,
-    detection::TECHNIQUE,
-    detection::TACTIC_ID,
-    detection::TACTIC,
-    detection::KILL_CHAIN,
-    detection::NIST,
-    detection::CIS,
-];
+/// Values of the fields after `match_reason` (same for every detection of
+/// a profile).
+fn constant_fields(p: &profile::Profile) -> [&'static str; 11] {
+    [
+        p.id,
+        p.name,
+        constant::STORY,
+        constant::TECHNIQUE_ID,
+        constant::TECHNIQUE_ID,
+        constant::TECHNIQUE,
+        constant::TACTIC_ID,
+        constant::TACTIC,
+        constant::KILL_CHAIN,
+        constant::NIST,
+        constant::CIS,
+    ]
+}
 
 /// Formats impact × confidence / 100 given in hundredths: `54`, `37.5`,
 /// `10.89`.
@@ -218,17 +200,48 @@ impl CsvLine {
 pub struct Annotator {
     template: Template,
     dest: Slot,
+    /// The child's fields, for the threat object.
+    child: ChildSlots,
     score: String,
+    constants: [&'static str; 11],
     /// `,<name>,<name>…` for the header line.
     header_suffix: Vec<u8>,
     /// `,<score>,`
     score_cell: Vec<u8>,
-    /// `,system,<reason>,<constants>` per reason (indexed like MatchReason::ALL).
+    /// `,process_name,<reason>,<constants>` per reason (indexed like
+    /// MatchReason::ALL): everything after the threat object.
     tails: [Vec<u8>; 3],
     /// `,,,…` for rows that did not match (annotate mode).
     empty_suffix: Vec<u8>,
     line: CsvLine,
     message: Vec<u8>,
+    threat: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ChildSlots {
+    name: Slot,
+    path: Slot,
+    original_file_name: Slot,
+}
+
+impl ChildSlots {
+    /// The threat object: the child as observed — its first present
+    /// `process_name`, else the file name of its first present
+    /// `process_path`, else its first present `original_file_name`.
+    fn threat_object(&self, row: &RowView<'_>, out: &mut Vec<u8>) {
+        out.clear();
+        let mut take = |v: &[u8]| {
+            let present = is_present(v);
+            if present {
+                out.extend_from_slice(v);
+            }
+            present
+        };
+        let _ = row.any_value(self.name, &mut take)
+            || row.any_value(self.path, |v| is_present(v) && take(basename(v)))
+            || row.any_value(self.original_file_name, &mut take);
+    }
 }
 
 fn reason_index(r: MatchReason) -> usize {
@@ -240,11 +253,18 @@ fn reason_index(r: MatchReason) -> usize {
 }
 
 impl Annotator {
-    /// Builds an annotator; registers `dest` and the template's fields.
+    /// Builds an annotator; registers `dest`, the child fields and the
+    /// template's fields.
     pub fn new(options: &Options, fields: &mut FieldSet) -> Annotator {
         let dest = fields.add("dest");
-        let template = Template::compile(&options.message, fields);
+        let child = ChildSlots {
+            name: fields.add("process_name"),
+            path: fields.add("process_path"),
+            original_file_name: fields.add("original_file_name"),
+        };
+        let template = Template::compile(options.message(), fields);
         let score = format_score(options.risk_score_hundredths());
+        let constants = constant_fields(&options.profile);
         let mut line = CsvLine::default();
         let mut header_suffix = b",".to_vec();
         line.encode_into(ADDED_FIELDS, &mut header_suffix);
@@ -253,22 +273,25 @@ impl Annotator {
         score_cell.push(b',');
         let tails = MatchReason::ALL.map(|reason| {
             let mut tail = b",".to_vec();
-            let fields = [detection::RISK_OBJECT_TYPE, reason.as_str()]
+            let fields = [constant::THREAT_OBJECT_TYPE, reason.as_str()]
                 .into_iter()
-                .chain(CONSTANT_FIELDS);
+                .chain(constants);
             line.encode_into(fields, &mut tail);
             tail
         });
         Annotator {
             template,
             dest,
+            child,
             score,
+            constants,
             header_suffix,
             score_cell,
             tails,
             empty_suffix: vec![b','; ADDED_FIELDS.len()],
             line,
             message: Vec::with_capacity(128),
+            threat: Vec::with_capacity(64),
         }
     }
 
@@ -282,8 +305,15 @@ impl Annotator {
         out.extend_from_slice(&self.score_cell);
         self.message.clear();
         self.template.render(row, &mut self.message);
+        self.child.threat_object(row, &mut self.threat);
         let dest = row.first_value(self.dest);
-        self.line.encode_into([&self.message[..], &dest[..]], out);
+        let cells: [&[u8]; 4] = [
+            &self.message,
+            &dest,
+            constant::RISK_OBJECT_TYPE.as_bytes(),
+            &self.threat,
+        ];
+        self.line.encode_into(cells, out);
         out.extend_from_slice(&self.tails[reason_index(reason)]);
     }
 
@@ -300,14 +330,18 @@ impl Annotator {
         };
         let mut message = Vec::new();
         self.template.render(row, &mut message);
+        let mut threat = Vec::new();
+        self.child.threat_object(row, &mut threat);
         let mut values: Vec<Cow<'r, [u8]>> = vec![
             Cow::Owned(self.score.as_bytes().to_vec()),
             Cow::Owned(message),
             row.first_value(self.dest),
-            Cow::Borrowed(detection::RISK_OBJECT_TYPE.as_bytes()),
+            Cow::Borrowed(constant::RISK_OBJECT_TYPE.as_bytes()),
+            Cow::Owned(threat),
+            Cow::Borrowed(constant::THREAT_OBJECT_TYPE.as_bytes()),
             Cow::Borrowed(reason.as_str().as_bytes()),
         ];
-        values.extend(CONSTANT_FIELDS.iter().map(|c| Cow::Borrowed(c.as_bytes())));
+        values.extend(self.constants.iter().map(|c| Cow::Borrowed(c.as_bytes())));
         values
     }
 }
@@ -358,7 +392,7 @@ mod tests {
         );
         assert_eq!(
             out,
-            ",54,Wmiprsve.exe spawned a LOLBAS process on HOST-1.,HOST-1,system,process_name,\
+            ",54,Wmiprsve.exe spawned a LOLBAS process on HOST-1.,HOST-1,system,,process_name,process_name,\
              95a455f0-4c04-11ec-b8ac-3e22fbd008af,Wmiprsve LOLBAS Execution Process Spawn,\
              Active Directory Lateral Movement,T1047,T1047,Windows Management Instrumentation,\
              TA0002,Execution,Installation,DE.CM,CIS 10"
@@ -368,7 +402,9 @@ mod tests {
     #[test]
     fn message_tokens_take_the_first_value_plain_or_prefixed() {
         let o = Options {
-            message: "$user$ on $Processes.dest$ ran \"$process_name$\" ($missing$) $ $5 $$".into(),
+            message: Some(
+                "$user$ on $Processes.dest$ ran \"$process_name$\" ($missing$) $ $5 $$".into(),
+            ),
             ..Options::default()
         };
         let out = annotate(
@@ -378,8 +414,56 @@ mod tests {
             MatchReason::OriginalFileName,
         );
         assert!(
-            out.starts_with(",54,\"a on h, 2 ran \"\"x.exe\"\" () $ $5 $$\",\"h, 2\",system,original_file_name,"),
+            out.starts_with(",54,\"a on h, 2 ran \"\"x.exe\"\" () $ $5 $$\",\"h, 2\",system,x.exe,process_name,original_file_name,"),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn threat_object_is_the_child_as_observed() {
+        let hit = |header: &[&str], row: &[&str]| {
+            let out = annotate(&Options::default(), header, row, MatchReason::ProcessName);
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(out[1..].as_bytes());
+            let cells = r.records().next().unwrap().unwrap();
+            (cells[4].to_string(), cells[5].to_string())
+        };
+        let h = [
+            "process_name",
+            "process_path",
+            "original_file_name",
+            "__mv_process_name",
+        ];
+        let want = |v: &str| (v.to_string(), "process_name".to_string());
+        assert_eq!(
+            hit(&h, &["Rundll32.exe", "C:\\x\\a.exe", "b.exe", ""]),
+            want("Rundll32.exe")
+        );
+        assert_eq!(
+            hit(&h, &["unknown", "C:\\x\\a.exe", "b.exe", ""]),
+            want("a.exe")
+        );
+        assert_eq!(hit(&h, &["-", "C:\\x\\", "b.exe", ""]), want("b.exe"));
+        assert_eq!(
+            hit(&h, &["", "", "", "$null$;$mshta.exe$"]),
+            want("mshta.exe")
+        );
+    }
+
+    #[test]
+    fn the_profile_sets_identity_score_and_message() {
+        let o = Options {
+            profile: profile::ESCU2025,
+            ..Options::default()
+        };
+        let out = annotate(&o, &["dest"], &["H"], MatchReason::ProcessPath);
+        assert_eq!(
+            out,
+            ",50,Wmiprvse.exe spawned a LOLBAS process on H.,H,system,,process_name,process_path,\
+             b7e11721-08b1-4d8b-9628-813bb2380514,Wmiprvse LOLBAS Execution Process Spawn,\
+             Active Directory Lateral Movement,T1047,T1047,Windows Management Instrumentation,\
+             TA0002,Execution,Installation,DE.CM,CIS 10"
         );
     }
 
@@ -390,9 +474,9 @@ mod tests {
         let header = String::from_utf8(a.header_suffix().to_vec()).unwrap();
         assert_eq!(header.matches(',').count(), ADDED_FIELDS.len());
         assert!(header
-            .starts_with(",risk_score,risk_message,risk_object,risk_object_type,match_reason,"));
+            .starts_with(",risk_score,risk_message,risk_object,risk_object_type,threat_object,threat_object_type,match_reason,"));
         let mut out = Vec::new();
         a.write_miss(&mut out);
-        assert_eq!(out, vec![b','; 16]);
+        assert_eq!(out, vec![b','; 18]);
     }
 }
