@@ -425,7 +425,7 @@ mod tests {
             let out = annotate(&Options::default(), header, row, MatchReason::ProcessName);
             let mut r = csv::ReaderBuilder::new()
                 .has_headers(false)
-                .from_reader(out[1..].as_bytes());
+                .from_reader(&out.as_bytes()[1..]);
             let cells = r.records().next().unwrap().unwrap();
             (cells[4].to_string(), cells[5].to_string())
         };
