@@ -89,10 +89,6 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
-
-    /// Building the app package failed.
-    #[error("package: {0}")]
-    Package(String),
 }
 
 impl Error {

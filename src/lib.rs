@@ -22,8 +22,6 @@
 //!   reply body.
 //! * [`scan`] — `wmilolbas scan`: the detection on CSV, JSON lines and Sysmon
 //!   XML files (readers, CIM mapping, table/CSV/JSON output).
-//! * [`package`] — `wmilolbas package`: the Splunk app archive, cross builds,
-//!   binary checks.
 //! * [`cli`] — command-line parsing for the subcommands.
 //! * [`error`] — the error type, carrying chunk/row/field or file/line.
 
@@ -39,7 +37,6 @@ pub mod cli;
 pub mod command;
 pub mod error;
 pub mod options;
-pub mod package;
 pub mod protocol;
 pub mod records;
 pub mod rule;

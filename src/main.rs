@@ -2,27 +2,28 @@
 //!
 //! * no arguments (how splunkd starts it) → speak SCPv2 on stdin/stdout;
 //! * `--stateful` → the same, declaring `type: stateful` (search head only);
-//! * `scan …` → run the detection on files;
-//! * `package …` → build the Splunk app archive.
+//! * `scan …` → run the detection on files.
+//!
+//! Building the Splunk app is `cargo xtask package` (the `xtask/` workspace
+//! member), not part of this binary.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use wmilolbas::cli::{self, PackageRequest, ScanRequest};
+use wmilolbas::cli::{self, ScanRequest};
 use wmilolbas::command::{CommandType, SearchCommand};
 use wmilolbas::protocol::{frame::Limits, session};
 use wmilolbas::rule::catalog::app_dir_of;
-use wmilolbas::{package, scan};
+use wmilolbas::scan;
 
 const USAGE: &str = "\
 usage: wmilolbas                 speak Splunk's chunked protocol on stdin/stdout (splunkd runs this)
        wmilolbas --stateful      the same, declaring a search-head-only (stateful) command
        wmilolbas scan [OPTIONS] [FILE...]   run the detection on CSV, JSON lines or Sysmon XML
-       wmilolbas package [OPTIONS]          build the Splunk app (dist/wmilolbas-<version>.tgz)
        wmilolbas --version
-Run 'wmilolbas scan --help' or 'wmilolbas package --help' for their options.";
+Run 'wmilolbas scan --help' for its options.";
 
 fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
@@ -33,10 +34,6 @@ fn main() -> ExitCode {
         Some("scan") => {
             args.remove(0);
             scan_main(args)
-        }
-        Some("package") => {
-            args.remove(0);
-            package_main(args)
         }
         Some("--version" | "-V") => {
             println!("wmilolbas {}", env!("CARGO_PKG_VERSION"));
@@ -88,35 +85,6 @@ fn scan_main(args: Vec<std::ffi::OsString>) -> ExitCode {
         }
         Err(e) => {
             let _ = writeln!(stderr, "wmilolbas scan: {e}");
-            ExitCode::from(1)
-        }
-    }
-}
-
-fn package_main(args: Vec<std::ffi::OsString>) -> ExitCode {
-    let options = match cli::parse_package(args) {
-        Ok(PackageRequest::Run(options)) => options,
-        Ok(PackageRequest::Help) => {
-            print!("{}", cli::PACKAGE_USAGE);
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("wmilolbas package: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let mut stderr = io::stderr();
-    let result = std::env::current_dir()
-        .map_err(|e| wmilolbas::Error::io("current directory", e))
-        .and_then(|cwd| package::find_root(&cwd))
-        .and_then(|root| package::build(&root, &options, &mut stderr));
-    match result {
-        Ok(path) => {
-            println!("{}", path.display());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            let _ = writeln!(stderr, "wmilolbas package: {e}");
             ExitCode::from(1)
         }
     }

@@ -1,7 +1,8 @@
-//! `wmilolbas package`: the archive's file list and modes, the .conf files'
-//! syntax and settings, and the packaged binary run from the unpacked app.
-//! (The portable zig build is exercised by .ci/run; here the test build of
-//! the binary is packaged with --binary.)
+//! `cargo xtask package` (the `xtask` workspace member, called here as a
+//! library): the archive's file list and modes, the .conf files' syntax and
+//! settings, and the packaged binary run from the unpacked app. (The
+//! portable zig build is exercised by .ci/run; here the test build of the
+//! binary is packaged with --binary.)
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -25,10 +26,24 @@ fn default_package() -> &'static (PathBuf, Unpacked) {
     PKG.get_or_init(|| package(&[]))
 }
 
+/// Runs `cargo xtask package ARGS` in `root`: the package's path, or the
+/// error's text; and what it logged.
+fn xtask_package(root: &Path, args: &[&str]) -> (Result<PathBuf, String>, String) {
+    let mut log = Vec::new();
+    let args = args.iter().map(std::ffi::OsString::from).collect();
+    let result = match xtask::cli::parse_package(args).map_err(|e| e.to_string()) {
+        Ok(xtask::cli::PackageRequest::Run(options)) => {
+            xtask::package::build(root, &options, &mut log).map_err(|e| e.to_string())
+        }
+        Ok(xtask::cli::PackageRequest::Help) => Err("help".into()),
+        Err(e) => Err(e),
+    };
+    (result, String::from_utf8(log).unwrap())
+}
+
 fn package(extra: &[&str]) -> (PathBuf, Unpacked) {
     let out = tempdir();
     let mut args = vec![
-        "package",
         "--binary",
         env!("CARGO_BIN_EXE_wmilolbas"),
         "--allow-new-glibc",
@@ -36,9 +51,8 @@ fn package(extra: &[&str]) -> (PathBuf, Unpacked) {
         out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let r = run_program(&bin(), &args, b"", Some(&root()));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let path = PathBuf::from(r.stdout_str().trim());
+    let (result, log) = xtask_package(&root(), &args);
+    let path = result.unwrap_or_else(|e| panic!("{e}\n{log}"));
     assert!(path.starts_with(&out), "{}", path.display());
     let mut files = BTreeMap::new();
     let gz = flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap());
@@ -219,33 +233,22 @@ fn missing_build_tools_fail_loudly() {
     for d in ["default", "app"] {
         copy_dir(&root().join(d), &fake.join(d));
     }
-    let r = run_program(&bin(), &["package"], b"", Some(&fake));
-    assert_eq!(r.code, 1);
+    let (result, _) = xtask_package(&fake, &[]);
+    let err = result.unwrap_err();
     assert!(
-        r.stderr
-            .contains("cargo-zigbuild (with zig) is not installed"),
-        "{}",
-        r.stderr
+        err.contains("cargo-zigbuild (with zig) is not installed"),
+        "{err}"
     );
     assert!(
-        r.stderr
-            .contains("install it with: scripts/install-tools.sh"),
-        "{}",
-        r.stderr
+        err.contains("install it with: scripts/install-tools.sh"),
+        "{err}"
     );
     assert!(!fake.join("dist").exists());
 
-    let r = run_program(
-        &bin(),
-        &["package", "--binary", env!("CARGO_BIN_EXE_wmilolbas")],
-        b"",
-        Some(&fake),
-    );
-    assert_eq!(
-        r.code, 1,
-        "a host binary above the glibc floor is refused without --allow-new-glibc"
-    );
-    assert!(r.stderr.contains("above the 2.17 floor"), "{}", r.stderr);
+    let (result, _) = xtask_package(&fake, &["--binary", env!("CARGO_BIN_EXE_wmilolbas")]);
+    let err = result
+        .expect_err("a host binary above the glibc floor is refused without --allow-new-glibc");
+    assert!(err.contains("above the 2.17 floor"), "{err}");
 }
 
 fn copy_dir(from: &Path, to: &Path) {

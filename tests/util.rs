@@ -69,6 +69,23 @@ impl Run {
     }
 }
 
+/// Spawns `cmd`. A binary the test has just copied can be "busy" (ETXTBSY)
+/// for a moment: a child forked concurrently by another test thread may
+/// still hold the copy's write descriptor until it execs. Retry then.
+pub fn spawn(cmd: &mut Command, program: &Path) -> std::process::Child {
+    let mut tries = 0;
+    loop {
+        match cmd.spawn() {
+            Ok(child) => return child,
+            Err(e) if e.raw_os_error() == Some(26) && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("spawn {}: {e}", program.display()),
+        }
+    }
+}
+
 /// Runs a program with `stdin` fed from a thread (no pipe deadlock).
 pub fn run_program(program: &Path, args: &[&str], stdin: &[u8], cwd: Option<&Path>) -> Run {
     let mut cmd = Command::new(program);
@@ -79,9 +96,7 @@ pub fn run_program(program: &Path, args: &[&str], stdin: &[u8], cwd: Option<&Pat
     if let Some(cwd) = cwd {
         cmd.current_dir(cwd);
     }
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()));
+    let mut child = spawn(&mut cmd, program);
     let mut pipe = child.stdin.take().unwrap();
     let input = stdin.to_vec();
     let writer = std::thread::spawn(move || {

@@ -1,4 +1,4 @@
-//! `wmilolbas package`: builds the installable Splunk app,
+//! `cargo xtask package`: builds the installable Splunk app,
 //! `dist/wmilolbas-<version>.tgz`, from `default/` (the .conf files),
 //! `app/` (metadata, lookups, static, README) and the release binaries.
 //!
@@ -11,15 +11,13 @@
 //! missing the command fails and names the script; it never quietly ships
 //! the host's binary, which needs glibc 2.34.
 
-pub mod binfmt;
-pub mod cross;
-
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
-use binfmt::Binary;
+use crate::binfmt::{self, Binary};
+use crate::cross;
+use crate::{Error, Result};
 
 /// The app's folder name and id.
 pub const APP: &str = "wmilolbas";
@@ -337,9 +335,18 @@ pub fn check_linux_binary(
     }
 }
 
+/// The command crate's version: `version` of `[package]` in the root
+/// `Cargo.toml`.
+pub fn crate_version(root: &Path) -> Result<String> {
+    let text = String::from_utf8_lossy(&read(&root.join("Cargo.toml"))?).into_owned();
+    conf_value(&text, "package", "version")
+        .map(|v| v.trim_matches('"').to_string())
+        .ok_or_else(|| Error::Package("Cargo.toml has no [package] version".into()))
+}
+
 /// Builds the package and returns its path.
 pub fn build(root: &Path, options: &PackageOptions, log: &mut dyn Write) -> Result<PathBuf> {
-    let version = env!("CARGO_PKG_VERSION");
+    let version = &crate_version(root)?;
     check_version(root, version)?;
     let linux = match &options.linux_x86_64 {
         BinarySource::File(path) => read(path)?,

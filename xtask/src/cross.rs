@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// A platform to build for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +84,8 @@ pub fn build(root: &Path, target: Target, log: &mut dyn Write) -> Result<PathBuf
             cmd.args([
                 "zigbuild",
                 "--release",
+                "--package",
+                "wmilolbas",
                 "--target",
                 "x86_64-unknown-linux-gnu.2.17",
             ]);
@@ -101,6 +103,8 @@ pub fn build(root: &Path, target: Target, log: &mut dyn Write) -> Result<PathBuf
                 cmd.args([
                     "zigbuild",
                     "--release",
+                    "--package",
+                    "wmilolbas",
                     "--target",
                     "aarch64-unknown-linux-gnu.2.17",
                 ]);
@@ -114,7 +118,14 @@ pub fn build(root: &Path, target: Target, log: &mut dyn Write) -> Result<PathBuf
                     "CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER",
                     "x86_64-w64-mingw32-gcc",
                 );
-                cmd.args(["build", "--release", "--target", "x86_64-pc-windows-gnu"]);
+                cmd.args([
+                    "build",
+                    "--release",
+                    "--package",
+                    "wmilolbas",
+                    "--target",
+                    "x86_64-pc-windows-gnu",
+                ]);
             }
             cmd.args(["-Zbuild-std=std,panic_abort"]);
         }
