@@ -668,7 +668,8 @@ impl Command for SearchCommand {
         if !missing.is_empty() {
             messages.push(Message::warn(format!(
                 "wmilolbas: none of the {} input rows had the fields {} (plain or Processes.-prefixed), so none could match. \
-                 Feed it Endpoint.Processes rows, for example: | tstats summariesonly=false count from datamodel=Endpoint.Processes \
+                 On raw events, Fast mode and scheduled searches extract only the fields a search names: put the app's macro before the command, \
+                 index=... EventCode=1 | `wmilolbas_fields` | wmilolbas. Or feed it Endpoint.Processes rows: | tstats summariesonly=false count from datamodel=Endpoint.Processes \
                  by Processes.dest Processes.user Processes.parent_process_name Processes.parent_process_path \
                  Processes.process_name Processes.process_path Processes.original_file_name Processes.process | wmilolbas",
                 self.rows,

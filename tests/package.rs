@@ -97,7 +97,7 @@ fn default_package_has_the_expected_files_and_modes() {
             "wmilolbas/linux_x86_64/bin/",
             "wmilolbas/linux_x86_64/bin/wmilolbas",
             "wmilolbas/lookups/",
-            "wmilolbas/lookups/lolbas_binaries.csv",
+            "wmilolbas/lookups/wmilolbas_lolbas_binaries.csv",
             "wmilolbas/metadata/",
             "wmilolbas/metadata/default.meta",
             "wmilolbas/static/",
@@ -136,7 +136,6 @@ fn distributed_package_streams_and_replicates() {
         path.file_name().unwrap().to_str().unwrap(),
         format!("wmilolbas-{VERSION}-distributed.tgz")
     );
-    assert!(!pkg.files.contains_key("wmilolbas/default/distsearch.conf"));
     let commands =
         String::from_utf8(pkg.files["wmilolbas/default/commands.conf"].1.clone()).unwrap();
     let conf = parse_conf(&commands).unwrap();
@@ -144,9 +143,15 @@ fn distributed_package_streams_and_replicates() {
         conf["wmilolbas"],
         vec![
             ("filename".to_string(), "wmilolbas".to_string()),
-            ("chunked".into(), "true".into())
+            ("chunked".into(), "true".into()),
+            ("run_in_preview".into(), "false".into())
         ]
     );
+    let dist = packaged_conf(&pkg, "default/distsearch.conf");
+    assert!(
+        !dist.contains_key("replicationDenylist") && !dist.contains_key("replicationBlacklist")
+    );
+    assert_eq!(dist["replicationAllowlist"], dist["replicationWhitelist"]);
     let manifest: serde_json::Value =
         serde_json::from_slice(&pkg.files["wmilolbas/app.manifest"].1).unwrap();
     assert_eq!(
@@ -177,7 +182,7 @@ fn packaged_binary_completes_a_session_from_the_unpacked_app() {
     let r = run_program(
         &exe,
         &["--stateful"],
-        &getinfo(&["catalog=lolbas_binaries.csv"]),
+        &getinfo(&["catalog=wmilolbas_lolbas_binaries.csv"]),
         None,
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -366,7 +371,13 @@ fn allowed(file: &str, stanza: &str, key: &str) -> bool {
             "errormsg",
         ]
         .contains(&key),
-        "distsearch.conf" => stanza == "replicationDenylist",
+        "distsearch.conf" => [
+            "replicationDenylist",
+            "replicationBlacklist",
+            "replicationAllowlist",
+            "replicationWhitelist",
+        ]
+        .contains(&stanza),
         "savedsearches.conf" => {
             [
                 "search",
@@ -379,6 +390,8 @@ fn allowed(file: &str, stanza: &str, key: &str) -> bool {
                 "counttype",
                 "relation",
                 "quantity",
+                "allow_skew",
+                "realtime_schedule",
             ]
             .contains(&key)
                 || ["action.", "alert.", "dispatch."]
@@ -424,44 +437,13 @@ fn conf_files_parse_and_use_only_known_settings() {
     assert_eq!(get(&app, "id", "version"), VERSION);
     assert_eq!(get(&app, "package", "id"), "wmilolbas");
     assert_eq!(get(&app, "package", "check_for_updates"), "false");
-    let macros =
-        parse_conf(&std::fs::read_to_string(root().join("default/macros.conf")).unwrap()).unwrap();
-    assert_eq!(
-        get(
-            &macros,
-            "wmiprsve_lolbas_execution_process_spawn_filter",
-            "definition"
-        ),
-        "search *"
-    );
-    assert!(
-        !macros.contains_key("drop_dm_object_name(1)"),
-        "the CIM add-on owns drop_dm_object_name"
-    );
-    let saved =
-        parse_conf(&std::fs::read_to_string(root().join("default/savedsearches.conf")).unwrap())
-            .unwrap();
-    let (name, _) = saved.iter().next().unwrap();
-    let search = get(&saved, name, "search");
-    assert!(search.contains("| wmilolbas |"), "{search}");
-    assert!(
-        search.contains("`security_content_ctime(firstTime)`")
-            && search.ends_with("`wmiprsve_lolbas_execution_process_spawn_filter`")
-    );
-    assert_eq!(get(&saved, name, "disabled"), "true");
-    assert_eq!(get(&saved, name, "action.risk"), "1");
-    let risk: serde_json::Value =
-        serde_json::from_str(&get(&saved, name, "action.risk.param._risk")).unwrap();
-    assert_eq!(risk[0]["risk_score"], 54);
-    let ann: serde_json::Value =
-        serde_json::from_str(&get(&saved, name, "action.correlationsearch.annotations")).unwrap();
-    assert_eq!(ann["mitre_attack"], serde_json::json!(["T1047"]));
     let bnf = parse_conf(&std::fs::read_to_string(root().join("default/searchbnf.conf")).unwrap())
         .unwrap();
     let syntax = get(&bnf, "wmilolbas-command", "syntax");
     for option in [
         "mode",
         "strict",
+        "profile",
         "impact",
         "confidence",
         "parent",
@@ -472,5 +454,294 @@ fn conf_files_parse_and_use_only_known_settings() {
             syntax.contains(&format!("({option}=")),
             "searchbnf syntax names {option}"
         );
+    }
+}
+
+/// A .conf file of an unpacked package, parsed.
+fn packaged_conf(pkg: &Unpacked, rel: &str) -> Conf {
+    let (_, data) = &pkg.files[&format!("wmilolbas/{rel}")];
+    parse_conf(std::str::from_utf8(data).unwrap()).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn value<'c>(conf: &'c Conf, stanza: &str, key: &str) -> &'c str {
+    conf[stanza]
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("[{stanza}] has no {key}"))
+}
+
+/// Knowledge-object names ESCU, the CIM add-on and ES define that an app
+/// next to them must not reuse (docs/deployment.md, "Names").
+const FOREIGN_NAMES: [&str; 9] = [
+    "security_content_summariesonly",
+    "security_content_ctime(1)",
+    "summariesonly_config",
+    "oldsummaries_config",
+    "fillnull_config",
+    "drop_dm_object_name(1)",
+    "wmiprsve_lolbas_execution_process_spawn_filter",
+    "wmiprvse_lolbas_execution_process_spawn_filter",
+    "lolbas_binaries.csv",
+];
+
+/// Issue 11: the packaged app's knowledge objects live in the `wmilolbas`
+/// namespace, it exports only the command, its help and its macros, and the
+/// saved search carries the ES 7 and ES 8 keys with one source for the
+/// score and a threat object.
+#[test]
+fn packaged_knowledge_objects_are_namespaced_and_es8_ready() {
+    let (_, pkg) = default_package();
+    let macros = packaged_conf(pkg, "default/macros.conf");
+    let saved = packaged_conf(pkg, "default/savedsearches.conf");
+    let meta = packaged_conf(pkg, "metadata/default.meta");
+    let lookups: Vec<&str> = pkg
+        .files
+        .keys()
+        .filter_map(|p| p.strip_prefix("wmilolbas/lookups/"))
+        .filter(|p| !p.is_empty())
+        .collect();
+    assert!(!lookups.is_empty());
+    let names = macros
+        .keys()
+        .chain(saved.keys())
+        .map(String::as_str)
+        .chain(lookups.iter().copied());
+    for name in names {
+        assert!(
+            name.starts_with("wmilolbas"),
+            "{name} is outside the namespace"
+        );
+        assert!(!FOREIGN_NAMES.contains(&name), "{name}");
+    }
+    assert!(!pkg.files.contains_key("wmilolbas/default/transforms.conf"));
+
+    // Exports: only what users call from other apps.
+    let exported: Vec<&str> = meta
+        .iter()
+        .filter(|(_, keys)| keys.iter().any(|(k, v)| k == "export" && v == "system"))
+        .map(|(s, _)| s.as_str())
+        .collect();
+    assert_eq!(exported, ["commands", "macros", "searchbnf"]);
+
+    // The saved search uses only macros the app defines, or the CIM's.
+    assert_eq!(saved.len(), 1);
+    let (name, _) = saved.iter().next().unwrap();
+    let search = value(&saved, name, "search");
+    let macro_key = |call: &str| match call.split_once('(') {
+        Some((n, args)) => format!("{n}({})", args.matches(',').count() + 1),
+        None => call.to_string(),
+    };
+    for key in ["search", "action.notable.param.drilldown_search"] {
+        let text = value(&saved, name, key);
+        let calls: Vec<&str> = text.split('`').skip(1).step_by(2).collect();
+        assert!(calls.len() >= 4, "{key}: {calls:?}");
+        for call in calls {
+            let k = macro_key(call);
+            assert!(
+                macros.contains_key(&k) || k == "drop_dm_object_name(1)",
+                "{key} uses `{call}`, which nobody defines"
+            );
+        }
+    }
+    assert!(
+        search.contains("| wmilolbas `wmilolbas_options` |"),
+        "{search}"
+    );
+    assert!(search.ends_with("| `wmilolbas_filter`"), "{search}");
+
+    // ES 8 keys, as contentctl writes them.
+    assert_eq!(
+        value(&saved, name, "action.correlationsearch.detection_type"),
+        "ebd"
+    );
+    assert_eq!(value(&saved, name, "allow_skew"), "100%");
+    assert_eq!(value(&saved, name, "realtime_schedule"), "0");
+    let meta_json: serde_json::Value =
+        serde_json::from_str(value(&saved, name, "action.correlationsearch.metadata")).unwrap();
+    assert_eq!(meta_json["deprecated"], "0");
+    let own_id = meta_json["detection_id"].as_str().unwrap();
+    assert_eq!(own_id.len(), 36);
+    assert!(!own_id.starts_with("95a455f0") && !own_id.starts_with("b7e11721"));
+    let entities: serde_json::Value =
+        serde_json::from_str(value(&saved, name, "action.notable.param._entities")).unwrap();
+    assert!(entities.is_array());
+    let drilldowns: serde_json::Value = serde_json::from_str(value(
+        &saved,
+        name,
+        "action.notable.param.drilldown_searches",
+    ))
+    .unwrap();
+    let drilldowns = drilldowns.as_array().unwrap();
+    assert_eq!(drilldowns.len(), 2);
+    for d in drilldowns {
+        for k in ["name", "search", "earliest_offset", "latest_offset"] {
+            assert!(d[k].is_string(), "drilldown without {k}: {d}");
+        }
+        for call in d["search"].as_str().unwrap().split('`').skip(1).step_by(2) {
+            let k = macro_key(call);
+            assert!(
+                macros.contains_key(&k) || k == "drop_dm_object_name(1)",
+                "{call}"
+            );
+        }
+    }
+
+    // The risk action: dest as risk object, the threat object field.
+    let risk: serde_json::Value =
+        serde_json::from_str(value(&saved, name, "action.risk.param._risk")).unwrap();
+    let risk = risk.as_array().unwrap();
+    assert_eq!(risk[0]["risk_object_field"], "dest");
+    assert_eq!(risk[0]["risk_object_type"], "system");
+    let threat = risk
+        .iter()
+        .find(|e| e.get("threat_object_field").is_some())
+        .expect("a threat object entry");
+    assert_eq!(threat["threat_object_field"], "threat_object");
+    assert_eq!(threat["threat_object_type"], "process_name");
+
+    // One source for the score: the options in `wmilolbas_options` give the
+    // results' risk_score, and the action shows the same number.
+    let options = value(&macros, "wmilolbas_options", "definition");
+    let args: Vec<&str> = options.split_whitespace().collect();
+    let mut input = getinfo(&args);
+    input.extend(execute(
+        true,
+        b"dest,parent_process_name,process_name\nH,wmiprvse.exe,mshta.exe\n",
+    ));
+    let r = run(&[], &input);
+    let rows = csv_rows(&parse_replies(&r.stdout)[1].body);
+    let col = rows[0].iter().position(|h| h == "risk_score").unwrap();
+    assert_eq!(rows[1][col], risk[0]["risk_score"].to_string());
+
+    // Preview: off, as 9.0+ defaults for chunked commands, also on 8.x.
+    let commands = packaged_conf(pkg, "default/commands.conf");
+    assert_eq!(value(&commands, "wmilolbas", "run_in_preview"), "false");
+}
+
+/// Splunk's system default replication allowlist entries (distsearch.conf,
+/// 7.2 to 10.4: the same text under `[replicationWhitelist]` up to 8.2 and
+/// `[replicationAllowlist]` from 9.0). `other`'s `(?!pdfserver)` lookahead
+/// is left out (the regex crate has no lookaround; no path here is
+/// pdfserver's).
+const SYSTEM_ALLOWLIST: [&str; 3] = [
+    "(system|(apps/*)|users(/_reserved)?/*/*)/(default|local)/*.conf",
+    "(system|(apps/*)|users(/_reserved)?/*/*)/metadata/*.meta",
+    "(system|(apps/*)|users(/_reserved)?/*/*)/(bin|lookups)/...",
+];
+
+/// A replication pattern as a regular expression: `...` matches anything,
+/// `*` anything but a directory separator; the whole path must match.
+fn replication_regex(pattern: &str) -> regex::Regex {
+    let r = pattern
+        .replace("...", "\u{0}")
+        .replace('*', "[^/]*")
+        .replace('\u{0}', ".*");
+    regex::Regex::new(&format!("^(?:{r})$")).unwrap()
+}
+
+/// The files of an app a search peer receives in the knowledge bundle, as
+/// Splunk `major` (8 or 9+) reads the app's distsearch.conf.
+fn replicated(files: &[String], distsearch: Option<&Conf>, major: u32) -> Vec<String> {
+    let (allow, deny): (&[&str], &[&str]) = if major < 9 {
+        (&["replicationWhitelist"], &["replicationBlacklist"])
+    } else {
+        (
+            &["replicationAllowlist", "replicationWhitelist"],
+            &["replicationDenylist", "replicationBlacklist"],
+        )
+    };
+    let entries = |stanzas: &[&str]| -> Vec<regex::Regex> {
+        stanzas
+            .iter()
+            .filter_map(|s| distsearch.and_then(|c| c.get(*s)))
+            .flatten()
+            .map(|(_, v)| replication_regex(v))
+            .collect()
+    };
+    let mut allow_re: Vec<regex::Regex> = SYSTEM_ALLOWLIST
+        .iter()
+        .map(|p| replication_regex(p))
+        .collect();
+    allow_re.extend(entries(allow));
+    let deny_re = entries(deny);
+    files
+        .iter()
+        .filter(|f| {
+            let etc = format!("apps/wmilolbas/{f}");
+            allow_re.iter().any(|r| r.is_match(&etc)) && !deny_re.iter().any(|r| r.is_match(&etc))
+        })
+        .cloned()
+        .collect()
+}
+
+/// The ELF machine of a binary (`e_machine`), 0 for anything else.
+fn elf_machine(data: &[u8]) -> u16 {
+    if data.len() < 20 || !data.starts_with(b"\x7fELF") {
+        return 0;
+    }
+    u16::from_le_bytes([data[18], data[19]])
+}
+
+/// Issue 11: with Splunk's default replication rules plus the app's own
+/// distsearch.conf, as 8.x and as 9.x+ read them, each kind of search peer
+/// receives a binary it can run (`<platform>/bin/` first, then `bin/`); the
+/// search-head-only package sends peers no binary at all.
+#[test]
+fn distributed_layout_replicates_a_runnable_binary_on_8x_and_9x() {
+    let x86 = std::fs::read(env!("CARGO_BIN_EXE_wmilolbas")).unwrap();
+    assert_eq!(elf_machine(&x86), 62);
+    let mut arm = vec![0u8; 64];
+    arm[..4].copy_from_slice(b"\x7fELF");
+    arm[18..20].copy_from_slice(&183u16.to_le_bytes());
+    let others = xtask::package::OtherPlatforms {
+        linux_aarch64: arm,
+        windows_x86_64: b"MZ fake PE".to_vec(),
+    };
+    for distributed in [false, true] {
+        for all_platforms in [false, true] {
+            let placed =
+                xtask::package::place_binaries(x86.clone(), all_platforms.then(|| others.clone()));
+            let entries = xtask::package::entries(&root(), VERSION, distributed, &placed).unwrap();
+            let files: Vec<String> = entries.iter().map(|e| e.path.clone()).collect();
+            let data = |p: &str| &entries.iter().find(|e| e.path == p).unwrap().data;
+            let distsearch = entries
+                .iter()
+                .find(|e| e.path == "default/distsearch.conf")
+                .map(|e| parse_conf(std::str::from_utf8(&e.data).unwrap()).unwrap());
+            for major in [8, 9, 10] {
+                let got = replicated(&files, distsearch.as_ref(), major);
+                let what = format!("distributed={distributed} all={all_platforms} {major}.x");
+                assert!(got.contains(&"default/commands.conf".to_string()), "{what}");
+                let bins: Vec<&String> = got.iter().filter(|f| f.contains("bin/")).collect();
+                if !distributed {
+                    assert!(bins.is_empty(), "{what}: binaries replicated: {bins:?}");
+                    continue;
+                }
+                // How a peer finds the command: <platform>/bin/, then bin/.
+                let find = |platform: Option<&str>| {
+                    platform
+                        .map(|p| format!("{p}/bin/wmilolbas"))
+                        .into_iter()
+                        .chain(["bin/wmilolbas".to_string()])
+                        .find(|p| got.contains(p))
+                };
+                let on_x86 = find(Some("linux_x86_64")).expect("x86-64 peer finds a binary");
+                assert_eq!(
+                    elf_machine(data(&on_x86)),
+                    62,
+                    "{what}: x86-64 peer runs {on_x86}"
+                );
+                if all_platforms {
+                    let on_arm = find(None).expect("ARM peer finds a binary");
+                    assert_eq!(
+                        elf_machine(data(&on_arm)),
+                        183,
+                        "{what}: ARM peer runs {on_arm}"
+                    );
+                    assert!(got.contains(&"windows_x86_64/bin/wmilolbas.exe".to_string()));
+                }
+            }
+        }
     }
 }

@@ -74,6 +74,10 @@ fn multibyte_recording_filter_warns_about_missing_fields() {
     let text = msgs[0][1].as_str().unwrap();
     assert!(text.contains("none of the 40682 input rows had the fields parent_process_name or parent_process_path"), "{text}");
     assert!(text.contains("from datamodel=Endpoint.Processes"), "{text}");
+    assert!(
+        text.contains("| `wmilolbas_fields` | wmilolbas"),
+        "the remedy for raw events: {text}"
+    );
     assert!(r.stderr.is_empty());
 }
 

@@ -32,14 +32,41 @@ pub const DISTRIBUTED_COMMANDS_CONF: &str = "\
 # Distributed (on-premises) package: the binary answers getinfo with type
 # \"streaming\", so splunkd may run it on every search peer in parallel for
 # raw-event searches (index=... EventCode=1 | wmilolbas). The binaries travel
-# to the peers in the knowledge bundle. Peers must be x86-64 (or aarch64 with
-# the multi-platform build).
+# to the peers in the knowledge bundle (see distsearch.conf). Peers must be
+# x86-64 Linux (or aarch64 Linux with the multi-platform build).
+# run_in_preview = false: the 9.0+ default for chunked commands, set so 8.x
+# behaves the same.
 #
 # splunkd tries <app>/<platform>/bin/ before <app>/bin/ for chunked commands.
 
 [wmilolbas]
 filename = wmilolbas
 chunked = true
+run_in_preview = false
+";
+
+/// distsearch.conf of the distributed variant.
+///
+/// Splunk's default replication allowlist (`other = (system|(apps/…*)|…)/
+/// (bin|lookups)/...`, the same from 7.2 to 10.4) carries `apps/<app>/bin/`
+/// but no platform folder, because `*` does not cross a `/`. Allowlists are
+/// applied globally whichever app defines them, so the app adds its platform
+/// folders; 8.x reads only `[replicationWhitelist]`, 9.0 and later
+/// `[replicationAllowlist]` (and the deprecated name), so both are written.
+pub const DISTRIBUTED_DISTSEARCH_CONF: &str = "\
+# Distributed package: the knowledge bundle must carry the binaries to the
+# search peers. Splunk's default allowlist replicates apps/<app>/bin/ but not
+# apps/<app>/<platform>/bin/, so this app adds its platform folders: x86-64
+# Linux peers then find linux_x86_64/bin/wmilolbas first, and ARM peers fall
+# back to bin/ (the aarch64 build in the multi-platform package).
+# Splunk 9.0 and later read [replicationAllowlist]; 8.x reads only
+# [replicationWhitelist] (deprecated, still read, from 9.0 on).
+
+[replicationAllowlist]
+wmilolbas_platform_bin = apps/wmilolbas/(linux_x86_64|windows_x86_64)/bin/...
+
+[replicationWhitelist]
+wmilolbas_platform_bin = apps/wmilolbas/(linux_x86_64|windows_x86_64)/bin/...
 ";
 
 /// Where a binary for one platform comes from.
@@ -220,13 +247,10 @@ pub fn entries(
     walk(&root.join("app"), "", &mut files)?;
     let mut out = Vec::new();
     for (rel, path) in files {
-        if distributed && rel == "default/distsearch.conf" {
-            continue;
-        }
-        let data = if distributed && rel == "default/commands.conf" {
-            DISTRIBUTED_COMMANDS_CONF.as_bytes().to_vec()
-        } else {
-            read(&path)?
+        let data = match (distributed, rel.as_str()) {
+            (true, "default/commands.conf") => DISTRIBUTED_COMMANDS_CONF.as_bytes().to_vec(),
+            (true, "default/distsearch.conf") => DISTRIBUTED_DISTSEARCH_CONF.as_bytes().to_vec(),
+            _ => read(&path)?,
         };
         out.push(Entry {
             path: rel,
@@ -344,6 +368,52 @@ pub fn crate_version(root: &Path) -> Result<String> {
         .ok_or_else(|| Error::Package("Cargo.toml has no [package] version".into()))
 }
 
+/// The binaries of the multi-platform package besides Linux x86-64.
+#[derive(Debug, Clone)]
+pub struct OtherPlatforms {
+    /// The Linux aarch64 build.
+    pub linux_aarch64: Vec<u8>,
+    /// The Windows x86-64 build.
+    pub windows_x86_64: Vec<u8>,
+}
+
+/// Where each binary goes in the app.
+///
+/// splunkd looks in `<app>/<platform>/bin/` before `<app>/bin/`, and there
+/// is no aarch64 platform folder (commands.conf.spec lists `linux_x86_64`,
+/// `linux_x86`, `windows_x86_64`, `windows_x86`, `darwin_x86_64`). So:
+/// * x86-64 only: the x86-64 build in `linux_x86_64/bin/` and in `bin/`;
+/// * multi-platform: `bin/` carries the aarch64 build (ARM hosts fall back
+///   to it), x86-64 Linux hosts find `linux_x86_64/bin/` first, Windows hosts
+///   `windows_x86_64/bin/` — under both names, since whether Windows splunkd
+///   maps `filename = wmilolbas` to the `.exe` is undocumented.
+///
+/// On search peers the same holds for the distributed package because its
+/// distsearch.conf replicates the platform folders too.
+pub fn place_binaries(linux_x86_64: Vec<u8>, others: Option<OtherPlatforms>) -> Vec<PlacedBinary> {
+    let mut binaries = vec![PlacedBinary {
+        path: "linux_x86_64/bin/wmilolbas".into(),
+        data: linux_x86_64.clone(),
+    }];
+    let generic = match others {
+        None => linux_x86_64,
+        Some(o) => {
+            for name in ["wmilolbas.exe", "wmilolbas"] {
+                binaries.push(PlacedBinary {
+                    path: format!("windows_x86_64/bin/{name}"),
+                    data: o.windows_x86_64.clone(),
+                });
+            }
+            o.linux_aarch64
+        }
+    };
+    binaries.push(PlacedBinary {
+        path: "bin/wmilolbas".into(),
+        data: generic,
+    });
+    binaries
+}
+
 /// Builds the package and returns its path.
 pub fn build(root: &Path, options: &PackageOptions, log: &mut dyn Write) -> Result<PathBuf> {
     let version = &crate_version(root)?;
@@ -359,12 +429,7 @@ pub fn build(root: &Path, options: &PackageOptions, log: &mut dyn Write) -> Resu
         options.allow_new_glibc,
         log,
     )?;
-    let mut binaries = vec![PlacedBinary {
-        path: "linux_x86_64/bin/wmilolbas".into(),
-        data: linux.clone(),
-    }];
-    let mut generic = linux;
-    if options.all_platforms {
+    let others = if options.all_platforms {
         let arm = read(&cross::build(root, cross::Target::LinuxAarch64, log)?)?;
         check_linux_binary(
             &arm,
@@ -388,23 +453,14 @@ pub fn build(root: &Path, options: &PackageOptions, log: &mut dyn Write) -> Resu
                 )))
             }
         }
-        // Whether Windows splunkd maps `filename = wmilolbas` to the .exe
-        // is undocumented: ship both names (CreateProcess runs a PE either way).
-        for name in ["wmilolbas.exe", "wmilolbas"] {
-            binaries.push(PlacedBinary {
-                path: format!("windows_x86_64/bin/{name}"),
-                data: win.clone(),
-            });
-        }
-        // splunkd has no aarch64 platform folder: on an ARM host it falls
-        // back to bin/, so bin/ carries the aarch64 build (x86-64 hosts find
-        // linux_x86_64/bin/ first, Windows hosts windows_x86_64/bin/).
-        generic = arm;
-    }
-    binaries.push(PlacedBinary {
-        path: "bin/wmilolbas".into(),
-        data: generic,
-    });
+        Some(OtherPlatforms {
+            linux_aarch64: arm,
+            windows_x86_64: win,
+        })
+    } else {
+        None
+    };
+    let binaries = place_binaries(linux, others);
     let files = entries(root, version, options.distributed, &binaries)?;
     let out_dir = options.out_dir.clone().unwrap_or_else(|| root.join("dist"));
     std::fs::create_dir_all(&out_dir)
