@@ -268,7 +268,7 @@ mod tests {
             "confidence=50",
             "parent=wmiprvse.exe, mmc.exe",
             "message=on $dest$ by $user$",
-            "catalog=lolbas_binaries.csv",
+            "catalog=wmilolbas_lolbas_binaries.csv",
         ])
         .unwrap();
         assert_eq!(o.mode, Mode::Annotate);
@@ -278,7 +278,7 @@ mod tests {
         assert_eq!(o.message(), "on $dest$ by $user$");
         assert_eq!(
             o.catalog,
-            CatalogChoice::Lookup("lolbas_binaries.csv".into())
+            CatalogChoice::Lookup("wmilolbas_lolbas_binaries.csv".into())
         );
     }
 

@@ -4,7 +4,7 @@
 //! Execution Process Spawn", in its own order and spelling (see
 //! `detection.md` §2.1). `catalog=<file>.csv` replaces it with the
 //! `process_name` column of a CSV lookup in the app's `lookups/` folder; the
-//! app ships the full LOLBAS list as `lolbas_binaries.csv`.
+//! app ships the full LOLBAS list as `wmilolbas_lolbas_binaries.csv`.
 //!
 //! Names compare ASCII-case-insensitively and whole (no trimming, no
 //! wildcards): Windows folds file names with an upcase table, so Unicode
@@ -79,7 +79,7 @@ pub const ESCU_NAMES: [&str; 55] = [
 pub const MAX_NAME: usize = 255;
 
 /// The lookup file the app ships with the full LOLBAS list.
-pub const SHIPPED_LOOKUP: &str = "lolbas_binaries.csv";
+pub const SHIPPED_LOOKUP: &str = "wmilolbas_lolbas_binaries.csv";
 
 /// A set of file names, compared ASCII-case-insensitively.
 #[derive(Debug, Clone)]
@@ -315,7 +315,7 @@ mod tests {
         ] {
             assert!(check_lookup_name(bad).is_err(), "{bad}");
         }
-        assert!(check_lookup_name("lolbas_binaries.csv").is_ok());
+        assert!(check_lookup_name("wmilolbas_lolbas_binaries.csv").is_ok());
     }
 
     #[test]
