@@ -322,7 +322,7 @@ fn allowed(file: &str, stanza: &str, key: &str) -> bool {
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
     };
     match file {
-        // commands-conf.md §3: the settings valid with chunked = true, plus
+        // docs/commands-conf.md §3: the settings valid with chunked = true, plus
         // `local` (read by AppInspect; see the comment in commands.conf).
         "commands.conf" => {
             [

@@ -1,5 +1,5 @@
 //! One test per protocol bug of the Python SDK (splunk-sdk-python), named
-//! after its issue or pull request (see spec/scpv2-notes.md §2), so the same
+//! after its issue or pull request (see docs/protocol.md §10), so the same
 //! mistake cannot creep in here.
 
 use crate::util::*;

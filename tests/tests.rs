@@ -20,5 +20,5 @@ mod fake_splunkd;
 mod package;
 // Hostile and broken input: every class with its exit code and message.
 mod hostile;
-// One test per Python SDK protocol bug (see spec/scpv2-notes.md §2).
+// One test per Python SDK protocol bug (see docs/protocol.md §10).
 mod regression;

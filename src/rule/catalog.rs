@@ -2,7 +2,7 @@
 //!
 //! The built-in catalog is the 55 names of the ESCU search "Wmiprsve LOLBAS
 //! Execution Process Spawn", in its own order and spelling (see
-//! `detection.md` §2.1). `catalog=<file>.csv` replaces it with the
+//! `docs/detection.md` §2.1). `catalog=<file>.csv` replaces it with the
 //! `process_name` column of a CSV lookup in the app's `lookups/` folder; the
 //! app ships the full LOLBAS list as `wmilolbas_lolbas_binaries.csv`.
 //!

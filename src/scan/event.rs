@@ -1,6 +1,6 @@
 //! Windows process-creation events (Sysmon Event ID 1, Security 4688) and
 //! CIM-named objects, mapped onto `Endpoint.Processes` as
-//! `detection.md` §7 describes, so the rule sees the same row shape as in
+//! `docs/detection.md` §7 describes, so the rule sees the same row shape as in
 //! Splunk.
 //!
 //! Names are derived from paths (`Image` → `process_path`, its basename →
