@@ -6,9 +6,9 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-use wmilolbas::command::Transform;
 use wmilolbas::options::Options;
 use wmilolbas::rule::Catalog;
+use wmilolbas::transform::Transform;
 
 const ROWS: usize = 50_000;
 

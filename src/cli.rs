@@ -4,8 +4,8 @@ use std::io::IsTerminal;
 
 use lexopt::prelude::*;
 
-use crate::error::{Error, Result};
-use crate::options::{CatalogChoice, Options};
+use crate::error::{Error, Front, OptionError, OptionProblem, Result};
+use crate::options::Options;
 use crate::scan::output::Format;
 use crate::scan::{InputFormat, ScanConfig};
 
@@ -35,22 +35,37 @@ Detection (the same as the search command's options):
   --catalog FILE                     CSV whose process_name column replaces the 55 ESCU names
 ";
 
-fn value_of(parser: &mut lexopt::Parser, flag: &str) -> Result<String> {
-    let v = parser
-        .value()
-        .map_err(|e| Error::option(flag, format!("{flag}: {e}")))?;
-    v.into_string()
-        .map_err(|_| Error::option(flag, format!("{flag}: the value is not valid UTF-8")))
+fn usage(option: &str, why: impl Into<String>) -> Error {
+    OptionError {
+        front: Front::Cli,
+        option: option.to_string(),
+        problem: OptionProblem::Unreadable(why.into()),
+    }
+    .into()
 }
 
-fn set(options: &mut Options, key: &str, value: &str) -> Result<()> {
-    options.set(key, value).map_err(|e| match e {
-        Error::Options { option, message } => Error::Options {
-            message: message.replacen(&format!(" for {key}:"), &format!(" for --{key}:"), 1),
-            option,
+fn value_of(parser: &mut lexopt::Parser, flag: &str) -> Result<String> {
+    let v = parser.value().map_err(|e| usage(flag, e.to_string()))?;
+    v.into_string()
+        .map_err(|_| usage(flag, "the value is not valid UTF-8"))
+}
+
+/// Passes `--key VALUE` to [`Options::set`], the one door for options.
+fn set(options: &mut Options, parser: &mut lexopt::Parser, key: &str) -> Result<()> {
+    let value = value_of(parser, key)?;
+    options.set(Front::Cli, key, &value)
+}
+
+fn bad_choice(option: &str, value: &str, expected: &str) -> Error {
+    OptionError {
+        front: Front::Cli,
+        option: option.to_string(),
+        problem: OptionProblem::BadValue {
+            value: value.to_string(),
+            expected: expected.to_string(),
         },
-        other => other,
-    })
+    }
+    .into()
 }
 
 /// What `scan` was asked to do.
@@ -71,58 +86,45 @@ pub fn parse_scan(args: Vec<std::ffi::OsString>) -> Result<ScanRequest> {
     let mut format = None;
     let mut strict_input = false;
     let mut progress = None;
-    while let Some(arg) = parser
-        .next()
-        .map_err(|e| Error::option("", e.to_string()))?
-    {
+    while let Some(arg) = parser.next().map_err(|e| usage("", e.to_string()))? {
         match arg {
             Short('h') | Long("help") => return Ok(ScanRequest::Help),
             Long("input-format") => {
-                input_format = match value_of(&mut parser, "--input-format")?.as_str() {
+                input_format = match value_of(&mut parser, "input-format")?.as_str() {
                     "auto" => None,
                     "csv" => Some(InputFormat::Csv),
                     "json" | "jsonl" => Some(InputFormat::Json),
                     "xml" => Some(InputFormat::Xml),
                     other => {
-                        return Err(Error::option(
-                            "input-format",
-                            format!("invalid value \"{other}\" for --input-format: expected auto, csv, json or xml"),
-                        ))
+                        return Err(bad_choice("input-format", other, "auto, csv, json or xml"))
                     }
                 }
             }
             Long("format") => {
-                format = Some(match value_of(&mut parser, "--format")?.as_str() {
+                format = Some(match value_of(&mut parser, "format")?.as_str() {
                     "table" => Format::Table,
                     "csv" => Format::Csv,
                     "json" | "jsonl" => Format::Json,
-                    other => {
-                        return Err(Error::option(
-                            "format",
-                            format!("invalid value \"{other}\" for --format: expected table, csv or json"),
-                        ))
-                    }
+                    other => return Err(bad_choice("format", other, "table, csv or json")),
                 })
             }
             Long("strict-input") => strict_input = true,
             Long("progress") => progress = Some(true),
             Long("no-progress") => progress = Some(false),
-            Long("strict") => options.strict = true,
-            Long("mode") => set(&mut options, "mode", &value_of(&mut parser, "--mode")?)?,
-            Long("profile") => set(&mut options, "profile", &value_of(&mut parser, "--profile")?)?,
-            Long("impact") => set(&mut options, "impact", &value_of(&mut parser, "--impact")?)?,
-            Long("confidence") => set(&mut options, "confidence", &value_of(&mut parser, "--confidence")?)?,
-            Long("parent") => set(&mut options, "parent", &value_of(&mut parser, "--parent")?)?,
-            Long("message") => set(&mut options, "message", &value_of(&mut parser, "--message")?)?,
-            Long("catalog") => {
-                options.catalog = CatalogChoice::File(value_of(&mut parser, "--catalog")?.into());
+            Long("strict") => options.set(Front::Cli, "strict", "true")?,
+            Long(
+                key @ ("mode" | "profile" | "impact" | "confidence" | "parent" | "message"
+                | "catalog"),
+            ) => {
+                let key = key.to_string();
+                set(&mut options, &mut parser, &key)?
             }
             Value(v) => files.push(
                 v.into_string()
-                    .map_err(|_| Error::option("", "a FILE name is not valid UTF-8"))?,
+                    .map_err(|_| usage("", "a FILE name is not valid UTF-8"))?,
             ),
             other => {
-                return Err(Error::option(
+                return Err(usage(
                     "",
                     format!("{}; see wmilolbas scan --help", other.unexpected()),
                 ))

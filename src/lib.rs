@@ -41,5 +41,6 @@ pub mod protocol;
 pub mod records;
 pub mod rule;
 pub mod scan;
+pub mod transform;
 
 pub use error::{Error, Result};

@@ -2,12 +2,13 @@
 //! (`| wmilolbas mode=annotate strict=true`) or from `scan` flags.
 //!
 //! Both front ends funnel into [`Options::set`], so a value means the same
-//! thing everywhere and every error names the option and its allowed values.
+//! thing everywhere and every error names the option and its allowed values
+//! — in the front end's own vocabulary ([`Front`]: `mode=` or `--mode`).
 
-use crate::annotate::profile::{Profile, DEFAULT_IMPACT_CONFIDENCE};
-use crate::error::{Error, Result};
-use crate::protocol::message::quote_short;
+use crate::error::{Front, OptionError, OptionProblem, Result};
+pub use crate::rule::catalog::CatalogChoice;
 use crate::rule::catalog::{check_lookup_name, SHIPPED_LOOKUP};
+use crate::rule::profile::{Profile, DEFAULT_IMPACT_CONFIDENCE};
 use crate::rule::DEFAULT_PARENT;
 
 /// Which rows come back.
@@ -17,17 +18,6 @@ pub enum Mode {
     Filter,
     /// Every row; non-detections with the added fields empty.
     Annotate,
-}
-
-/// Where the child names come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CatalogChoice {
-    /// The ESCU search's 55 names.
-    Escu,
-    /// A lookup in the app's `lookups/` folder (search time).
-    Lookup(String),
-    /// A CSV file path (`scan --catalog`).
-    File(std::path::PathBuf),
 }
 
 /// Validated options.
@@ -88,50 +78,48 @@ impl Options {
         let mut seen: Vec<&str> = Vec::new();
         for arg in args {
             let Some((key, value)) = arg.split_once('=') else {
-                return Err(Error::option(
+                return Err(search_error(
                     "",
-                    format!(
-                        "wmilolbas takes key=value options, got {} (options: {}; write them without spaces around =)",
-                        quote_short(arg),
-                        OPTION_NAMES.join(", ")
-                    ),
+                    OptionProblem::NotKeyValue {
+                        arg: arg.clone(),
+                        valid: OPTION_NAMES.join(", "),
+                    },
                 ));
             };
-            if let Some(dup) = seen.iter().find(|k| **k == key) {
-                return Err(Error::option(
-                    key,
-                    format!("option {dup} is given more than once"),
-                ));
+            if seen.contains(&key) {
+                return Err(search_error(key, OptionProblem::Repeated));
             }
-            options.set(key, value)?;
-            seen.push(
-                OPTION_NAMES
-                    .iter()
-                    .find(|n| **n == key)
-                    .copied()
-                    .unwrap_or("?"),
-            );
+            options.set(Front::Search, key, value)?;
+            seen.extend(OPTION_NAMES.iter().find(|n| **n == key));
         }
         Ok(options)
     }
 
-    /// Sets one option from its text value.
-    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+    /// Sets one option from its text value, as `front` gave it. The only
+    /// way options are set: `catalog` is a lookup name in a search and a
+    /// file path on the command line.
+    pub fn set(&mut self, front: Front, key: &str, value: &str) -> Result<()> {
+        let bad = |expected: &str| OptionError {
+            front,
+            option: key.to_string(),
+            problem: OptionProblem::BadValue {
+                value: value.to_string(),
+                expected: expected.to_string(),
+            },
+        };
         match key {
             "mode" => {
                 self.mode = match value.to_ascii_lowercase().as_str() {
                     "filter" => Mode::Filter,
                     "annotate" => Mode::Annotate,
-                    _ => return Err(bad_value(key, value, "filter or annotate")),
+                    _ => return Err(bad("filter or annotate").into()),
                 }
             }
             "strict" => {
-                self.strict =
-                    parse_bool(value).ok_or_else(|| bad_value(key, value, "true or false"))?;
+                self.strict = parse_bool(value).ok_or_else(|| bad("true or false"))?;
             }
             "impact" | "confidence" => {
-                let n = parse_percent(value)
-                    .ok_or_else(|| bad_value(key, value, "a whole number from 0 to 100"))?;
+                let n = parse_percent(value).ok_or_else(|| bad("a whole number from 0 to 100"))?;
                 if key == "impact" {
                     self.impact = Some(n);
                 } else {
@@ -140,7 +128,7 @@ impl Options {
             }
             "profile" => {
                 self.profile = Profile::find(value)
-                    .ok_or_else(|| bad_value(key, value, &format!("one of {}", Profile::keys())))?;
+                    .ok_or_else(|| bad(&format!("one of {}", Profile::keys())))?;
             }
             "parent" => {
                 let parents: Vec<String> = value
@@ -148,45 +136,45 @@ impl Options {
                     .map(|p| p.trim_matches(' ').to_string())
                     .collect();
                 if parents.iter().any(|p| p.is_empty()) {
-                    return Err(bad_value(
-                        key,
-                        value,
+                    return Err(bad(
                         "a comma-separated list of process names, such as wmiprvse.exe,mmc.exe",
-                    ));
+                    )
+                    .into());
                 }
                 self.parents = parents;
             }
             "message" => {
                 if value.trim().is_empty() {
-                    return Err(bad_value(
-                        key,
-                        value,
-                        "a non-empty text with $field$ tokens",
-                    ));
+                    return Err(bad("a non-empty text with $field$ tokens").into());
                 }
                 self.message = Some(value.to_string());
             }
             "catalog" => {
-                check_lookup_name(value).map_err(|why| {
-                    Error::option(
-                        key,
-                        format!(
-                            "invalid value {} for catalog: the name {why} (for example catalog={SHIPPED_LOOKUP})",
-                            quote_short(value)
-                        ),
-                    )
-                })?;
-                self.catalog = CatalogChoice::Lookup(value.to_string());
+                self.catalog = match front {
+                    Front::Cli => CatalogChoice::File(value.into()),
+                    Front::Search => {
+                        check_lookup_name(value).map_err(|why| OptionError {
+                            front,
+                            option: key.to_string(),
+                            problem: OptionProblem::BadLookupName {
+                                value: value.to_string(),
+                                why: why.to_string(),
+                                example: SHIPPED_LOOKUP.to_string(),
+                            },
+                        })?;
+                        CatalogChoice::Lookup(value.to_string())
+                    }
+                };
             }
             _ => {
-                return Err(Error::option(
-                    key,
-                    format!(
-                        "unknown option {}; wmilolbas takes {}",
-                        quote_short(key),
-                        OPTION_NAMES.join(", ")
-                    ),
-                ))
+                return Err(OptionError {
+                    front,
+                    option: key.to_string(),
+                    problem: OptionProblem::Unknown {
+                        valid: OPTION_NAMES.map(|n| front.name(n)).join(", "),
+                    },
+                }
+                .into())
             }
         }
         Ok(())
@@ -209,14 +197,13 @@ impl Options {
     }
 }
 
-fn bad_value(key: &str, value: &str, allowed: &str) -> Error {
-    Error::option(
-        key,
-        format!(
-            "invalid value {} for {key}: expected {allowed}",
-            quote_short(value)
-        ),
-    )
+fn search_error(option: &str, problem: OptionProblem) -> crate::error::Error {
+    OptionError {
+        front: Front::Search,
+        option: option.to_string(),
+        problem,
+    }
+    .into()
 }
 
 /// Splunk's boolean spellings.

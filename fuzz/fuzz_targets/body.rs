@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wmilolbas::command::Transform;
+use wmilolbas::transform::Transform;
 use wmilolbas::options::Options;
 use wmilolbas::records::mv;
 use wmilolbas::rule::Catalog;

@@ -17,6 +17,8 @@
 
 use std::io::{self, BufRead, Read, Write};
 
+use crate::error::FrameError;
+
 /// Longest header line accepted, newline included. A real header is at most
 /// `chunked 1.0,` + 2 × 20 digits + `\r\n` = 54 bytes.
 pub const HEADER_MAX: usize = 128;
@@ -39,49 +41,6 @@ impl Default for Limits {
             max_body: 1 << 30,
         }
     }
-}
-
-/// A framing failure. After one of these the stream cannot be trusted.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum FrameError {
-    /// The header line does not have the form `chunked 1.0,<m>,<b>`.
-    #[error(
-        "malformed chunk header: {0} (expected \"chunked 1.0,<metadata bytes>,<body bytes>\")"
-    )]
-    BadHeader(&'static str),
-    /// No newline within [`HEADER_MAX`] bytes.
-    #[error("chunk header line is longer than {HEADER_MAX} bytes")]
-    HeaderTooLong,
-    /// A declared length is over the cap.
-    #[error("{what} length {len} exceeds the limit of {max} bytes")]
-    TooLarge {
-        /// `metadata` or `body`.
-        what: &'static str,
-        /// The declared length.
-        len: u64,
-        /// The cap.
-        max: usize,
-    },
-    /// EOF after part of a header line.
-    #[error("input ended inside a chunk header")]
-    TruncatedHeader,
-    /// EOF before the declared number of bytes arrived.
-    #[error("input ended inside the {what}: expected {expected} bytes, got {got}")]
-    Truncated {
-        /// `metadata` or `body`.
-        what: &'static str,
-        /// Declared length.
-        expected: usize,
-        /// Bytes received before EOF.
-        got: usize,
-    },
-    /// Reading stdin failed.
-    #[error("reading input: {0}")]
-    Io(#[from] io::Error),
-    /// Writing a reply to stdout failed (splunkd gone, pipe closed).
-    #[error("writing the reply: {0}")]
-    Write(io::Error),
 }
 
 /// A parsed header line.
@@ -185,7 +144,7 @@ pub fn read_header<R: BufRead>(
             Some(i) => {
                 let take = i + 1;
                 if len + i > HEADER_MAX - 1 {
-                    return Err(FrameError::HeaderTooLong);
+                    return Err(FrameError::HeaderTooLong(HEADER_MAX));
                 }
                 line[len..len + i].copy_from_slice(&available[..i]);
                 len += i;
@@ -208,7 +167,7 @@ pub fn read_header<R: BufRead>(
                         len = 0;
                         continue;
                     }
-                    return Err(FrameError::HeaderTooLong);
+                    return Err(FrameError::HeaderTooLong(HEADER_MAX));
                 }
                 line[len..len + n].copy_from_slice(available);
                 len += n;
@@ -332,7 +291,7 @@ mod tests {
         let mut r = &long[..];
         assert!(matches!(
             read_header(&mut r, &limits()),
-            Err(FrameError::HeaderTooLong)
+            Err(FrameError::HeaderTooLong(HEADER_MAX))
         ));
     }
 

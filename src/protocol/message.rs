@@ -14,6 +14,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::error::quote;
+
 /// A parsed request from splunkd.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
@@ -130,7 +132,7 @@ pub fn parse_request(metadata: &[u8]) -> Result<Request, MetadataError> {
         })),
         other => Err(bad(format!(
             "unknown action {} (expected \"getinfo\" or \"execute\")",
-            quote_short(other)
+            quote(other)
         ))),
     }
 }
@@ -199,26 +201,6 @@ fn parse_search_info(value: Option<&Value>) -> Result<SearchInfo, MetadataError>
         dispatch_dir: get_string(obj, "dispatch_dir")?,
         splunk_version: get_string(obj, "splunk_version")?,
     })
-}
-
-/// Quotes a user-supplied token for an error message: at most 40 characters,
-/// control characters escaped.
-pub fn quote_short(s: &str) -> String {
-    let mut out = String::from("\"");
-    for (i, c) in s.chars().enumerate() {
-        if i == 40 {
-            out.push('…');
-            break;
-        }
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&c.escape_default().to_string()),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Inspector message severity.

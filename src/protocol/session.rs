@@ -16,7 +16,7 @@ use std::io::{self, BufRead, Write};
 
 use super::frame::{self, Limits};
 use super::message::{self, GetInfo, Message, Reply, Request};
-use crate::error::{Error, Result};
+use crate::error::{Error, FrameError, Result};
 
 /// What the session needs from a search command.
 pub trait Command {
@@ -165,10 +165,7 @@ impl<W: Write> Session<'_, W> {
     /// Reads the next chunk whole. `Ok(None)` at a clean EOF.
     fn read_request<R: BufRead>(&mut self, input: &mut R) -> Result<Option<Read>> {
         let next = self.chunk + 1;
-        let frame_err = |source| Error::Frame {
-            chunk: next,
-            source,
-        };
+        let frame_err = |source| Error::frame(next, source);
         let Some(header) = frame::read_header(input, &self.limits).map_err(frame_err)? else {
             return Ok(None);
         };
@@ -185,10 +182,7 @@ impl<W: Write> Session<'_, W> {
     }
 
     fn request_error(&self, message: impl Into<String>) -> Error {
-        Error::Request {
-            chunk: self.chunk,
-            message: message.into(),
-        }
+        Error::request(self.chunk, message)
     }
 
     /// Writes one reply chunk and flushes it.
@@ -196,10 +190,7 @@ impl<W: Write> Session<'_, W> {
         let body: &[u8] = if with_body { &self.reply } else { &[] };
         frame::write_chunk(self.output, metadata, body)
             .and_then(|()| self.output.flush())
-            .map_err(|e| Error::Frame {
-                chunk: self.chunk,
-                source: frame::FrameError::Write(e),
-            })
+            .map_err(|e| Error::frame(self.chunk, FrameError::Write(e)))
     }
 
     fn send_error(&mut self, err: &Error) -> io::Result<()> {
@@ -223,7 +214,12 @@ mod tests {
     impl Command for Echo {
         fn getinfo(&mut self, info: &GetInfo, _: &mut Vec<Message>) -> Result<&'static str> {
             if info.search_info.args.iter().any(|a| a == "bad=1") {
-                return Err(Error::option("bad", "option bad is not allowed"));
+                return Err(crate::error::OptionError {
+                    front: crate::error::Front::Search,
+                    option: "bad".into(),
+                    problem: crate::error::OptionProblem::Repeated,
+                }
+                .into());
             }
             Ok("streaming")
         }
@@ -237,10 +233,7 @@ mod tests {
         ) -> Result<()> {
             self.calls += 1;
             if body == b"fail" {
-                return Err(Error::Request {
-                    chunk,
-                    message: "told to fail".into(),
-                });
+                return Err(Error::request(chunk, "told to fail"));
             }
             out.extend_from_slice(body);
             Ok(())
@@ -301,7 +294,7 @@ mod tests {
         let (o, out, _) = drive(&chunk(meta, ""));
         assert_eq!(o.exit_code, 1);
         assert!(out.starts_with("chunked 1.0,"));
-        assert!(out.contains(r#"{"inspector":{"messages":[["ERROR","option bad is not allowed"]]},"finished":true,"error":"option bad is not allowed"}"#), "{out}");
+        assert!(out.contains(r#"{"inspector":{"messages":[["ERROR","option bad is given more than once"]]},"finished":true,"error":"option bad is given more than once"}"#), "{out}");
     }
 
     #[test]

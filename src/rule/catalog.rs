@@ -81,6 +81,26 @@ pub const MAX_NAME: usize = 255;
 /// The lookup file the app ships with the full LOLBAS list.
 pub const SHIPPED_LOOKUP: &str = "wmilolbas_lolbas_binaries.csv";
 
+/// Where the child names come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogChoice {
+    /// The ESCU search's 55 names.
+    Escu,
+    /// A lookup in the app's `lookups/` folder (search time).
+    Lookup(String),
+    /// A CSV file path (`scan --catalog`).
+    File(PathBuf),
+}
+
+/// Loads the catalog `choice` names; lookups are read from `app_dir`.
+pub fn load(choice: &CatalogChoice, app_dir: Option<&Path>) -> Result<Catalog> {
+    match choice {
+        CatalogChoice::Escu => Ok(Catalog::escu()),
+        CatalogChoice::Lookup(name) => Catalog::from_path(&lookup_path(app_dir, name)?, name),
+        CatalogChoice::File(path) => Catalog::from_path(path, &path.display().to_string()),
+    }
+}
+
 /// A set of file names, compared ASCII-case-insensitively.
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -114,10 +134,7 @@ impl Catalog {
 
     /// Reads the `process_name` column of a CSV lookup.
     pub fn from_lookup<R: Read>(reader: R, name: &str) -> Result<Catalog> {
-        let err = |message: String| Error::Catalog {
-            name: name.to_string(),
-            message,
-        };
+        let err = |message: String| Error::catalog(name, message);
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
@@ -173,10 +190,8 @@ impl Catalog {
 
     /// Reads a lookup file from disk.
     pub fn from_path(path: &Path, name: &str) -> Result<Catalog> {
-        let file = std::fs::File::open(path).map_err(|e| Error::Catalog {
-            name: name.to_string(),
-            message: format!("cannot open {}: {e}", path.display()),
-        })?;
+        let file = std::fs::File::open(path)
+            .map_err(|e| Error::catalog(name, format!("cannot open {}: {e}", path.display())))?;
         Catalog::from_lookup(std::io::BufReader::new(file), name)
     }
 
@@ -251,11 +266,12 @@ pub fn app_dir_of(exe: &Path) -> Option<PathBuf> {
 
 /// Resolves `catalog=<name>` to `<app>/lookups/<name>`.
 pub fn lookup_path(app_dir: Option<&Path>, name: &str) -> Result<PathBuf> {
-    check_lookup_name(name).map_err(|m| Error::option("catalog", format!("catalog {m}")))?;
-    let app = app_dir.ok_or_else(|| Error::Catalog {
-        name: name.to_string(),
-        message: "cannot find the app folder (the executable is not in <app>/bin or <app>/<platform>/bin)"
-            .to_string(),
+    check_lookup_name(name).map_err(|why| Error::catalog(name, format!("the name {why}")))?;
+    let app = app_dir.ok_or_else(|| {
+        Error::catalog(
+            name,
+            "cannot find the app folder (the executable is not in <app>/bin or <app>/<platform>/bin)",
+        )
     })?;
     Ok(app.join("lookups").join(name))
 }

@@ -22,6 +22,7 @@
 
 pub mod catalog;
 pub mod prefilter;
+pub mod profile;
 
 pub use catalog::Catalog;
 

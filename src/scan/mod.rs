@@ -21,10 +21,10 @@ use std::time::{Duration, Instant};
 use csv::ByteRecord;
 
 use crate::annotate::Annotator;
-use crate::command::load_catalog;
 use crate::error::{Error, Result};
 use crate::options::{Mode, Options};
 use crate::records::{FieldSet, Layout, RowView, Slot};
+use crate::rule::catalog;
 use crate::rule::Rule;
 use event::{EventBuilder, EventKind};
 use output::{Format, OutRow, Output, OUTPUT_FIELDS};
@@ -419,11 +419,7 @@ fn trim_ascii(b: &[u8]) -> &[u8] {
 }
 
 fn input_error(path: &str, line: u64, message: String) -> Error {
-    Error::Input {
-        path: path.to_string(),
-        line,
-        message,
-    }
+    Error::input(crate::error::Position::line(path, line), message)
 }
 
 /// Counts bytes read through it (for progress).
@@ -457,7 +453,7 @@ pub fn run_on_bytes<W: Write>(
     stdout: W,
     stderr: &mut dyn Write,
 ) -> Result<Summary> {
-    let catalog = load_catalog(&config.options, None)?;
+    let catalog = catalog::load(&config.options.catalog, None)?;
     let mut scanner = Scanner::new(config, catalog, stdout, stderr);
     scanner.scan_all_bytes(inputs, config.input_format);
     scanner.clear_progress();
@@ -469,7 +465,7 @@ pub fn run_on_bytes<W: Write>(
 /// `stderr` as they happen and counted in [`Summary::errors`]. Errors that
 /// stop everything (a bad catalog) are returned.
 pub fn run<W: Write>(config: &ScanConfig, stdout: W, stderr: &mut dyn Write) -> Result<Summary> {
-    let catalog = load_catalog(&config.options, None)?;
+    let catalog = catalog::load(&config.options.catalog, None)?;
     let mut scanner = Scanner::new(config, catalog, stdout, stderr);
     let mut stopped = false;
     if config.files.is_empty() {

@@ -6,15 +6,13 @@
 //! the annotator is built; per detection only the risk message, the risk
 //! object and the threat object are rendered and quoted.
 
-pub mod profile;
-
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::options::Options;
 use crate::records::{FieldSet, RowView, Slot};
+use crate::rule::profile::{self, constant};
 use crate::rule::{basename, is_present, MatchReason};
-use profile::constant;
 
 /// Names of the added fields, in output order.
 pub const ADDED_FIELDS: [&str; 18] = [

@@ -12,7 +12,8 @@
 //!   impact/confidence pair), the spelling fixed.
 //!
 //! Both are the same ATT&CK technique, story and annotations; see
-//! `docs/detection.md` for the history and sources.
+//! `docs/detection.md` for the history and sources. The added fields are
+//! written by [`crate::annotate`].
 
 /// One published identity of the detection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

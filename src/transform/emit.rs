@@ -1,0 +1,316 @@
+//! Writing one body's reply: the per-body [`BodyWriter`] owns the reply
+//! buffer, the input header and its [`Layout`], the [`Collisions`] with our
+//! field names, the counts, and what is reported at the end (short rows,
+//! invalid UTF-8). Both the fast and the full-parse path write every row
+//! through it, so they give the same bytes.
+
+use std::borrow::Cow;
+
+use csv::ByteRecord;
+
+use super::{BodyStats, Matcher, MAX_ROWS_PER_CHUNK};
+use crate::annotate::{Annotator, CsvLine, ADDED_FIELDS};
+use crate::error::{Error, Position};
+use crate::options::Mode;
+use crate::protocol::message::Message;
+use crate::records::spans::canonical_quoting;
+use crate::records::{Layout, RowView, MV_PREFIX};
+
+/// Rows with fewer fields than the header: how many, and the first.
+#[derive(Debug, Clone, Copy, Default)]
+struct ShortRows {
+    count: u64,
+    first: u64,
+}
+
+/// The output of one body.
+pub(super) struct BodyWriter<'a> {
+    chunk: u64,
+    matcher: &'a Matcher,
+    annotator: &'a mut Annotator,
+    line: &'a mut CsvLine,
+    header: &'a ByteRecord,
+    header_raw: &'a [u8],
+    layout: Layout,
+    collisions: Collisions,
+    out: &'a mut Vec<u8>,
+    header_written: bool,
+    short_rows: ShortRows,
+    /// Where the first returned invalid UTF-8 is.
+    bad_utf8: Option<Position>,
+    stats: BodyStats,
+}
+
+impl<'a> BodyWriter<'a> {
+    /// A writer for the body whose header row is `header` (its bytes
+    /// `header_raw`), appending to `out`.
+    pub(super) fn new(
+        chunk: u64,
+        matcher: &'a Matcher,
+        annotator: &'a mut Annotator,
+        line: &'a mut CsvLine,
+        header: &'a ByteRecord,
+        header_raw: &'a [u8],
+        out: &'a mut Vec<u8>,
+    ) -> BodyWriter<'a> {
+        let layout = Layout::resolve(&matcher.fields, header);
+        let [pn, pp] = matcher.rule.parent_slots();
+        let stats = BodyStats {
+            parent_fields: layout.has(pn) || layout.has(pp),
+            child_fields: matcher.rule.child_slots().iter().any(|s| layout.has(*s)),
+            ..BodyStats::default()
+        };
+        BodyWriter {
+            chunk,
+            matcher,
+            annotator,
+            line,
+            header,
+            header_raw,
+            layout,
+            collisions: Collisions::find(header),
+            out,
+            header_written: false,
+            short_rows: ShortRows::default(),
+            bad_utf8: None,
+            stats,
+        }
+    }
+
+    /// Number of fields in the header.
+    pub(super) fn width(&self) -> usize {
+        self.layout.width()
+    }
+
+    /// True when the input header already has one of our field names.
+    pub(super) fn has_collisions(&self) -> bool {
+        !self.collisions.is_empty()
+    }
+
+    /// Counts one more data row; an error past [`MAX_ROWS_PER_CHUNK`].
+    /// Returns the row's number.
+    pub(super) fn next_row(&mut self) -> Result<u64, Error> {
+        self.stats.rows += 1;
+        if self.stats.rows > MAX_ROWS_PER_CHUNK {
+            return Err(Error::body(
+                Position::row(self.chunk, MAX_ROWS_PER_CHUNK + 1),
+                format!(
+                    "more than {MAX_ROWS_PER_CHUNK} rows in one chunk; splunkd sends at most maxresultrows (50,000 by default) per chunk"
+                ),
+            ));
+        }
+        Ok(self.stats.rows)
+    }
+
+    /// Copies a row that cannot match (annotate mode; its field count is the
+    /// header's and it was not parsed): its own bytes, then empty cells.
+    pub(super) fn copy_miss(&mut self, raw: &[u8], row: u64) {
+        self.check_utf8(raw, row);
+        self.write_header();
+        self.out.extend_from_slice(raw);
+        self.annotator.write_miss(self.out);
+        self.out.push(b'\n');
+        self.stats.rows_out += 1;
+    }
+
+    /// Matches the parsed `record` (whose bytes are `raw`) and writes it if
+    /// it is returned: a detection, or any row in annotate mode.
+    pub(super) fn parsed(
+        &mut self,
+        record: &ByteRecord,
+        raw: &[u8],
+        row: u64,
+    ) -> Result<(), Error> {
+        let hit = self
+            .matcher
+            .rule
+            .evaluate(&RowView::new(record, &self.layout));
+        if hit.is_some() {
+            self.stats.hits += 1;
+        } else if self.matcher.mode == Mode::Filter {
+            return Ok(());
+        }
+        let width = self.width();
+        if record.len() > width {
+            return Err(Error::body(
+                Position::row(self.chunk, row),
+                format!(
+                    "row has {} fields but the header has {width}; the extra values have no field name",
+                    record.len()
+                ),
+            ));
+        }
+        let short = record.len() < width;
+        if short {
+            self.short_rows.count += 1;
+            if self.short_rows.first == 0 {
+                self.short_rows.first = row;
+            }
+        }
+        self.check_utf8(raw, row);
+        self.write_header();
+        let view = RowView::new(record, &self.layout);
+        if !short && self.collisions.is_empty() && canonical_quoting(raw) {
+            // The row's own bytes, then the added cells.
+            self.out.extend_from_slice(raw);
+            match hit {
+                Some(reason) => self.annotator.write_hit(&view, reason, self.out),
+                None => self.annotator.write_miss(self.out),
+            }
+        } else {
+            let added = self.annotator.values(&view, hit);
+            let cells = self.collisions.row(record, width, &added);
+            self.line
+                .encode_into(cells.iter().map(|c| &c[..]), self.out);
+        }
+        self.out.push(b'\n');
+        self.stats.rows_out += 1;
+        Ok(())
+    }
+
+    /// Ends the body: the counts, and its warnings added to `messages`.
+    pub(super) fn finish(self, messages: &mut Vec<Message>) -> BodyStats {
+        if let Some(at) = &self.bad_utf8 {
+            messages.push(Message::warn(format!(
+                "wmilolbas: {at}: invalid UTF-8; the bytes were passed through unchanged"
+            )));
+        }
+        let ShortRows { count, first } = self.short_rows;
+        if count > 0 {
+            messages.push(Message::warn(format!(
+                "wmilolbas: chunk {}: {count} row(s) had fewer fields than the header (first: row {first}); the missing fields were left empty",
+                self.chunk
+            )));
+        }
+        self.stats
+    }
+
+    /// Writes the reply's header line before the first row.
+    fn write_header(&mut self) {
+        if self.header_written {
+            return;
+        }
+        self.header_written = true;
+        self.check_utf8(self.header_raw, 0);
+        if self.collisions.is_empty() && canonical_quoting(self.header_raw) {
+            self.out.extend_from_slice(self.header_raw);
+            self.out.extend_from_slice(self.annotator.header_suffix());
+        } else {
+            let names = self.collisions.header(self.header);
+            self.line
+                .encode_into(names.iter().map(|n| &n[..]), self.out);
+        }
+        self.out.push(b'\n');
+    }
+
+    /// Notes the first returned row (0 = header) holding invalid UTF-8, and
+    /// which field it is in (parsed only then: this is the rare case).
+    fn check_utf8(&mut self, raw: &[u8], row: u64) {
+        if self.bad_utf8.is_some() || std::str::from_utf8(raw).is_ok() {
+            return;
+        }
+        let first = |bytes: &[u8]| {
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(bytes);
+            let mut rec = ByteRecord::new();
+            r.read_byte_record(&mut rec).ok().map(|_| rec)
+        };
+        let field = first(raw).and_then(|cells| {
+            let i = cells.iter().position(|c| std::str::from_utf8(c).is_err())?;
+            let name = first(self.header_raw).and_then(|h| h.get(i).map(<[u8]>::to_vec));
+            Some(match name {
+                Some(n) if row > 0 => String::from_utf8_lossy(&n).into_owned(),
+                _ => format!("#{}", i + 1),
+            })
+        });
+        self.bad_utf8 = Some(Position::Chunk {
+            chunk: self.chunk,
+            row: Some(row),
+            field,
+        });
+    }
+}
+
+/// A `csv` reading error at `row` of `chunk` (0 = the header).
+pub(super) fn csv_error(chunk: u64, row: u64, e: csv::Error) -> Error {
+    Error::body(Position::row(chunk, row), format!("cannot read CSV: {e}"))
+}
+
+/// The bytes of a record in `body`, without the blank lines the reader
+/// skipped before it and without its terminator. Records never start or
+/// end with CR/LF outside quotes, so trimming them is exact.
+pub(super) fn raw_slice<'b>(body: &'b [u8], record: &ByteRecord, end: u64) -> &'b [u8] {
+    let start = record.position().map_or(0, |p| p.byte()) as usize;
+    let end = (end as usize).min(body.len());
+    let slice = body.get(start..end).unwrap_or(&[]);
+    let first = slice
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(slice.len());
+    let last = slice
+        .iter()
+        .rposition(|&b| b != b'\r' && b != b'\n')
+        .map_or(first, |i| i + 1);
+    &slice[first..last.max(first)]
+}
+
+/// Input columns that already carry one of our field names (running the
+/// command twice, or an upstream `eval risk_score=…`). Their values are
+/// replaced, their `__mv_` companions blanked, instead of writing a second
+/// column of the same name.
+pub(super) struct Collisions {
+    /// For each added field, the input column it replaces.
+    replace: [Option<usize>; ADDED_FIELDS.len()],
+    /// Input `__mv_` columns of replaced fields.
+    blank: Vec<usize>,
+}
+
+impl Collisions {
+    pub(super) fn find(header: &ByteRecord) -> Collisions {
+        let mut replace = [None; ADDED_FIELDS.len()];
+        let mut blank = Vec::new();
+        for (k, name) in ADDED_FIELDS.iter().enumerate() {
+            replace[k] = header.iter().position(|h| h == name.as_bytes());
+            if replace[k].is_some() {
+                let mv = format!("{MV_PREFIX}{name}");
+                blank.extend(header.iter().position(|h| h == mv.as_bytes()));
+            }
+        }
+        Collisions { replace, blank }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.replace.iter().all(Option::is_none)
+    }
+
+    fn header<'h>(&self, header: &'h ByteRecord) -> Vec<&'h [u8]> {
+        let mut names: Vec<&[u8]> = header.iter().collect();
+        for (k, name) in ADDED_FIELDS.iter().enumerate() {
+            if self.replace[k].is_none() {
+                names.push(name.as_bytes());
+            }
+        }
+        names
+    }
+
+    fn row<'r>(
+        &self,
+        record: &'r ByteRecord,
+        width: usize,
+        added: &'r [Cow<'r, [u8]>],
+    ) -> Vec<&'r [u8]> {
+        let mut cells: Vec<&[u8]> = (0..width).map(|i| record.get(i).unwrap_or(b"")).collect();
+        for &i in &self.blank {
+            cells[i] = b"";
+        }
+        for (k, value) in added.iter().enumerate() {
+            match self.replace[k] {
+                Some(i) => cells[i] = value,
+                None => cells.push(value),
+            }
+        }
+        cells
+    }
+}

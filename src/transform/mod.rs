@@ -1,0 +1,135 @@
+//! The body transform: one execute body (CSV) in, one reply body out —
+//! matching rows, or every row annotated.
+//!
+//! # The hot path
+//!
+//! It is shaped by four observations:
+//!
+//! * most rows cannot match: every detection needs a parent name in the row,
+//!   so rows whose bytes do not contain one are never parsed. The body is cut
+//!   into rows by [`spans`](crate::records::spans) (which visits only `"`,
+//!   `\n` and, in annotate mode, `,`) and searched once for the parent names
+//!   ([`Prefilter`]); only rows holding a candidate are parsed, by the `csv`
+//!   crate, into one reused `ByteRecord` (the reader seeks to the row). This
+//!   is [`fast`];
+//! * the reply's header needs the body's byte length, so the reply is built
+//!   in one reused `Vec` anyway — rows are appended to it, never collected;
+//! * a passed-through row must come back byte for byte, and the cheapest
+//!   exact copy is the row's own bytes: a row whose quoting is canonical and
+//!   whose field count is the header's is copied from the input and only the
+//!   added cells are encoded (the terminator becomes `\n`). Anything else — a
+//!   stray quote, a short row, a header that already has one of our field
+//!   names — is parsed and re-encoded with the `csv` writer ([`emit`]);
+//! * columns are looked up once per header ([`Layout`]); a parsed row is
+//!   matched by comparing bytes, so matching allocates nothing.
+//!
+//! Bodies the row scanner does not handle (a `\r` terminator, a quote left
+//! open, a header with our field names, parent names with `"` or `$`) take
+//! the full-parse path, [`full`]: every row through the `csv` reader. Both
+//! paths write rows through the same [`emit::BodyWriter`] and give the same
+//! bytes (a property test and a fuzz target hold them to it).
+
+mod emit;
+mod fast;
+mod full;
+
+use csv::ByteRecord;
+
+use crate::annotate::{Annotator, CsvLine};
+use crate::error::Result;
+use crate::options::{Mode, Options};
+use crate::protocol::message::Message;
+use crate::records::FieldSet;
+use crate::rule::catalog::Catalog;
+use crate::rule::prefilter::Prefilter;
+use crate::rule::Rule;
+
+/// Most rows one execute body may hold. splunkd sends at most
+/// `maxresultrows` (limits.conf, 50,000 by default) per chunk; the cap keeps
+/// a hostile body of tiny rows from growing an annotated reply (about 350
+/// added bytes a row) far beyond what arrived.
+pub const MAX_ROWS_PER_CHUNK: u64 = 1_000_000;
+
+/// Counts from one body.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BodyStats {
+    /// Data rows read.
+    pub rows: u64,
+    /// Rows that matched.
+    pub hits: u64,
+    /// Rows written.
+    pub rows_out: u64,
+    /// The header had a parent field (plain or prefixed).
+    pub parent_fields: bool,
+    /// The header had a child field.
+    pub child_fields: bool,
+}
+
+/// What a session compiles once from its options: which rows come back and
+/// how they are found.
+struct Matcher {
+    mode: Mode,
+    fields: FieldSet,
+    rule: Rule,
+    prefilter: Option<Prefilter>,
+}
+
+/// The body transform: CSV rows in, matching (or all, annotated) rows out.
+/// Its buffers are reused from body to body.
+pub struct Transform {
+    matcher: Matcher,
+    annotator: Annotator,
+    line: CsvLine,
+    header: ByteRecord,
+    record: ByteRecord,
+    candidates: Vec<usize>,
+}
+
+impl Transform {
+    /// Compiles the rule and annotator for `options`.
+    pub fn new(options: &Options, catalog: Catalog) -> Transform {
+        let mut fields = FieldSet::new();
+        let rule = Rule::new(options.strict, &options.parents, catalog, &mut fields);
+        let annotator = Annotator::new(options, &mut fields);
+        Transform {
+            matcher: Matcher {
+                mode: options.mode,
+                fields,
+                rule,
+                prefilter: Prefilter::new(&options.parents),
+            },
+            annotator,
+            line: CsvLine::default(),
+            header: ByteRecord::new(),
+            record: ByteRecord::new(),
+            candidates: Vec::new(),
+        }
+    }
+
+    /// Processes one CSV body into `out` (appending). Empty output when no
+    /// row is written. `chunk` is used in error positions and warnings.
+    pub fn process(
+        &mut self,
+        chunk: u64,
+        body: &[u8],
+        out: &mut Vec<u8>,
+        messages: &mut Vec<Message>,
+    ) -> Result<BodyStats> {
+        if body.is_empty() {
+            return Ok(BodyStats::default());
+        }
+        if self.matcher.prefilter.is_some() {
+            let (out_len, msg_len) = (out.len(), messages.len());
+            if let Some(stats) = self.process_scanned(chunk, body, out, messages)? {
+                return Ok(stats);
+            }
+            // The scanner declined this body: parse it all instead.
+            out.truncate(out_len);
+            messages.truncate(msg_len);
+        }
+        self.process_parsed(chunk, body, out, messages)
+    }
+}
+
+#[cfg(test)]
+mod tests;

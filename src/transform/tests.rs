@@ -1,0 +1,297 @@
+//! The transform's unit and property tests: exact bytes for each case, and
+//! the fast path against the full-parse path.
+
+use super::*;
+use crate::annotate::ADDED_FIELDS;
+use crate::records::spans::canonical_quoting;
+use proptest::prelude::*;
+
+fn transform(args: &[&str]) -> Transform {
+    let options =
+        Options::from_args(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    Transform::new(&options, Catalog::escu())
+}
+
+fn run(args: &[&str], body: &str) -> (String, BodyStats, Vec<Message>) {
+    let mut t = transform(args);
+    let mut out = Vec::new();
+    let mut msgs = Vec::new();
+    let stats = t.process(3, body.as_bytes(), &mut out, &mut msgs).unwrap();
+    (String::from_utf8(out).unwrap(), stats, msgs)
+}
+
+const SUFFIX: &str = ",system,rundll32.exe,process_name,process_name,95a455f0-4c04-11ec-b8ac-3e22fbd008af,Wmiprsve LOLBAS Execution Process Spawn,\
+    Active Directory Lateral Movement,T1047,T1047,Windows Management Instrumentation,TA0002,Execution,Installation,DE.CM,CIS 10";
+
+fn header_suffix() -> String {
+    format!(",{}", ADDED_FIELDS.join(","))
+}
+
+#[test]
+fn filter_mode_returns_hits_with_their_bytes_unchanged() {
+    let body = "\"dest\",\"parent_process_name\",\"process_name\",\"__mv_dest\"\n\
+                \"h1\",\"WmiPrvSE.exe\",\"rundll32.exe\",\n\
+                \"h2\",\"explorer.exe\",\"rundll32.exe\",\n";
+    let (out, stats, msgs) = run(&[], body);
+    assert_eq!(
+        stats,
+        BodyStats {
+            rows: 2,
+            hits: 1,
+            rows_out: 1,
+            parent_fields: true,
+            child_fields: true
+        }
+    );
+    assert!(msgs.is_empty());
+    assert_eq!(
+        out,
+        format!(
+            "\"dest\",\"parent_process_name\",\"process_name\",\"__mv_dest\"{}\n\
+             \"h1\",\"WmiPrvSE.exe\",\"rundll32.exe\",,54,Wmiprsve.exe spawned a LOLBAS process on h1.,h1{SUFFIX}\n",
+            header_suffix()
+        )
+    );
+}
+
+#[test]
+fn annotate_mode_returns_every_row_and_crlf_becomes_lf() {
+    let body = "a,parent_process_name\r\n\"x\r\ny\",wmiprvse.exe\r\n\r\nz,\r\n";
+    let (out, stats, _) = run(&["mode=annotate"], body);
+    assert_eq!((stats.rows, stats.rows_out, stats.hits), (2, 2, 0));
+    let empty = ",".repeat(18);
+    assert_eq!(
+        out,
+        format!(
+            "a,parent_process_name{}\n\"x\r\ny\",wmiprvse.exe{empty}\nz,{empty}\n",
+            header_suffix()
+        )
+    );
+}
+
+#[test]
+fn empty_and_header_only_bodies_give_no_output() {
+    assert_eq!(run(&["mode=annotate"], "").0, "");
+    assert_eq!(run(&["mode=annotate"], "a,b\n").0, "");
+    assert_eq!(run(&["mode=annotate"], "\n\n").0, "");
+}
+
+#[test]
+fn no_hits_in_filter_mode_gives_an_empty_body() {
+    let (out, stats, _) = run(
+        &[],
+        "parent_process_name,process_name\nexplorer.exe,cmd.exe\n",
+    );
+    assert_eq!(out, "");
+    assert_eq!(stats.rows, 1);
+}
+
+#[test]
+fn short_rows_are_padded_and_reported_long_rows_are_errors() {
+    let (out, _, msgs) = run(&["mode=annotate"], "a,b,c\n1,2\n");
+    assert_eq!(
+        out,
+        format!("a,b,c{}\n1,2,{}\n", header_suffix(), ",".repeat(18))
+    );
+    assert_eq!(msgs.len(), 1);
+    assert!(
+        msgs[0]
+            .1
+            .contains("chunk 3: 1 row(s) had fewer fields than the header (first: row 1)"),
+        "{msgs:?}"
+    );
+
+    let mut t = transform(&["mode=annotate"]);
+    let err = t
+        .process(4, b"a,b\n1,2\n1,2,3\n", &mut Vec::new(), &mut Vec::new())
+        .unwrap_err();
+    assert_eq!(err.to_string(), "chunk 4, row 2: row has 3 fields but the header has 2; the extra values have no field name");
+}
+
+#[test]
+fn stray_quotes_take_the_re_encoding_path() {
+    let (out, _, _) = run(&["mode=annotate"], "a,b\nx\"y,\"q\"z\n");
+    // csv reads `x"y` and `qz`; they come back properly quoted.
+    assert_eq!(
+        out,
+        format!("a,b{}\n\"x\"\"y\",qz{}\n", header_suffix(), ",".repeat(18))
+    );
+}
+
+#[test]
+fn unterminated_quote_does_not_swallow_the_added_fields() {
+    let (out, _, _) = run(&["mode=annotate"], "a\n\"open\n");
+    let mut r = csv::ReaderBuilder::new().from_reader(out.as_bytes());
+    let rows: Vec<csv::StringRecord> = r.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].len(), 19);
+    assert_eq!(&rows[0][0], "open\n");
+}
+
+#[test]
+fn existing_fields_of_our_names_are_replaced_not_duplicated() {
+    let body = "risk_score,parent_process_name,process_name,__mv_risk_score\n7,wmiprvse.exe,mshta.exe,$7$;$8$\n";
+    let (out, _, _) = run(&[], body);
+    let mut r = csv::ReaderBuilder::new().from_reader(out.as_bytes());
+    let header = r.headers().unwrap().clone();
+    assert_eq!(header.len(), 4 + 17);
+    assert_eq!(header.iter().filter(|h| *h == "risk_score").count(), 1);
+    let row = r.records().next().unwrap().unwrap();
+    assert_eq!(&row[0], "54");
+    assert_eq!(&row[3], "");
+}
+
+#[test]
+fn invalid_utf8_is_passed_through_and_reported() {
+    let mut t = transform(&["mode=annotate"]);
+    let mut out = Vec::new();
+    let mut msgs = Vec::new();
+    t.process(2, b"a\nok\nbad\xff\n", &mut out, &mut msgs)
+        .unwrap();
+    assert!(out.windows(4).any(|w| w == b"bad\xff"));
+    assert_eq!(msgs.len(), 1);
+    assert!(
+        msgs[0].1.contains("chunk 2, row 2, field a: invalid UTF-8"),
+        "{msgs:?}"
+    );
+}
+
+#[test]
+fn invalid_utf8_in_a_field_name_is_located() {
+    let mut t = transform(&["mode=annotate"]);
+    let mut msgs = Vec::new();
+    t.process(7, b"a,b\xff\nx,y\n", &mut Vec::new(), &mut msgs)
+        .unwrap();
+    assert_eq!(msgs.len(), 1);
+    assert!(
+        msgs[0]
+            .1
+            .contains("chunk 7, CSV header, field #2: invalid UTF-8"),
+        "{msgs:?}"
+    );
+}
+
+#[test]
+fn canonical_quoting_cases() {
+    assert!(canonical_quoting(b"a,\"b,c\",\"\"\"\",d"));
+    assert!(canonical_quoting(b"\"\",\"\""));
+    assert!(canonical_quoting(b""));
+    assert!(!canonical_quoting(b"a\"b"));
+    assert!(!canonical_quoting(b"\"a\"b"));
+    assert!(!canonical_quoting(b"\"open"));
+    assert!(!canonical_quoting(b"\"a\"\""));
+}
+
+fn field() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just("wmiprvse.exe".to_string()),
+        Just("Rundll32.exe".to_string()),
+        "[a-z,\"\r\n ท$;]{0,8}",
+    ]
+}
+
+fn row_field() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just("wmiprvse.exe".to_string()),
+        Just("WMIPRVSE.EXE".to_string()),
+        Just("C:\\Windows\\wbem\\WmiPrvSE.exe".to_string()),
+        Just("mshta.exe".to_string()),
+        Just("unknown".to_string()),
+        "[a-z,\"\r\n ]{0,6}",
+    ]
+}
+
+/// Renders rows as a body: a csv writer (canonical), optionally with a
+/// raw tail (stray quotes, ragged rows, CR terminators…).
+fn render(rows: &[Vec<String>], crlf: bool, tail: &str) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .terminator(if crlf {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
+        .from_writer(Vec::new());
+    w.write_record([
+        "parent_process_name",
+        "process_name",
+        "parent_process_path",
+        "x",
+    ])
+    .unwrap();
+    for r in rows {
+        w.write_record(r).unwrap();
+    }
+    let mut body = w.into_inner().unwrap();
+    body.extend_from_slice(tail.as_bytes());
+    body
+}
+
+proptest! {
+    /// The fast path (row spans + prefilter) and the full-parse path give
+    /// the same bytes, the same counts and the same messages (or the same
+    /// error), in both modes.
+    #[test]
+    fn fast_and_full_parse_paths_agree(
+        rows in proptest::collection::vec(proptest::collection::vec(row_field(), 1..6), 0..12),
+        crlf in any::<bool>(),
+        tail in prop_oneof![Just(String::new()), "[a-z,\"\n]{0,12}", Just("wmiprvse.exe,mshta.exe,a,b,c\n".to_string())],
+        annotate in any::<bool>(),
+    ) {
+        let body = render(&rows, crlf, &tail);
+        let args: &[&str] = if annotate { &["mode=annotate"] } else { &[] };
+        let mut fast = transform(args);
+        let mut full = transform(args);
+        let (mut out_a, mut msg_a, mut out_b, mut msg_b) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let a = fast.process(5, &body, &mut out_a, &mut msg_a);
+        let b = full.process_parsed(5, &body, &mut out_b, &mut msg_b);
+        match (a, b) {
+            (Ok(sa), Ok(sb)) => {
+                prop_assert_eq!(sa, sb);
+                prop_assert_eq!(String::from_utf8_lossy(&out_a), String::from_utf8_lossy(&out_b));
+                prop_assert_eq!(msg_a, msg_b);
+            }
+            (Err(ea), Err(eb)) => prop_assert_eq!(ea.to_string(), eb.to_string()),
+            (a, b) => prop_assert!(false, "paths disagree: {:?} vs {:?}", a.map(|_| ()), b.map(|_| ())),
+        }
+    }
+}
+
+proptest! {
+    /// Whatever the quoting, annotate mode returns every input row with
+    /// every field value unchanged, plus the 16 added fields.
+    #[test]
+    fn annotate_round_trips_every_field(
+        rows in proptest::collection::vec(proptest::collection::vec(field(), 3), 0..6),
+        crlf in any::<bool>(),
+        quote_all in any::<bool>(),
+    ) {
+        let header = ["parent_process_name", "process_name", "x"];
+        let mut w = csv::WriterBuilder::new()
+            .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+            .quote_style(if quote_all { csv::QuoteStyle::Always } else { csv::QuoteStyle::Necessary })
+            .from_writer(Vec::new());
+        w.write_record(header).unwrap();
+        for r in &rows { w.write_record(r).unwrap(); }
+        let body = w.into_inner().unwrap();
+        let mut t = transform(&["mode=annotate"]);
+        let mut out = Vec::new();
+        t.process(2, &body, &mut out, &mut Vec::new()).unwrap();
+        let nonblank: Vec<&Vec<String>> = rows.iter().filter(|r| !(r.len() == 1 && r[0].is_empty())).collect();
+        if nonblank.is_empty() {
+            prop_assert!(out.is_empty());
+        } else {
+            let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(&out[..]);
+            prop_assert_eq!(r.headers().unwrap().len(), 21);
+            let got: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+            prop_assert_eq!(got.len(), nonblank.len());
+            for (g, want) in got.iter().zip(&nonblank) {
+                for i in 0..3 {
+                    prop_assert_eq!(&g[i], want[i].as_str());
+                }
+            }
+        }
+    }
+}
