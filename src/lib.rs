@@ -6,24 +6,28 @@
 //! # Layout
 //!
 //! Data flows one way: stdin bytes → [`protocol::frame`] → [`protocol::message`]
-//! → [`protocol::session`] → [`command`] (the body transform) → back out.
+//! → [`protocol::session`] → [`command`] → [`transform`] (the body) → back out.
+//! `wmilolbas scan` reads files instead: [`scan`] → the same rule and
+//! annotator.
 //!
-//! * [`protocol::frame`] — the `chunked 1.0,<m>,<b>` header and exact-length,
-//!   bounded payload reads; chunk writing.
-//! * [`protocol::message`] — getinfo/execute requests and replies (JSON).
-//! * [`protocol::session`] — getinfo → execute* → EOF, one reply per request,
-//!   error replies; knows nothing about CSV or the rule.
-//! * [`records`] — CSV rows, the `__mv_` codec, column lookup (plain or
-//!   `Processes.`-prefixed) resolved once per header.
-//! * [`options`] — typed, validated options from `key=value` or flags.
-//! * [`rule`] — the detection (strict ESCU and default) and its catalog.
-//! * [`annotate`] — risk score, message, object and ES annotation fields.
-//! * [`command`] — `| wmilolbas`: the hot path from an execute body to the
-//!   reply body.
-//! * [`scan`] — `wmilolbas scan`: the detection on CSV, JSON lines and Sysmon
-//!   XML files (readers, CIM mapping, table/CSV/JSON output).
-//! * [`cli`] — command-line parsing for the subcommands.
-//! * [`error`] — the error type, carrying chunk/row/field or file/line.
+//! The modules form layers; each uses only those below it (no arrow runs back
+//! up, no cycle):
+//!
+//! | layer | modules | uses |
+//! | --- | --- | --- |
+//! | 1 | [`error`] — one error model: a kind and a position (chunk/row/field, file:line) | — |
+//! | 2 | [`records`] — CSV rows, the `__mv_` codec, column lookup (plain or `Processes.`-prefixed), the row scanner | — |
+//! | 3 | [`rule`] — the detection (strict ESCU and default), its [`rule::catalog`], [`rule::prefilter`] and the published [`rule::profile`]s | error, records |
+//! | 4 | [`options`] — typed, validated options from `key=value` or flags | error, rule |
+//! | 5 | [`annotate`] — risk, threat object and ES annotation fields | options, records, rule |
+//! | 5 | [`protocol`] — SCPv2: [`protocol::frame`] (headers, bounded reads), [`protocol::message`] (getinfo/execute JSON), [`protocol::session`] (getinfo → execute* → EOF, error replies; knows nothing of CSV) | error |
+//! | 6 | [`transform`] — the hot path from an execute body to the reply body (fast and full-parse paths, one writer) | error … annotate, protocol::message |
+//! | 7 | [`command`] — `\| wmilolbas`: the thin adapter between the session and the transform | protocol, transform, options, rule |
+//! | 7 | [`scan`] — `wmilolbas scan`: file readers, CIM mapping, output | error … annotate |
+//! | 8 | [`cli`] — command-line parsing for `scan` | options, scan |
+//!
+//! Packaging (tar, gzip, ELF/PE checks, cross builds) is not here: it is the
+//! `xtask` workspace member (`cargo xtask package`), never in the shipped binary.
 
 #![deny(missing_docs)]
 // Input must never panic the command: no unwrap/expect/panic outside tests.

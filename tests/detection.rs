@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use crate::oracle::Oracle;
-use crate::scan::tempdir;
 use crate::util::*;
 
 /// Rows from the team's generator (near misses, fill values, mixed case,

@@ -7,7 +7,6 @@ use std::path::Path;
 
 use crate::detection::generated;
 use crate::oracle::Oracle;
-use crate::scan::tempdir;
 use crate::util::*;
 
 struct Session {

@@ -270,7 +270,7 @@ fn more_rows_than_a_chunk_may_hold() {
 /// Garbage files are read as CSV (the fallback format) without panicking.
 #[test]
 fn scan_survives_garbage_files() {
-    let dir = crate::scan::tempdir();
+    let dir = tempdir();
     let mut garbage = Vec::new();
     let mut x: u32 = 12345;
     for _ in 0..200_000 {

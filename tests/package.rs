@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::scan::tempdir;
 use crate::util::*;
 
 fn root() -> PathBuf {

@@ -1,8 +1,6 @@
 //! Helpers shared by the integration tests: run the real binary, build and
 //! parse SCPv2 chunks, read fixtures.
 
-#![allow(dead_code)]
-
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -321,4 +319,18 @@ pub const ADDED: [&str; 18] = [
 /// Python 3 for the splunkd stand-in.
 pub fn python() -> &'static str {
     "python3"
+}
+
+/// A temporary directory for one test.
+pub fn tempdir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "wmilolbas-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }

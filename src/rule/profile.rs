@@ -12,8 +12,7 @@
 //!   impact/confidence pair), the spelling fixed.
 //!
 //! Both are the same ATT&CK technique, story and annotations; see
-//! `docs/detection.md` for the history and sources. The added fields are
-//! written by [`crate::annotate`].
+//! `docs/detection.md` for the history and sources.
 
 /// One published identity of the detection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

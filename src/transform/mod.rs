@@ -11,7 +11,7 @@
 //!   `\n` and, in annotate mode, `,`) and searched once for the parent names
 //!   ([`Prefilter`]); only rows holding a candidate are parsed, by the `csv`
 //!   crate, into one reused `ByteRecord` (the reader seeks to the row). This
-//!   is [`fast`];
+//!   is `fast.rs`;
 //! * the reply's header needs the body's byte length, so the reply is built
 //!   in one reused `Vec` anyway — rows are appended to it, never collected;
 //! * a passed-through row must come back byte for byte, and the cheapest
@@ -19,14 +19,14 @@
 //!   whose field count is the header's is copied from the input and only the
 //!   added cells are encoded (the terminator becomes `\n`). Anything else — a
 //!   stray quote, a short row, a header that already has one of our field
-//!   names — is parsed and re-encoded with the `csv` writer ([`emit`]);
-//! * columns are looked up once per header ([`Layout`]); a parsed row is
+//!   names — is parsed and re-encoded with the `csv` writer (`emit.rs`);
+//! * columns are looked up once per header ([`Layout`](crate::records::Layout)); a parsed row is
 //!   matched by comparing bytes, so matching allocates nothing.
 //!
 //! Bodies the row scanner does not handle (a `\r` terminator, a quote left
 //! open, a header with our field names, parent names with `"` or `$`) take
-//! the full-parse path, [`full`]: every row through the `csv` reader. Both
-//! paths write rows through the same [`emit::BodyWriter`] and give the same
+//! the full-parse path, `full.rs`: every row through the `csv` reader. Both
+//! paths write rows through the same `BodyWriter` (`emit.rs`) and give the same
 //! bytes (a property test and a fuzz target hold them to it).
 
 mod emit;
