@@ -251,6 +251,51 @@ fn options_as_flags() {
     assert_eq!(col(&rows, "parent_process_name"), ["svchost.exe"]);
 }
 
+/// `--profile` is the search command's `profile=`: the built-in sample's
+/// four detections with the 2025 identity, score and message; explicit
+/// impact/confidence still win; the threat object is the child.
+#[test]
+fn profile_flag_sets_identity_and_score() {
+    let r = scan(&["--format", "csv", "--profile", "escu2025"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = csv_out(&r);
+    assert_eq!(
+        col(&rows, "detection_id"),
+        ["b7e11721-08b1-4d8b-9628-813bb2380514"; 4]
+    );
+    assert_eq!(col(&rows, "risk_score"), ["50"; 4]);
+    assert_eq!(
+        col(&rows, "risk_message"),
+        ["Wmiprvse.exe spawned a LOLBAS process on MSEDGEWIN10."; 4]
+    );
+    assert_eq!(
+        col(&rows, "threat_object"),
+        [
+            "rundll32.exe",
+            "rundll32.exe",
+            "explorer.exe",
+            "rundll32.exe"
+        ]
+    );
+    let r = scan(&[
+        "--format",
+        "csv",
+        "--profile",
+        "escu2025",
+        "--impact",
+        "80",
+        "--confidence",
+        "50",
+    ]);
+    assert_eq!(col(&csv_out(&r), "risk_score"), ["40"; 4]);
+    let r = scan(&["--profile", "escu1999"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "wmilolbas scan: invalid value \"escu1999\" for --profile: expected one of escu2021, escu2025\n"
+    );
+}
+
 /// Bad flag values are refused with the allowed values and exit 2.
 #[test]
 fn bad_flags_are_refused() {
