@@ -80,6 +80,20 @@ pub enum Error {
         message: String,
     },
 
+    /// A problem in a Windows event log file (`.evtx`): the file header, a
+    /// chunk, or a record, where known.
+    #[error("{path}: {}{message}", evtx_position(*chunk, *record))]
+    Evtx {
+        /// The file's path as given or found.
+        path: String,
+        /// The chunk's number in the file (0-based, as the `evtx` crate counts).
+        chunk: Option<u64>,
+        /// The record's EventRecordID.
+        record: Option<u64>,
+        /// Human-readable description.
+        message: String,
+    },
+
     /// An I/O error outside the framed stream (output, files).
     #[error("{context}: {source}")]
     Io {
@@ -116,6 +130,16 @@ impl Error {
             option: option.into(),
             message: message.into(),
         }
+    }
+}
+
+/// `chunk 3, record 17: `, `chunk 3: `, `record 17: ` or nothing.
+fn evtx_position(chunk: Option<u64>, record: Option<u64>) -> String {
+    match (chunk, record) {
+        (Some(c), Some(r)) => format!("chunk {c}, record {r}: "),
+        (Some(c), None) => format!("chunk {c}: "),
+        (None, Some(r)) => format!("record {r}: "),
+        (None, None) => String::new(),
     }
 }
 

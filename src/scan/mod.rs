@@ -11,23 +11,21 @@
 pub mod event;
 pub mod jsonl;
 pub mod output;
+pub mod pipeline;
+pub mod read;
 pub mod xml;
 
-use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use csv::ByteRecord;
-
-use crate::annotate::Annotator;
 use crate::command::load_catalog;
 use crate::error::{Error, Result};
-use crate::options::{Mode, Options};
-use crate::records::{FieldSet, Layout, RowView, Slot};
-use crate::rule::Rule;
-use event::{EventBuilder, EventKind};
-use output::{Format, OutRow, Output, OUTPUT_FIELDS};
+use crate::options::Options;
+use output::{Format, Output};
+use pipeline::{Counts, Detector, Row, Sink, Stop};
 
 /// The built-in sample: real Sysmon events (see `src/scan/samples/README.md`).
 pub const SAMPLES: [(&str, &[u8]); 2] = [
@@ -96,17 +94,16 @@ pub struct Summary {
     pub errors: u64,
 }
 
-struct Scanner<'w, W: Write> {
-    mode: Mode,
-    rule: Rule,
-    annotator: Annotator,
-    fields: FieldSet,
-    out_slots: Vec<Slot>,
+/// Writes what the readers produce: rows to stdout, problems and progress
+/// to stderr, counts into the summary.
+struct Writer<'w, W: Write> {
     output: Output<W>,
     summary: Summary,
     stderr: &'w mut dyn Write,
     strict_input: bool,
     progress: Option<Progress>,
+    /// Bytes read so far (for progress).
+    bytes: CountHandle,
 }
 
 struct Progress {
@@ -115,28 +112,10 @@ struct Progress {
     shown: bool,
 }
 
-/// Stop reading (after `--strict-input` errors or a dead stdout).
-struct Stop;
-
-impl<'w, W: Write> Scanner<'w, W> {
-    fn new(
-        config: &ScanConfig,
-        catalog: crate::rule::Catalog,
-        stdout: W,
-        stderr: &'w mut dyn Write,
-    ) -> Self {
-        let mut fields = FieldSet::new();
-        let options = &config.options;
-        let rule = Rule::new(options.strict, &options.parents, catalog, &mut fields);
-        let annotator = Annotator::new(options, &mut fields);
-        let out_slots = OUTPUT_FIELDS.iter().map(|f| fields.add(f)).collect();
+impl<'w, W: Write> Writer<'w, W> {
+    fn new(config: &ScanConfig, stdout: W, stderr: &'w mut dyn Write) -> Self {
         let now = Instant::now();
-        Scanner {
-            mode: options.mode,
-            rule,
-            annotator,
-            fields,
-            out_slots,
+        Writer {
             output: Output::new(config.format, stdout),
             summary: Summary::default(),
             stderr,
@@ -146,36 +125,11 @@ impl<'w, W: Write> Scanner<'w, W> {
                 last: now,
                 shown: false,
             }),
+            bytes: CountHandle::default(),
         }
     }
 
-    /// Scans in-memory inputs; true when told to stop.
-    fn scan_all_bytes(&mut self, inputs: &[(&str, &[u8])], forced: Option<InputFormat>) -> bool {
-        for (name, bytes) in inputs {
-            self.summary.files += 1;
-            let count = CountHandle::default();
-            if self
-                .scan_input(name, BufReader::new(*bytes), forced, &count)
-                .is_err()
-            {
-                return true;
-            }
-        }
-        false
-    }
-
-    fn report(&mut self, err: &Error) -> std::result::Result<(), Stop> {
-        self.summary.errors += 1;
-        self.clear_progress();
-        let _ = writeln!(self.stderr, "wmilolbas: {err}");
-        if self.strict_input {
-            Err(Stop)
-        } else {
-            Ok(())
-        }
-    }
-
-    fn tick(&mut self, bytes: u64) {
+    fn tick(&mut self) {
         let Some(p) = self.progress.as_mut() else {
             return;
         };
@@ -192,7 +146,7 @@ impl<'w, W: Write> Scanner<'w, W> {
             "\r\x1b[Kscanning: {} events, {} detections, {:.1} MB",
             self.summary.events,
             self.summary.detections,
-            bytes as f64 / 1e6
+            self.bytes.get() as f64 / 1e6
         );
     }
 
@@ -205,220 +159,64 @@ impl<'w, W: Write> Scanner<'w, W> {
         }
     }
 
-    /// Matches one row and prints it when it is a detection (or always in
-    /// annotate mode).
-    fn row(
-        &mut self,
-        source: &str,
-        line: u64,
-        layout: &Layout,
-        record: &ByteRecord,
-    ) -> std::result::Result<(), Stop> {
-        self.summary.processes += 1;
-        let view = RowView::new(record, layout);
-        let hit = self.rule.evaluate(&view);
-        if hit.is_some() {
-            self.summary.detections += 1;
-        } else if self.mode == Mode::Filter {
-            return Ok(());
-        }
-        let base: Vec<Cow<'_, [u8]>> = self
-            .out_slots
-            .iter()
-            .map(|s| view.first_value(*s))
-            .collect();
-        let base: Vec<&[u8]> = base.iter().map(|c| &c[..]).collect();
-        let added = self.annotator.values(&view, hit);
-        let added: Vec<&[u8]> = added.iter().map(|c| &c[..]).collect();
-        let source = format!("{source}:{line}");
-        self.output
-            .write(&OutRow {
-                source: &source,
-                base: &base,
-                added: &added,
-            })
-            .map_err(|_| Stop) // stdout closed (e.g. `| head`): stop quietly
+    fn finish(mut self) -> Summary {
+        self.clear_progress();
+        let _ = self.output.finish();
+        self.summary
+    }
+}
+
+impl<W: Write> Sink for Writer<'_, W> {
+    fn counts(&mut self, counts: Counts) -> std::result::Result<(), Stop> {
+        self.summary.events += counts.events;
+        self.summary.processes += counts.processes;
+        self.summary.detections += counts.detections;
+        self.tick();
+        Ok(())
     }
 
-    fn scan_input<R: BufRead>(
-        &mut self,
-        name: &str,
-        mut input: R,
-        forced: Option<InputFormat>,
-        size: &CountHandle,
-    ) -> std::result::Result<(), Stop> {
-        let head = match input.fill_buf() {
-            Ok(head) => head,
-            Err(e) => return self.report(&Error::io(format!("cannot read {name}"), e)),
-        };
-        let format = forced.unwrap_or_else(|| InputFormat::sniff(head));
-        // The csv reader places a record after a CRLF terminator at the
-        // terminator's `\n`, one line early; correct line numbers for CRLF files.
-        let crlf = memchr::memchr(b'\n', head).is_some_and(|i| i > 0 && head[i - 1] == b'\r');
-        match format {
-            InputFormat::Csv => self.scan_csv(name, input, size, u64::from(crlf)),
-            InputFormat::Json => self.scan_json(name, input, size),
-            InputFormat::Xml => self.scan_xml(name, input, size),
-        }
+    fn row(&mut self, row: Row) -> std::result::Result<(), Stop> {
+        // stdout closed (e.g. `| head`): stop quietly.
+        row.write_to(&mut self.output).map_err(|_| Stop)
     }
 
-    fn scan_csv<R: BufRead>(
-        &mut self,
-        name: &str,
-        input: R,
-        size: &CountHandle,
-        line_fix: u64,
-    ) -> std::result::Result<(), Stop> {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(input);
-        let mut header = ByteRecord::new();
-        match reader.read_byte_record(&mut header) {
-            Ok(true) => {}
-            Ok(false) => return Ok(()),
-            Err(e) => {
-                return self.report(&input_error(
-                    name,
-                    1,
-                    format!("cannot read the CSV header: {e}"),
-                ))
-            }
-        }
-        if let Some(first) = header.get(0) {
-            if let Some(stripped) = first.strip_prefix(b"\xEF\xBB\xBF") {
-                let mut fixed = ByteRecord::new();
-                fixed.push_field(stripped);
-                for f in header.iter().skip(1) {
-                    fixed.push_field(f);
-                }
-                header = fixed;
-            }
-        }
-        let layout = Layout::resolve(&self.fields, &header);
-        let mut record = ByteRecord::new();
-        loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => return Ok(()),
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line() + line_fix);
-                    self.report(&input_error(name, line, format!("malformed CSV: {e}")))?;
-                    return Ok(()); // the csv reader cannot resync
-                }
-            }
-            self.summary.events += 1;
-            let line = record.position().map_or(0, |p| p.line() + line_fix);
-            self.row(name, line, &layout, &record)?;
-            self.tick(size.get());
-        }
-    }
-
-    fn scan_json<R: BufRead>(
-        &mut self,
-        name: &str,
-        mut input: R,
-        size: &CountHandle,
-    ) -> std::result::Result<(), Stop> {
-        let header = event::cim_header();
-        let layout = Layout::resolve(&self.fields, &header);
-        let mut event = EventBuilder::new();
-        let mut record = ByteRecord::new();
-        let mut line = Vec::new();
-        let mut line_no = 0u64;
-        loop {
-            line.clear();
-            match input
-                .by_ref()
-                .take(jsonl::MAX_LINE as u64 + 1)
-                .read_until(b'\n', &mut line)
-            {
-                Ok(0) => return Ok(()),
-                Ok(_) => {}
-                Err(e) => return self.report(&Error::io(format!("reading {name}"), e)),
-            }
-            line_no += 1;
-            if line.len() > jsonl::MAX_LINE && line.last() != Some(&b'\n') {
-                self.summary.events += 1;
-                let msg = format!("line is longer than {} MiB; skipped", jsonl::MAX_LINE >> 20);
-                self.report(&input_error(name, line_no, msg))?;
-                // Skip the rest of the line without holding it.
-                loop {
-                    let (done, used) = match input.fill_buf() {
-                        Ok([]) => (true, 0),
-                        Ok(buf) => match memchr::memchr(b'\n', buf) {
-                            Some(i) => (true, i + 1),
-                            None => (false, buf.len()),
-                        },
-                        Err(e) => return self.report(&Error::io(format!("reading {name}"), e)),
-                    };
-                    input.consume(used);
-                    if done {
-                        break;
-                    }
-                }
-                continue;
-            }
-            let text = trim_ascii(&line);
-            if text.is_empty() {
-                continue;
-            }
-            self.summary.events += 1;
-            if let Err(e) = jsonl::load_line(text, &mut event) {
-                self.report(&input_error(name, line_no, e.0))?;
-                continue;
-            }
-            if event.finish(&mut record) == EventKind::ProcessCreation {
-                self.row(name, line_no, &layout, &record)?;
-            }
-            self.tick(size.get());
-        }
-    }
-
-    fn scan_xml<R: BufRead>(
-        &mut self,
-        name: &str,
-        input: R,
-        size: &CountHandle,
-    ) -> std::result::Result<(), Stop> {
-        let header = event::cim_header();
-        let layout = Layout::resolve(&self.fields, &header);
-        let mut event = EventBuilder::new();
-        let mut record = ByteRecord::new();
-        let mut splitter = xml::EventSplitter::new(input);
-        loop {
-            match splitter.next_event() {
-                Ok(Some((line, bytes))) => {
-                    self.summary.events += 1;
-                    if let Err(message) = xml::load_event(&bytes, &mut event) {
-                        self.report(&input_error(name, line, message))?;
-                        continue;
-                    }
-                    if event.finish(&mut record) == EventKind::ProcessCreation {
-                        self.row(name, line, &layout, &record)?;
-                    }
-                    self.tick(size.get());
-                }
-                Ok(None) => return Ok(()),
-                Err(e) => return self.report(&input_error(name, e.line, e.message)),
-            }
+    fn error(&mut self, err: Error) -> std::result::Result<(), Stop> {
+        self.summary.errors += 1;
+        self.clear_progress();
+        let _ = writeln!(self.stderr, "wmilolbas: {err}");
+        if self.strict_input {
+            Err(Stop)
+        } else {
+            Ok(())
         }
     }
 }
 
-fn trim_ascii(b: &[u8]) -> &[u8] {
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |i| i + 1);
-    &b[start..end]
+/// Scans one input: sniffs its format (unless forced), then runs the
+/// format's reader through the detector's loop.
+fn scan_input<R: BufRead>(
+    detector: &Detector,
+    name: &str,
+    mut input: R,
+    forced: Option<InputFormat>,
+    sink: &mut dyn Sink,
+) -> std::result::Result<(), Stop> {
+    let head = match input.fill_buf() {
+        Ok(head) => head,
+        Err(e) => return sink.error(Error::io(format!("cannot read {name}"), e)),
+    };
+    let format = forced.unwrap_or_else(|| InputFormat::sniff(head));
+    match format {
+        InputFormat::Csv => {
+            let head = head.to_vec();
+            detector.scan(name, &mut read::CsvReader::new(name, input, &head), sink)
+        }
+        InputFormat::Json => detector.scan(name, &mut read::JsonReader::new(name, input), sink),
+        InputFormat::Xml => detector.scan(name, &mut read::XmlReader::new(name, input), sink),
+    }
 }
 
-fn input_error(path: &str, line: u64, message: String) -> Error {
+pub(crate) fn input_error(path: &str, line: u64, message: String) -> Error {
     Error::Input {
         path: path.to_string(),
         line,
@@ -433,20 +231,36 @@ struct Counting<R> {
 }
 
 #[derive(Clone, Default)]
-struct CountHandle(std::rc::Rc<std::cell::Cell<u64>>);
+struct CountHandle(Arc<AtomicU64>);
 
 impl CountHandle {
     fn get(&self) -> u64 {
-        self.0.get()
+        self.0.load(Ordering::Relaxed)
     }
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.count.0.set(self.count.0.get() + n as u64);
+        self.count.0.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
+}
+
+/// Scans in-memory inputs; true when told to stop.
+fn scan_all_bytes<W: Write>(
+    detector: &Detector,
+    writer: &mut Writer<'_, W>,
+    inputs: &[(&str, &[u8])],
+    forced: Option<InputFormat>,
+) -> bool {
+    for (name, bytes) in inputs {
+        writer.summary.files += 1;
+        if scan_input(detector, name, BufReader::new(*bytes), forced, writer).is_err() {
+            return true;
+        }
+    }
+    false
 }
 
 /// Runs the detection over in-memory inputs (name, bytes) instead of
@@ -457,61 +271,51 @@ pub fn run_on_bytes<W: Write>(
     stdout: W,
     stderr: &mut dyn Write,
 ) -> Result<Summary> {
-    let catalog = load_catalog(&config.options, None)?;
-    let mut scanner = Scanner::new(config, catalog, stdout, stderr);
-    scanner.scan_all_bytes(inputs, config.input_format);
-    scanner.clear_progress();
-    let _ = scanner.output.finish();
-    Ok(scanner.summary)
+    let detector = Detector::new(&config.options, load_catalog(&config.options, None)?);
+    let mut writer = Writer::new(config, stdout, stderr);
+    scan_all_bytes(&detector, &mut writer, inputs, config.input_format);
+    Ok(writer.finish())
 }
 
 /// Runs a scan; returns the summary. Problems with inputs are printed to
 /// `stderr` as they happen and counted in [`Summary::errors`]. Errors that
 /// stop everything (a bad catalog) are returned.
 pub fn run<W: Write>(config: &ScanConfig, stdout: W, stderr: &mut dyn Write) -> Result<Summary> {
-    let catalog = load_catalog(&config.options, None)?;
-    let mut scanner = Scanner::new(config, catalog, stdout, stderr);
+    let detector = Detector::new(&config.options, load_catalog(&config.options, None)?);
+    let mut writer = Writer::new(config, stdout, stderr);
     let mut stopped = false;
     if config.files.is_empty() {
-        stopped = scanner.scan_all_bytes(&SAMPLES, None); // formats known
+        stopped = scan_all_bytes(&detector, &mut writer, &SAMPLES, None); // formats known
     }
     for file in &config.files {
         if stopped {
             break;
         }
-        let count = CountHandle::default();
+        let count = writer.bytes.clone();
         let result = if file == "-" {
-            scanner.summary.files += 1;
+            writer.summary.files += 1;
             let stdin = std::io::stdin();
             let input = BufReader::with_capacity(
                 1 << 16,
                 Counting {
                     inner: stdin.lock(),
-                    count: count.clone(),
+                    count,
                 },
             );
-            scanner.scan_input("-", input, config.input_format, &count)
+            scan_input(&detector, "-", input, config.input_format, &mut writer)
         } else {
             match std::fs::File::open(PathBuf::from(file)) {
                 Ok(f) => {
-                    scanner.summary.files += 1;
-                    let input = BufReader::with_capacity(
-                        1 << 16,
-                        Counting {
-                            inner: f,
-                            count: count.clone(),
-                        },
-                    );
-                    scanner.scan_input(file, input, config.input_format, &count)
+                    writer.summary.files += 1;
+                    let input = BufReader::with_capacity(1 << 16, Counting { inner: f, count });
+                    scan_input(&detector, file, input, config.input_format, &mut writer)
                 }
-                Err(e) => scanner.report(&Error::io(format!("cannot open {file}"), e)),
+                Err(e) => writer.error(Error::io(format!("cannot open {file}"), e)),
             }
         };
         stopped = result.is_err();
     }
-    scanner.clear_progress();
-    let _ = scanner.output.finish();
-    Ok(scanner.summary)
+    Ok(writer.finish())
 }
 
 /// The summary line printed on stderr.
