@@ -9,21 +9,26 @@
 //! through the same [`Rule`] and [`Annotator`] as the search command.
 
 pub mod event;
+pub mod evtx;
+pub mod inputs;
 pub mod jsonl;
 pub mod output;
 pub mod pipeline;
 pub mod read;
 pub mod xml;
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::command::load_catalog;
 use crate::error::{Error, Result};
 use crate::options::Options;
+use crate::rule::Catalog;
+use inputs::{Input, Source, Unit, Units};
 use output::{Format, Output};
 use pipeline::{Counts, Detector, Row, Sink, Stop};
 
@@ -48,11 +53,17 @@ pub enum InputFormat {
     Json,
     /// XML events.
     Xml,
+    /// Windows event log files (`.evtx`).
+    Evtx,
 }
 
 impl InputFormat {
-    /// Guesses from the first bytes: `<` XML, `{` JSON, else CSV.
+    /// Guesses from the first bytes: `ElfFile\0` EVTX, `<` XML, `{` JSON,
+    /// else CSV.
     pub fn sniff(head: &[u8]) -> InputFormat {
+        if head.starts_with(evtx::MAGIC) {
+            return InputFormat::Evtx;
+        }
         let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
         match head.iter().find(|b| !b.is_ascii_whitespace()) {
             Some(b'<') => InputFormat::Xml,
@@ -213,6 +224,12 @@ fn scan_input<R: BufRead>(
         }
         InputFormat::Json => detector.scan(name, &mut read::JsonReader::new(name, input), sink),
         InputFormat::Xml => detector.scan(name, &mut read::XmlReader::new(name, input), sink),
+        InputFormat::Evtx => sink.error(evtx::error(
+            name,
+            None,
+            None,
+            "an EVTX log must be a file (it is read in pieces, not as a stream)".into(),
+        )),
     }
 }
 
@@ -247,20 +264,179 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Scans in-memory inputs; true when told to stop.
-fn scan_all_bytes<W: Write>(
-    detector: &Detector,
-    writer: &mut Writer<'_, W>,
-    inputs: &[(&str, &[u8])],
-    forced: Option<InputFormat>,
-) -> bool {
-    for (name, bytes) in inputs {
-        writer.summary.files += 1;
-        if scan_input(detector, name, BufReader::new(*bytes), forced, writer).is_err() {
-            return true;
+/// What a worker sends to the writer, in input order.
+enum Msg {
+    Opened,
+    Counts(Counts),
+    Row(Row),
+    Error(Error),
+}
+
+impl<W: Write> Writer<'_, W> {
+    fn apply(&mut self, msg: Msg) -> std::result::Result<(), Stop> {
+        match msg {
+            Msg::Opened => {
+                self.summary.files += 1;
+                Ok(())
+            }
+            Msg::Counts(c) => self.counts(c),
+            Msg::Row(r) => self.row(r),
+            Msg::Error(e) => self.error(e),
         }
     }
-    false
+}
+
+/// Messages a worker sends, in batches (one channel per unit).
+struct BatchSink<'s> {
+    tx: SyncSender<Vec<Msg>>,
+    batch: Vec<Msg>,
+    stop: &'s AtomicBool,
+}
+
+impl BatchSink<'_> {
+    fn push(&mut self, msg: Msg) -> std::result::Result<(), Stop> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(Stop);
+        }
+        self.batch.push(msg);
+        if self.batch.len() >= 64 {
+            return self.flush();
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::result::Result<(), Stop> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        self.tx
+            .send(std::mem::take(&mut self.batch))
+            .map_err(|_| Stop)
+    }
+}
+
+impl Sink for BatchSink<'_> {
+    fn counts(&mut self, counts: Counts) -> std::result::Result<(), Stop> {
+        self.push(Msg::Counts(counts))
+    }
+    fn row(&mut self, row: Row) -> std::result::Result<(), Stop> {
+        self.push(Msg::Row(row))
+    }
+    fn error(&mut self, error: Error) -> std::result::Result<(), Stop> {
+        self.push(Msg::Error(error))
+    }
+}
+
+/// Does one unit of work.
+fn work(
+    detector: &Detector,
+    unit: Unit<'_>,
+    sink: &mut BatchSink<'_>,
+    bytes: &CountHandle,
+) -> std::result::Result<(), Stop> {
+    match unit {
+        Unit::Opened => sink.push(Msg::Opened),
+        Unit::Report(e) => sink.error(e),
+        Unit::Text { input, format } => {
+            let Input { name, source, .. } = input;
+            let count = bytes.clone();
+            match source {
+                Source::Stdin => {
+                    let stdin = std::io::stdin();
+                    let input = Counting {
+                        inner: stdin.lock(),
+                        count,
+                    };
+                    let input = BufReader::with_capacity(1 << 16, input);
+                    scan_input(detector, &name, input, format, sink)
+                }
+                Source::Bytes(b) => scan_input(detector, &name, BufReader::new(b), format, sink),
+                Source::Path(path) => match std::fs::File::open(&path) {
+                    Ok(f) => {
+                        let input = BufReader::with_capacity(1 << 16, Counting { inner: f, count });
+                        scan_input(detector, &name, input, format, sink)
+                    }
+                    Err(e) => sink.error(Error::io(format!("cannot open {name}"), e)),
+                },
+            }
+        }
+        Unit::Evtx { name, path, chunks } => match std::fs::File::open(&path) {
+            Ok(f) => {
+                let mut reader = evtx::EvtxReader::new(&name, f, chunks, bytes.0.clone());
+                detector.scan(&name, &mut reader, sink)
+            }
+            Err(e) => sink.error(Error::io(format!("cannot open {name}"), e)),
+        },
+    }
+}
+
+/// Runs the units on every core; writes their results in unit order.
+///
+/// Units are handed out in order, at most two per thread ahead of the one
+/// being written, each with a small bounded channel for its results: memory
+/// is bounded by the work in flight. The unit being written was handed out
+/// before any later one, so some thread is always working on it.
+fn run_units<W: Write>(
+    config: &ScanConfig,
+    catalog: &Catalog,
+    mut units: Units<'_>,
+    writer: &mut Writer<'_, W>,
+) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let limit = threads * 2;
+    let stop = AtomicBool::new(false);
+    let bytes = writer.bytes.clone();
+    let (task_tx, task_rx) = sync_channel::<(Unit<'_>, SyncSender<Vec<Msg>>)>(limit);
+    let task_rx = Mutex::new(task_rx);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let detector = Detector::new(&config.options, catalog.clone());
+                loop {
+                    let task = match task_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((unit, tx)) = task else { return };
+                    let mut sink = BatchSink {
+                        tx,
+                        batch: Vec::new(),
+                        stop: &stop,
+                    };
+                    if work(&detector, unit, &mut sink, &bytes).is_ok() {
+                        let _ = sink.flush();
+                    }
+                }
+            });
+        }
+        let mut pending = VecDeque::new();
+        'write: loop {
+            while pending.len() < limit {
+                let Some(unit) = units.next() else { break };
+                let (tx, rx) = sync_channel(4);
+                if task_tx.send((unit, tx)).is_err() {
+                    break 'write;
+                }
+                pending.push_back(rx);
+            }
+            let Some(front) = pending.front() else { break };
+            match front.recv() {
+                Ok(batch) => {
+                    for msg in batch {
+                        if writer.apply(msg).is_err() {
+                            stop.store(true, Ordering::Relaxed);
+                            break 'write;
+                        }
+                    }
+                }
+                Err(_) => {
+                    pending.pop_front();
+                }
+            }
+        }
+        drop(pending);
+        drop(task_tx);
+    });
 }
 
 /// Runs the detection over in-memory inputs (name, bytes) instead of
@@ -271,50 +447,42 @@ pub fn run_on_bytes<W: Write>(
     stdout: W,
     stderr: &mut dyn Write,
 ) -> Result<Summary> {
-    let detector = Detector::new(&config.options, load_catalog(&config.options, None)?);
+    let catalog = load_catalog(&config.options, None)?;
     let mut writer = Writer::new(config, stdout, stderr);
-    scan_all_bytes(&detector, &mut writer, inputs, config.input_format);
+    let inputs = bytes_inputs(inputs, config.input_format);
+    run_units(config, &catalog, Units::new(inputs), &mut writer);
     Ok(writer.finish())
+}
+
+fn bytes_inputs<'a>(
+    inputs: &[(&str, &'a [u8])],
+    forced: Option<InputFormat>,
+) -> Vec<Result<Input<'a>>> {
+    inputs
+        .iter()
+        .map(|(name, bytes)| {
+            Ok(Input {
+                name: name.to_string(),
+                source: Source::Bytes(bytes),
+                forced,
+                walked: false,
+            })
+        })
+        .collect()
 }
 
 /// Runs a scan; returns the summary. Problems with inputs are printed to
 /// `stderr` as they happen and counted in [`Summary::errors`]. Errors that
 /// stop everything (a bad catalog) are returned.
 pub fn run<W: Write>(config: &ScanConfig, stdout: W, stderr: &mut dyn Write) -> Result<Summary> {
-    let detector = Detector::new(&config.options, load_catalog(&config.options, None)?);
+    let catalog = load_catalog(&config.options, None)?;
     let mut writer = Writer::new(config, stdout, stderr);
-    let mut stopped = false;
-    if config.files.is_empty() {
-        stopped = scan_all_bytes(&detector, &mut writer, &SAMPLES, None); // formats known
-    }
-    for file in &config.files {
-        if stopped {
-            break;
-        }
-        let count = writer.bytes.clone();
-        let result = if file == "-" {
-            writer.summary.files += 1;
-            let stdin = std::io::stdin();
-            let input = BufReader::with_capacity(
-                1 << 16,
-                Counting {
-                    inner: stdin.lock(),
-                    count,
-                },
-            );
-            scan_input(&detector, "-", input, config.input_format, &mut writer)
-        } else {
-            match std::fs::File::open(PathBuf::from(file)) {
-                Ok(f) => {
-                    writer.summary.files += 1;
-                    let input = BufReader::with_capacity(1 << 16, Counting { inner: f, count });
-                    scan_input(&detector, file, input, config.input_format, &mut writer)
-                }
-                Err(e) => writer.error(Error::io(format!("cannot open {file}"), e)),
-            }
-        };
-        stopped = result.is_err();
-    }
+    let inputs = if config.files.is_empty() {
+        bytes_inputs(&SAMPLES, None) // formats known
+    } else {
+        inputs::expand(&config.files, config.input_format)
+    };
+    run_units(config, &catalog, Units::new(inputs), &mut writer);
     Ok(writer.finish())
 }
 
