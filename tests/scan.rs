@@ -407,19 +407,8 @@ fn malformed_xml_event_is_reported_and_skipped() {
     assert_eq!(csv_out(&r).len(), 3);
 }
 
-/// A temporary directory for one test.
-pub fn tempdir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "wmilolbas-test-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+// Other modules import the helper from here.
+pub use crate::util::tempdir;
 
 /// A CSV record over 16 MiB (one huge quoted field) is reported with its
 /// line, and the file is not read further; the rows before it count.
