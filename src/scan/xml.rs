@@ -302,3 +302,45 @@ pub fn surely_not_process_creation(event: &[u8]) -> bool {
         .and_then(|s| s.trim().parse::<u32>().ok());
     matches!(id, Some(id) if id != 1 && id != 4688)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(system: &str, data: &str) -> Vec<u8> {
+        format!("<Event><System>{system}<Channel>Security</Channel></System><EventData>{data}</EventData></Event>").into_bytes()
+    }
+
+    #[test]
+    fn only_other_event_ids_are_surely_not_process_creations() {
+        assert!(surely_not_process_creation(&ev(
+            "<EventID>4624</EventID>",
+            ""
+        )));
+        assert!(surely_not_process_creation(&ev(
+            "<EventID Qualifiers=\"\">3</EventID>",
+            "<Data Name=\"Image\">x</Data>"
+        )));
+        // Process creations, and anything unsure, are parsed.
+        assert!(!surely_not_process_creation(&ev(
+            "<EventID>1</EventID>",
+            ""
+        )));
+        assert!(!surely_not_process_creation(&ev(
+            "<EventID>4688</EventID>",
+            ""
+        )));
+        assert!(!surely_not_process_creation(&ev("", "")));
+        assert!(!surely_not_process_creation(&ev(
+            "<EventID>x</EventID>",
+            ""
+        )));
+        assert!(!surely_not_process_creation(&ev(
+            "<EventID>3</EventID>",
+            "<Data Name=\"EventCode\">1</Data>"
+        )));
+        assert!(!surely_not_process_creation(
+            b"<Event><EventID>3</EventID></Event>"
+        ));
+    }
+}
