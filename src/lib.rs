@@ -20,8 +20,9 @@
 //! * [`annotate`] — risk score, message, object and ES annotation fields.
 //! * [`command`] — `| wmilolbas`: the hot path from an execute body to the
 //!   reply body.
-//! * [`scan`] — `wmilolbas scan`: the detection on CSV, JSON lines and Sysmon
-//!   XML files (readers, CIM mapping, table/CSV/JSON output).
+//! * [`scan`] — `wmilolbas scan`: the detection on `.evtx` logs, CSV, JSON
+//!   lines and Sysmon XML files and folders (readers, one pipeline, CIM
+//!   mapping, parallel units written in order, table/CSV/JSON output).
 //! * [`package`] — `wmilolbas package`: the Splunk app archive, cross builds,
 //!   binary checks.
 //! * [`cli`] — command-line parsing for the subcommands.

@@ -1,12 +1,18 @@
 //! `wmilolbas scan`: the same detection on files, without Splunk.
 //!
-//! Inputs (format detected from the first byte, or forced):
+//! Inputs (format detected from content, or forced; folders walked, see
+//! [`inputs`]):
+//! * Windows event logs (`.evtx`, [`evtx`]), rendered as XML by the `evtx`
+//!   crate and mapped as XML events are;
 //! * CSV with a header of CIM names, plain or `Processes.`-prefixed;
 //! * JSON lines (CIM names or Windows/Sysmon event names);
 //! * Sysmon/Security XML events as Splunk's `XmlWinEventLog` stores them.
 //!
-//! Every row — a CSV row, or an event mapped onto CIM by [`event`] — goes
-//! through the same [`Rule`] and [`Annotator`] as the search command.
+//! Each format is a [`read::Reader`] yielding records with their position;
+//! one loop ([`pipeline::Detector::scan`]) maps every record onto CIM (an
+//! event by [`event`]), runs the same rule and annotator as the search
+//! command, and reports. [`run`] cuts the inputs into units run on every
+//! core and writes their results in input order.
 
 pub mod event;
 pub mod evtx;
