@@ -8,7 +8,9 @@
 #                                     and Windows (rustup cannot fetch targets here);
 #   * gcc-mingw-w64-x86-64          — the Windows linker;
 #   * qemu-user, libc6-arm64-cross  — to run the aarch64 binary in tests
-#                                     (qemu-aarch64 -L /usr/aarch64-linux-gnu).
+#                                     (qemu-aarch64 -L /usr/aarch64-linux-gnu);
+#   * wine, wine64                  — to run the Windows binary in tests
+#                                     (scripts/check-windows.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +31,6 @@ if [ "${1:-}" = "--cross" ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends \
-    rustc-web rust-web-src gcc-mingw-w64-x86-64 qemu-user libc6-arm64-cross >/dev/null
+    rustc-web rust-web-src gcc-mingw-w64-x86-64 qemu-user libc6-arm64-cross wine wine64 >/dev/null
   /usr/bin/rustc --version
 fi

@@ -13,14 +13,18 @@ use crate::scan::{InputFormat, ScanConfig};
 pub const SCAN_USAGE: &str = "\
 usage: wmilolbas scan [OPTIONS] [FILE...]
 
-Runs the detection on files: CSV exports (CIM names, plain or Processes.-prefixed),
-JSON lines (CIM or Windows/Sysmon event names) and Sysmon XML events. FILE - reads
-stdin. With no FILE, scans the built-in sample of real Sysmon events.
+Runs the detection on files: Windows event logs (.evtx), CSV exports (CIM names,
+plain or Processes.-prefixed), JSON lines (CIM or Windows/Sysmon event names) and
+Sysmon XML events. A directory is walked (hidden entries and symlinks skipped; files
+chosen by content). FILE - reads stdin. With no FILE, scans the built-in sample of
+real Sysmon events. Files and chunks of large .evtx files are read on every core;
+output is in path order, then record order.
 
 Input and output:
-  --input-format auto|csv|json|xml   force the input format (default: from content)
+  --input-format auto|csv|json|xml|evtx
+                                     force the format of named FILEs (default: from content)
   --format table|csv|json            output format (default: table on a terminal, else csv)
-  --strict-input                     stop at the first malformed line
+  --strict-input                     stop at the first malformed line, record or chunk
   --progress / --no-progress         progress on stderr (default: when stderr is a terminal)
 
 Detection (the same as the search command's options):
@@ -95,8 +99,13 @@ pub fn parse_scan(args: Vec<std::ffi::OsString>) -> Result<ScanRequest> {
                     "csv" => Some(InputFormat::Csv),
                     "json" | "jsonl" => Some(InputFormat::Json),
                     "xml" => Some(InputFormat::Xml),
+                    "evtx" => Some(InputFormat::Evtx),
                     other => {
-                        return Err(bad_choice("input-format", other, "auto, csv, json or xml"))
+                        return Err(bad_choice(
+                            "input-format",
+                            other,
+                            "auto, csv, json, xml or evtx",
+                        ))
                     }
                 }
             }

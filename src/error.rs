@@ -3,7 +3,7 @@
 //!
 //! Modelled on the `csv` crate: an [`Error`] is a typed [`ErrorKind`] plus,
 //! where known, one [`Position`] — chunk, row and field of an SCPv2 stream,
-//! or file and line (or record) of a `scan` input — read with
+//! or file and line (or chunk and record) of a `scan` input — read with
 //! [`Error::position`]. The search command and the CLI render the same error
 //! in their own vocabulary from these fields (an option is `mode=` in a
 //! search and `--mode` on the command line), never by editing message text.
@@ -78,20 +78,27 @@ pub enum Position {
         /// The field, when one field is to blame.
         field: Option<String>,
     },
-    /// In a line-oriented `scan` input (CSV, JSON lines, XML).
-    Line {
-        /// The file as given on the command line (`-` for stdin).
+    /// In a `scan` input.
+    Input {
+        /// The file as given or found (`-` for stdin).
         path: String,
-        /// 1-based line number.
-        line: u64,
+        /// Where in it.
+        at: InputAt,
     },
-    /// In a record-oriented `scan` input (Windows event log files).
+}
+
+/// Where in a `scan` input: what its readers report with each record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputAt {
+    /// 1-based line of a text input (CSV, JSON lines, XML).
+    Line(u64),
+    /// In a Windows event log file: the chunk (0-based, as the `evtx` crate
+    /// counts) and the record's EventRecordID, where known; neither for the
+    /// file as a whole.
     Record {
-        /// The file as given or found.
-        path: String,
-        /// 0-based chunk of the file, when known.
+        /// Chunk number.
         chunk: Option<u64>,
-        /// The record number, when known.
+        /// EventRecordID.
         record: Option<u64>,
     },
 }
@@ -111,11 +118,13 @@ impl fmt::Display for Position {
                 }
                 Ok(())
             }
-            Position::Line { path, line } => write!(f, "{path}:{line}"),
-            Position::Record {
+            Position::Input {
                 path,
-                chunk,
-                record,
+                at: InputAt::Line(line),
+            } => write!(f, "{path}:{line}"),
+            Position::Input {
+                path,
+                at: InputAt::Record { chunk, record },
             } => {
                 f.write_str(path)?;
                 if let Some(chunk) = chunk {
@@ -248,11 +257,11 @@ impl Position {
         }
     }
 
-    /// A line of a `scan` input.
-    pub fn line(path: impl Into<String>, line: u64) -> Position {
-        Position::Line {
+    /// A place in a `scan` input.
+    pub fn input(path: impl Into<String>, at: InputAt) -> Position {
+        Position::Input {
             path: path.into(),
-            line,
+            at,
         }
     }
 }
@@ -450,15 +459,11 @@ mod tests {
             }),
             "chunk 2, row 17, field process_name"
         );
-        assert_eq!(at(Position::line("a.csv", 9)), "a.csv:9");
-        assert_eq!(
-            at(Position::Record {
-                path: "s.evtx".into(),
-                chunk: Some(1),
-                record: Some(42)
-            }),
-            "s.evtx, chunk 1, record 42"
-        );
+        assert_eq!(at(Position::input("a.csv", InputAt::Line(9))), "a.csv:9");
+        let record = |chunk, record| Position::input("s.evtx", InputAt::Record { chunk, record });
+        assert_eq!(at(record(Some(1), Some(42))), "s.evtx, chunk 1, record 42");
+        assert_eq!(at(record(Some(1), None)), "s.evtx, chunk 1");
+        assert_eq!(at(record(None, None)), "s.evtx");
     }
 
     #[test]

@@ -451,3 +451,26 @@ fn malformed_xml_event_is_reported_and_skipped() {
     );
     assert_eq!(csv_out(&r).len(), 3);
 }
+
+/// A CSV record over 16 MiB (one huge quoted field) is reported with its
+/// line, and the file is not read further; the rows before it count.
+#[test]
+fn csv_record_over_16_mib_is_reported_with_its_line() {
+    let dir = tempdir();
+    let path = dir.join("huge.csv");
+    let mut csv = b"parent_process_name,process_name,process\nwmiprvse.exe,mshta.exe,ok\nwmiprvse.exe,mshta.exe,\"".to_vec();
+    csv.resize(csv.len() + (17 << 20), b'a');
+    csv.extend_from_slice(b"\"\nwmiprvse.exe,mshta.exe,after\n");
+    std::fs::write(&path, &csv).unwrap();
+    let r = scan(&["--format", "csv", path.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "wmilolbas: {}:3: CSV record is larger than 16 MiB; the rest of the file is not read\n\
+             wmilolbas scan: 1 file, 1 event read (1 process creation), 1 detection, 1 error\n",
+            path.display()
+        )
+    );
+    assert_eq!(col(&csv_out(&r), "process"), ["ok"]);
+}

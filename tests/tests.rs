@@ -10,6 +10,8 @@ mod protocol;
 mod recordings;
 // `wmilolbas scan` on fixture files, against golden outputs.
 mod scan;
+// `wmilolbas scan` on .evtx files and folders: counts, XML equivalence, damaged copies.
+mod evtx;
 // The detection rule: an independent oracle vs the binary, options, catalogs.
 mod detection;
 // The independent oracle of the rule used by `detection` and `fake_splunkd`.

@@ -1,33 +1,41 @@
 //! `wmilolbas scan`: the same detection on files, without Splunk.
 //!
-//! Inputs (format detected from the first byte, or forced):
+//! Inputs (format detected from content, or forced; folders walked, see
+//! [`inputs`]):
+//! * Windows event logs (`.evtx`, [`evtx`]), rendered as XML by the `evtx`
+//!   crate and mapped as XML events are;
 //! * CSV with a header of CIM names, plain or `Processes.`-prefixed;
 //! * JSON lines (CIM names or Windows/Sysmon event names);
 //! * Sysmon/Security XML events as Splunk's `XmlWinEventLog` stores them.
 //!
-//! Every row — a CSV row, or an event mapped onto CIM by [`event`] — goes
-//! through the same [`Rule`] and [`Annotator`] as the search command.
+//! Each format is a [`read::Reader`] yielding records with their position;
+//! one loop ([`pipeline::Detector::scan`]) maps every record onto CIM (an
+//! event by [`event`]), runs the same rule and annotator as the search
+//! command, and reports. [`run`] cuts the inputs into units run on every
+//! core and writes their results in input order.
 
 pub mod event;
+pub mod evtx;
+pub mod inputs;
 pub mod jsonl;
 pub mod output;
+pub mod pipeline;
+pub mod read;
 pub mod xml;
 
-use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use csv::ByteRecord;
-
-use crate::annotate::Annotator;
 use crate::error::{Error, Result};
-use crate::options::{Mode, Options};
-use crate::records::{FieldSet, Layout, RowView, Slot};
-use crate::rule::catalog;
-use crate::rule::Rule;
-use event::{EventBuilder, EventKind};
-use output::{Format, OutRow, Output, OUTPUT_FIELDS};
+use crate::options::Options;
+use crate::rule::catalog::{self, Catalog};
+use inputs::{Input, Source, Unit, Units};
+use output::{Format, Output};
+use pipeline::{Counts, Detector, Row, Sink, Stop};
 
 /// The built-in sample: real Sysmon events (see `src/scan/samples/README.md`).
 pub const SAMPLES: [(&str, &[u8]); 2] = [
@@ -50,11 +58,17 @@ pub enum InputFormat {
     Json,
     /// XML events.
     Xml,
+    /// Windows event log files (`.evtx`).
+    Evtx,
 }
 
 impl InputFormat {
-    /// Guesses from the first bytes: `<` XML, `{` JSON, else CSV.
+    /// Guesses from the first bytes: `ElfFile\0` EVTX, `<` XML, `{` JSON,
+    /// else CSV.
     pub fn sniff(head: &[u8]) -> InputFormat {
+        if head.starts_with(evtx::MAGIC) {
+            return InputFormat::Evtx;
+        }
         let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
         match head.iter().find(|b| !b.is_ascii_whitespace()) {
             Some(b'<') => InputFormat::Xml,
@@ -96,17 +110,16 @@ pub struct Summary {
     pub errors: u64,
 }
 
-struct Scanner<'w, W: Write> {
-    mode: Mode,
-    rule: Rule,
-    annotator: Annotator,
-    fields: FieldSet,
-    out_slots: Vec<Slot>,
+/// Writes what the readers produce: rows to stdout, problems and progress
+/// to stderr, counts into the summary.
+struct Writer<'w, W: Write> {
     output: Output<W>,
     summary: Summary,
     stderr: &'w mut dyn Write,
     strict_input: bool,
     progress: Option<Progress>,
+    /// Bytes read so far (for progress).
+    bytes: CountHandle,
 }
 
 struct Progress {
@@ -115,28 +128,10 @@ struct Progress {
     shown: bool,
 }
 
-/// Stop reading (after `--strict-input` errors or a dead stdout).
-struct Stop;
-
-impl<'w, W: Write> Scanner<'w, W> {
-    fn new(
-        config: &ScanConfig,
-        catalog: crate::rule::Catalog,
-        stdout: W,
-        stderr: &'w mut dyn Write,
-    ) -> Self {
-        let mut fields = FieldSet::new();
-        let options = &config.options;
-        let rule = Rule::new(options.strict, &options.parents, catalog, &mut fields);
-        let annotator = Annotator::new(options, &mut fields);
-        let out_slots = OUTPUT_FIELDS.iter().map(|f| fields.add(f)).collect();
+impl<'w, W: Write> Writer<'w, W> {
+    fn new(config: &ScanConfig, stdout: W, stderr: &'w mut dyn Write) -> Self {
         let now = Instant::now();
-        Scanner {
-            mode: options.mode,
-            rule,
-            annotator,
-            fields,
-            out_slots,
+        Writer {
             output: Output::new(config.format, stdout),
             summary: Summary::default(),
             stderr,
@@ -146,36 +141,11 @@ impl<'w, W: Write> Scanner<'w, W> {
                 last: now,
                 shown: false,
             }),
+            bytes: CountHandle::default(),
         }
     }
 
-    /// Scans in-memory inputs; true when told to stop.
-    fn scan_all_bytes(&mut self, inputs: &[(&str, &[u8])], forced: Option<InputFormat>) -> bool {
-        for (name, bytes) in inputs {
-            self.summary.files += 1;
-            let count = CountHandle::default();
-            if self
-                .scan_input(name, BufReader::new(*bytes), forced, &count)
-                .is_err()
-            {
-                return true;
-            }
-        }
-        false
-    }
-
-    fn report(&mut self, err: &Error) -> std::result::Result<(), Stop> {
-        self.summary.errors += 1;
-        self.clear_progress();
-        let _ = writeln!(self.stderr, "wmilolbas: {err}");
-        if self.strict_input {
-            Err(Stop)
-        } else {
-            Ok(())
-        }
-    }
-
-    fn tick(&mut self, bytes: u64) {
+    fn tick(&mut self) {
         let Some(p) = self.progress.as_mut() else {
             return;
         };
@@ -192,7 +162,7 @@ impl<'w, W: Write> Scanner<'w, W> {
             "\r\x1b[Kscanning: {} events, {} detections, {:.1} MB",
             self.summary.events,
             self.summary.detections,
-            bytes as f64 / 1e6
+            self.bytes.get() as f64 / 1e6
         );
     }
 
@@ -205,221 +175,74 @@ impl<'w, W: Write> Scanner<'w, W> {
         }
     }
 
-    /// Matches one row and prints it when it is a detection (or always in
-    /// annotate mode).
-    fn row(
-        &mut self,
-        source: &str,
-        line: u64,
-        layout: &Layout,
-        record: &ByteRecord,
-    ) -> std::result::Result<(), Stop> {
-        self.summary.processes += 1;
-        let view = RowView::new(record, layout);
-        let hit = self.rule.evaluate(&view);
-        if hit.is_some() {
-            self.summary.detections += 1;
-        } else if self.mode == Mode::Filter {
-            return Ok(());
-        }
-        let base: Vec<Cow<'_, [u8]>> = self
-            .out_slots
-            .iter()
-            .map(|s| view.first_value(*s))
-            .collect();
-        let base: Vec<&[u8]> = base.iter().map(|c| &c[..]).collect();
-        let added = self.annotator.values(&view, hit);
-        let added: Vec<&[u8]> = added.iter().map(|c| &c[..]).collect();
-        let source = format!("{source}:{line}");
-        self.output
-            .write(&OutRow {
-                source: &source,
-                base: &base,
-                added: &added,
-            })
-            .map_err(|_| Stop) // stdout closed (e.g. `| head`): stop quietly
+    fn finish(mut self) -> Summary {
+        self.clear_progress();
+        let _ = self.output.finish();
+        self.summary
+    }
+}
+
+impl<W: Write> Sink for Writer<'_, W> {
+    fn counts(&mut self, counts: Counts) -> std::result::Result<(), Stop> {
+        self.summary.events += counts.events;
+        self.summary.processes += counts.processes;
+        self.summary.detections += counts.detections;
+        self.tick();
+        Ok(())
     }
 
-    fn scan_input<R: BufRead>(
-        &mut self,
-        name: &str,
-        mut input: R,
-        forced: Option<InputFormat>,
-        size: &CountHandle,
-    ) -> std::result::Result<(), Stop> {
-        let head = match input.fill_buf() {
-            Ok(head) => head,
-            Err(e) => return self.report(&Error::io(format!("cannot read {name}"), e)),
-        };
-        let format = forced.unwrap_or_else(|| InputFormat::sniff(head));
-        // The csv reader places a record after a CRLF terminator at the
-        // terminator's `\n`, one line early; correct line numbers for CRLF files.
-        let crlf = memchr::memchr(b'\n', head).is_some_and(|i| i > 0 && head[i - 1] == b'\r');
-        match format {
-            InputFormat::Csv => self.scan_csv(name, input, size, u64::from(crlf)),
-            InputFormat::Json => self.scan_json(name, input, size),
-            InputFormat::Xml => self.scan_xml(name, input, size),
-        }
+    fn row(&mut self, row: Row) -> std::result::Result<(), Stop> {
+        // stdout closed (e.g. `| head`): stop quietly.
+        row.write_to(&mut self.output).map_err(|_| Stop)
     }
 
-    fn scan_csv<R: BufRead>(
-        &mut self,
-        name: &str,
-        input: R,
-        size: &CountHandle,
-        line_fix: u64,
-    ) -> std::result::Result<(), Stop> {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(input);
-        let mut header = ByteRecord::new();
-        match reader.read_byte_record(&mut header) {
-            Ok(true) => {}
-            Ok(false) => return Ok(()),
-            Err(e) => {
-                return self.report(&input_error(
-                    name,
-                    1,
-                    format!("cannot read the CSV header: {e}"),
-                ))
-            }
-        }
-        if let Some(first) = header.get(0) {
-            if let Some(stripped) = first.strip_prefix(b"\xEF\xBB\xBF") {
-                let mut fixed = ByteRecord::new();
-                fixed.push_field(stripped);
-                for f in header.iter().skip(1) {
-                    fixed.push_field(f);
-                }
-                header = fixed;
-            }
-        }
-        let layout = Layout::resolve(&self.fields, &header);
-        let mut record = ByteRecord::new();
-        loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => return Ok(()),
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line() + line_fix);
-                    self.report(&input_error(name, line, format!("malformed CSV: {e}")))?;
-                    return Ok(()); // the csv reader cannot resync
-                }
-            }
-            self.summary.events += 1;
-            let line = record.position().map_or(0, |p| p.line() + line_fix);
-            self.row(name, line, &layout, &record)?;
-            self.tick(size.get());
-        }
-    }
-
-    fn scan_json<R: BufRead>(
-        &mut self,
-        name: &str,
-        mut input: R,
-        size: &CountHandle,
-    ) -> std::result::Result<(), Stop> {
-        let header = event::cim_header();
-        let layout = Layout::resolve(&self.fields, &header);
-        let mut event = EventBuilder::new();
-        let mut record = ByteRecord::new();
-        let mut line = Vec::new();
-        let mut line_no = 0u64;
-        loop {
-            line.clear();
-            match input
-                .by_ref()
-                .take(jsonl::MAX_LINE as u64 + 1)
-                .read_until(b'\n', &mut line)
-            {
-                Ok(0) => return Ok(()),
-                Ok(_) => {}
-                Err(e) => return self.report(&Error::io(format!("reading {name}"), e)),
-            }
-            line_no += 1;
-            if line.len() > jsonl::MAX_LINE && line.last() != Some(&b'\n') {
-                self.summary.events += 1;
-                let msg = format!("line is longer than {} MiB; skipped", jsonl::MAX_LINE >> 20);
-                self.report(&input_error(name, line_no, msg))?;
-                // Skip the rest of the line without holding it.
-                loop {
-                    let (done, used) = match input.fill_buf() {
-                        Ok([]) => (true, 0),
-                        Ok(buf) => match memchr::memchr(b'\n', buf) {
-                            Some(i) => (true, i + 1),
-                            None => (false, buf.len()),
-                        },
-                        Err(e) => return self.report(&Error::io(format!("reading {name}"), e)),
-                    };
-                    input.consume(used);
-                    if done {
-                        break;
-                    }
-                }
-                continue;
-            }
-            let text = trim_ascii(&line);
-            if text.is_empty() {
-                continue;
-            }
-            self.summary.events += 1;
-            if let Err(e) = jsonl::load_line(text, &mut event) {
-                self.report(&input_error(name, line_no, e.0))?;
-                continue;
-            }
-            if event.finish(&mut record) == EventKind::ProcessCreation {
-                self.row(name, line_no, &layout, &record)?;
-            }
-            self.tick(size.get());
-        }
-    }
-
-    fn scan_xml<R: BufRead>(
-        &mut self,
-        name: &str,
-        input: R,
-        size: &CountHandle,
-    ) -> std::result::Result<(), Stop> {
-        let header = event::cim_header();
-        let layout = Layout::resolve(&self.fields, &header);
-        let mut event = EventBuilder::new();
-        let mut record = ByteRecord::new();
-        let mut splitter = xml::EventSplitter::new(input);
-        loop {
-            match splitter.next_event() {
-                Ok(Some((line, bytes))) => {
-                    self.summary.events += 1;
-                    if let Err(message) = xml::load_event(&bytes, &mut event) {
-                        self.report(&input_error(name, line, message))?;
-                        continue;
-                    }
-                    if event.finish(&mut record) == EventKind::ProcessCreation {
-                        self.row(name, line, &layout, &record)?;
-                    }
-                    self.tick(size.get());
-                }
-                Ok(None) => return Ok(()),
-                Err(e) => return self.report(&input_error(name, e.line, e.message)),
-            }
+    fn error(&mut self, err: Error) -> std::result::Result<(), Stop> {
+        self.summary.errors += 1;
+        self.clear_progress();
+        let _ = writeln!(self.stderr, "wmilolbas: {err}");
+        if self.strict_input {
+            Err(Stop)
+        } else {
+            Ok(())
         }
     }
 }
 
-fn trim_ascii(b: &[u8]) -> &[u8] {
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |i| i + 1);
-    &b[start..end]
+/// Scans one input: sniffs its format (unless forced), then runs the
+/// format's reader through the detector's loop.
+fn scan_input<R: BufRead>(
+    detector: &Detector,
+    name: &str,
+    mut input: R,
+    forced: Option<InputFormat>,
+    sink: &mut dyn Sink,
+) -> std::result::Result<(), Stop> {
+    let head = match input.fill_buf() {
+        Ok(head) => head,
+        Err(e) => return sink.error(Error::io(format!("cannot read {name}"), e)),
+    };
+    let format = forced.unwrap_or_else(|| InputFormat::sniff(head));
+    match format {
+        InputFormat::Csv => {
+            let head = head.to_vec();
+            detector.scan(name, &mut read::CsvReader::new(name, input, &head), sink)
+        }
+        InputFormat::Json => detector.scan(name, &mut read::JsonReader::new(name, input), sink),
+        InputFormat::Xml => detector.scan(name, &mut read::XmlReader::new(name, input), sink),
+        InputFormat::Evtx => sink.error(evtx::error(
+            name,
+            None,
+            None,
+            "an EVTX log must be a file (it is read in pieces, not as a stream)".into(),
+        )),
+    }
 }
 
-fn input_error(path: &str, line: u64, message: String) -> Error {
-    Error::input(crate::error::Position::line(path, line), message)
+pub(crate) fn input_error(path: &str, line: u64, message: String) -> Error {
+    Error::input(
+        crate::error::Position::input(path, crate::error::InputAt::Line(line)),
+        message,
+    )
 }
 
 /// Counts bytes read through it (for progress).
@@ -429,20 +252,195 @@ struct Counting<R> {
 }
 
 #[derive(Clone, Default)]
-struct CountHandle(std::rc::Rc<std::cell::Cell<u64>>);
+struct CountHandle(Arc<AtomicU64>);
 
 impl CountHandle {
     fn get(&self) -> u64 {
-        self.0.get()
+        self.0.load(Ordering::Relaxed)
     }
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.count.0.set(self.count.0.get() + n as u64);
+        self.count.0.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
+}
+
+/// What a worker sends to the writer, in input order.
+enum Msg {
+    Opened,
+    Counts(Counts),
+    Row(Row),
+    Error(Error),
+}
+
+impl<W: Write> Writer<'_, W> {
+    fn apply(&mut self, msg: Msg) -> std::result::Result<(), Stop> {
+        match msg {
+            Msg::Opened => {
+                self.summary.files += 1;
+                Ok(())
+            }
+            Msg::Counts(c) => self.counts(c),
+            Msg::Row(r) => self.row(r),
+            Msg::Error(e) => self.error(e),
+        }
+    }
+}
+
+/// Messages a worker sends, in batches (one channel per unit).
+struct BatchSink<'s> {
+    tx: SyncSender<Vec<Msg>>,
+    batch: Vec<Msg>,
+    stop: &'s AtomicBool,
+}
+
+impl BatchSink<'_> {
+    fn push(&mut self, msg: Msg) -> std::result::Result<(), Stop> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(Stop);
+        }
+        self.batch.push(msg);
+        if self.batch.len() >= 64 {
+            return self.flush();
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::result::Result<(), Stop> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        self.tx
+            .send(std::mem::take(&mut self.batch))
+            .map_err(|_| Stop)
+    }
+}
+
+impl Sink for BatchSink<'_> {
+    fn counts(&mut self, counts: Counts) -> std::result::Result<(), Stop> {
+        self.push(Msg::Counts(counts))
+    }
+    fn row(&mut self, row: Row) -> std::result::Result<(), Stop> {
+        self.push(Msg::Row(row))
+    }
+    fn error(&mut self, error: Error) -> std::result::Result<(), Stop> {
+        self.push(Msg::Error(error))
+    }
+}
+
+/// Does one unit of work.
+fn work(
+    detector: &Detector,
+    unit: Unit<'_>,
+    sink: &mut BatchSink<'_>,
+    bytes: &CountHandle,
+) -> std::result::Result<(), Stop> {
+    match unit {
+        Unit::Opened => sink.push(Msg::Opened),
+        Unit::Report(e) => sink.error(e),
+        Unit::Text { input, format } => {
+            let Input { name, source, .. } = input;
+            let count = bytes.clone();
+            match source {
+                Source::Stdin => {
+                    let stdin = std::io::stdin();
+                    let input = Counting {
+                        inner: stdin.lock(),
+                        count,
+                    };
+                    let input = BufReader::with_capacity(1 << 16, input);
+                    scan_input(detector, &name, input, format, sink)
+                }
+                Source::Bytes(b) => scan_input(detector, &name, BufReader::new(b), format, sink),
+                Source::Path(path) => match std::fs::File::open(&path) {
+                    Ok(f) => {
+                        let input = BufReader::with_capacity(1 << 16, Counting { inner: f, count });
+                        scan_input(detector, &name, input, format, sink)
+                    }
+                    Err(e) => sink.error(Error::io(format!("cannot open {name}"), e)),
+                },
+            }
+        }
+        Unit::Evtx { name, path, chunks } => match std::fs::File::open(&path) {
+            Ok(f) => {
+                let mut reader = evtx::EvtxReader::new(&name, f, chunks, bytes.0.clone());
+                detector.scan(&name, &mut reader, sink)
+            }
+            Err(e) => sink.error(Error::io(format!("cannot open {name}"), e)),
+        },
+    }
+}
+
+/// Runs the units on every core; writes their results in unit order.
+///
+/// Units are handed out in order, at most two per thread ahead of the one
+/// being written, each with a small bounded channel for its results: memory
+/// is bounded by the work in flight. The unit being written was handed out
+/// before any later one, so some thread is always working on it.
+fn run_units<W: Write>(
+    config: &ScanConfig,
+    catalog: &Catalog,
+    mut units: Units<'_>,
+    writer: &mut Writer<'_, W>,
+) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let limit = threads * 2;
+    let stop = AtomicBool::new(false);
+    let bytes = writer.bytes.clone();
+    let (task_tx, task_rx) = sync_channel::<(Unit<'_>, SyncSender<Vec<Msg>>)>(limit);
+    let task_rx = Mutex::new(task_rx);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let detector = Detector::new(&config.options, catalog.clone());
+                loop {
+                    let task = match task_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((unit, tx)) = task else { return };
+                    let mut sink = BatchSink {
+                        tx,
+                        batch: Vec::new(),
+                        stop: &stop,
+                    };
+                    if work(&detector, unit, &mut sink, &bytes).is_ok() {
+                        let _ = sink.flush();
+                    }
+                }
+            });
+        }
+        let mut pending = VecDeque::new();
+        'write: loop {
+            while pending.len() < limit {
+                let Some(unit) = units.next() else { break };
+                let (tx, rx) = sync_channel(4);
+                if task_tx.send((unit, tx)).is_err() {
+                    break 'write;
+                }
+                pending.push_back(rx);
+            }
+            let Some(front) = pending.front() else { break };
+            match front.recv() {
+                Ok(batch) => {
+                    for msg in batch {
+                        if writer.apply(msg).is_err() {
+                            stop.store(true, Ordering::Relaxed);
+                            break 'write;
+                        }
+                    }
+                }
+                Err(_) => {
+                    pending.pop_front();
+                }
+            }
+        }
+        drop(pending);
+        drop(task_tx);
+    });
 }
 
 /// Runs the detection over in-memory inputs (name, bytes) instead of
@@ -454,11 +452,27 @@ pub fn run_on_bytes<W: Write>(
     stderr: &mut dyn Write,
 ) -> Result<Summary> {
     let catalog = catalog::load(&config.options.catalog, None)?;
-    let mut scanner = Scanner::new(config, catalog, stdout, stderr);
-    scanner.scan_all_bytes(inputs, config.input_format);
-    scanner.clear_progress();
-    let _ = scanner.output.finish();
-    Ok(scanner.summary)
+    let mut writer = Writer::new(config, stdout, stderr);
+    let inputs = bytes_inputs(inputs, config.input_format);
+    run_units(config, &catalog, Units::new(inputs), &mut writer);
+    Ok(writer.finish())
+}
+
+fn bytes_inputs<'a>(
+    inputs: &[(&str, &'a [u8])],
+    forced: Option<InputFormat>,
+) -> Vec<Result<Input<'a>>> {
+    inputs
+        .iter()
+        .map(|(name, bytes)| {
+            Ok(Input {
+                name: name.to_string(),
+                source: Source::Bytes(bytes),
+                forced,
+                walked: false,
+            })
+        })
+        .collect()
 }
 
 /// Runs a scan; returns the summary. Problems with inputs are printed to
@@ -466,48 +480,14 @@ pub fn run_on_bytes<W: Write>(
 /// stop everything (a bad catalog) are returned.
 pub fn run<W: Write>(config: &ScanConfig, stdout: W, stderr: &mut dyn Write) -> Result<Summary> {
     let catalog = catalog::load(&config.options.catalog, None)?;
-    let mut scanner = Scanner::new(config, catalog, stdout, stderr);
-    let mut stopped = false;
-    if config.files.is_empty() {
-        stopped = scanner.scan_all_bytes(&SAMPLES, None); // formats known
-    }
-    for file in &config.files {
-        if stopped {
-            break;
-        }
-        let count = CountHandle::default();
-        let result = if file == "-" {
-            scanner.summary.files += 1;
-            let stdin = std::io::stdin();
-            let input = BufReader::with_capacity(
-                1 << 16,
-                Counting {
-                    inner: stdin.lock(),
-                    count: count.clone(),
-                },
-            );
-            scanner.scan_input("-", input, config.input_format, &count)
-        } else {
-            match std::fs::File::open(PathBuf::from(file)) {
-                Ok(f) => {
-                    scanner.summary.files += 1;
-                    let input = BufReader::with_capacity(
-                        1 << 16,
-                        Counting {
-                            inner: f,
-                            count: count.clone(),
-                        },
-                    );
-                    scanner.scan_input(file, input, config.input_format, &count)
-                }
-                Err(e) => scanner.report(&Error::io(format!("cannot open {file}"), e)),
-            }
-        };
-        stopped = result.is_err();
-    }
-    scanner.clear_progress();
-    let _ = scanner.output.finish();
-    Ok(scanner.summary)
+    let mut writer = Writer::new(config, stdout, stderr);
+    let inputs = if config.files.is_empty() {
+        bytes_inputs(&SAMPLES, None) // formats known
+    } else {
+        inputs::expand(&config.files, config.input_format)
+    };
+    run_units(config, &catalog, Units::new(inputs), &mut writer);
+    Ok(writer.finish())
 }
 
 /// The summary line printed on stderr.

@@ -249,3 +249,98 @@ fn start_element(
     }
     Ok(())
 }
+
+/// True when `event` (one `<Event>` element) is surely not a process
+/// creation, judged from its text without parsing it: its `<System>` has
+/// one `<EventID>` whose number is neither 1 nor 4688, and no other field
+/// [`EventBuilder::set`] would take as the event ID is there. When unsure it
+/// says false, and the event is parsed and mapped.
+pub fn surely_not_process_creation(event: &[u8]) -> bool {
+    use memchr::memmem;
+    // Names that EventBuilder also takes as the event ID (as a Data Name).
+    const ALIASES: [&[u8]; 10] = [
+        b"code\"",
+        b"code'",
+        b"Code\"",
+        b"Code'",
+        b"event_id\"",
+        b"event_id'",
+        b"EventId\"",
+        b"EventId'",
+        b"EventID\"",
+        b"EventID'",
+    ];
+    if ALIASES.iter().any(|a| memmem::find(event, a).is_some()) {
+        return false;
+    }
+    let mut tags = memmem::find_iter(event, b"<EventID");
+    let (Some(at), None) = (tags.next(), tags.next()) else {
+        return false;
+    };
+    let (Some(system), Some(system_end)) = (
+        memmem::find(event, b"<System>"),
+        memmem::find(event, b"</System>"),
+    ) else {
+        return false;
+    };
+    if !(system < at && at < system_end) {
+        return false;
+    }
+    let rest = &event[at + b"<EventID".len()..];
+    if !matches!(rest.first(), Some(b'>' | b' ')) {
+        return false;
+    }
+    let Some(gt) = memchr::memchr(b'>', rest) else {
+        return false;
+    };
+    let text = &rest[gt + 1..];
+    let Some(lt) = memchr::memchr(b'<', text) else {
+        return false;
+    };
+    let id = std::str::from_utf8(&text[..lt])
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok());
+    matches!(id, Some(id) if id != 1 && id != 4688)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(system: &str, data: &str) -> Vec<u8> {
+        format!("<Event><System>{system}<Channel>Security</Channel></System><EventData>{data}</EventData></Event>").into_bytes()
+    }
+
+    #[test]
+    fn only_other_event_ids_are_surely_not_process_creations() {
+        assert!(surely_not_process_creation(&ev(
+            "<EventID>4624</EventID>",
+            ""
+        )));
+        assert!(surely_not_process_creation(&ev(
+            "<EventID Qualifiers=\"\">3</EventID>",
+            "<Data Name=\"Image\">x</Data>"
+        )));
+        // Process creations, and anything unsure, are parsed.
+        assert!(!surely_not_process_creation(&ev(
+            "<EventID>1</EventID>",
+            ""
+        )));
+        assert!(!surely_not_process_creation(&ev(
+            "<EventID>4688</EventID>",
+            ""
+        )));
+        assert!(!surely_not_process_creation(&ev("", "")));
+        assert!(!surely_not_process_creation(&ev(
+            "<EventID>x</EventID>",
+            ""
+        )));
+        assert!(!surely_not_process_creation(&ev(
+            "<EventID>3</EventID>",
+            "<Data Name=\"EventCode\">1</Data>"
+        )));
+        assert!(!surely_not_process_creation(
+            b"<Event><EventID>3</EventID></Event>"
+        ));
+    }
+}

@@ -1,0 +1,322 @@
+//! The readers: each input format yields its records one at a time, with
+//! the position they came from, and knows nothing about mapping, the rule,
+//! progress or error reporting (that is one loop in [`super::pipeline`]).
+//!
+//! A reader is a lending iterator: [`Reader::next`] returns a [`Step`] that
+//! borrows the reader's buffers until the next call, so no record is copied.
+
+use std::io::BufRead;
+
+use csv::ByteRecord;
+
+use super::{input_error, jsonl, xml};
+use crate::error::{Error, Result};
+
+pub use crate::error::InputAt as Position;
+
+/// The `source` column of a record: `file:line` or `file#record`.
+pub fn source(name: &str, at: &Position) -> String {
+    match at {
+        Position::Line(line) => format!("{name}:{line}"),
+        Position::Record {
+            record: Some(record),
+            ..
+        } => format!("{name}#{record}"),
+        Position::Record { record: None, .. } => name.to_string(),
+    }
+}
+
+/// What a record holds, before mapping onto `Endpoint.Processes`.
+#[derive(Debug)]
+pub enum Body<'a> {
+    /// A CSV row whose columns the last [`Step::Header`] named.
+    Row(&'a ByteRecord),
+    /// One JSON object (a JSON line, trimmed).
+    Json(&'a [u8]),
+    /// One `<Event>` element.
+    Xml(&'a [u8]),
+    /// A record known not to be a process creation without mapping it.
+    Other,
+}
+
+/// One step of a reader.
+#[derive(Debug)]
+pub enum Step<'a> {
+    /// The CSV header: the columns of the [`Body::Row`]s that follow.
+    Header(&'a ByteRecord),
+    /// A record.
+    Record(Position, Body<'a>),
+    /// A record that could not be read; it counts as read, and reading
+    /// goes on.
+    Skipped(Error),
+    /// A problem that is not a record (a damaged EVTX chunk); reading goes
+    /// on.
+    Problem(Error),
+    /// A problem after which this input cannot be read further.
+    Failed(Error),
+    /// The end of the input.
+    End,
+}
+
+/// An input format's reader.
+pub trait Reader {
+    /// The next step; after [`Step::Failed`] or [`Step::End`] the caller
+    /// stops.
+    fn next(&mut self) -> Step<'_>;
+}
+
+/// Largest CSV record accepted, like [`jsonl::MAX_LINE`] and
+/// [`xml::MAX_EVENT`].
+pub const MAX_CSV_RECORD: u64 = 16 << 20;
+
+/// Shared between [`CappedRead`] and [`CsvReader`]: how far the CSV reader
+/// may read before the record it is in is too large.
+#[derive(Debug, Default)]
+struct Cap {
+    read: std::cell::Cell<u64>,
+    limit: std::cell::Cell<u64>,
+    hit: std::cell::Cell<bool>,
+}
+
+/// Refuses to read past `cap.limit`, so a huge CSV field cannot grow the
+/// record buffer without bound.
+struct CappedRead<R> {
+    inner: R,
+    cap: std::rc::Rc<Cap>,
+}
+
+impl<R: std::io::Read> std::io::Read for CappedRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.cap.limit.get().saturating_sub(self.cap.read.get());
+        if left == 0 {
+            self.cap.hit.set(true);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "record too large",
+            ));
+        }
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.cap.read.set(self.cap.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// CSV with a header of CIM names (the `csv` crate).
+pub struct CsvReader<R> {
+    name: String,
+    reader: csv::Reader<CappedRead<R>>,
+    cap: std::rc::Rc<Cap>,
+    record: ByteRecord,
+    /// Added to the `csv` crate's line numbers (see [`CsvReader::new`]).
+    line_fix: u64,
+    started: bool,
+    done: bool,
+}
+
+impl<R: BufRead> CsvReader<R> {
+    /// Reads `input`; `head` is its first buffered bytes.
+    pub fn new(name: &str, input: R, head: &[u8]) -> CsvReader<R> {
+        // The csv reader places a record after a CRLF terminator at the
+        // terminator's `\n`, one line early; correct line numbers for CRLF files.
+        let crlf = memchr::memchr(b'\n', head).is_some_and(|i| i > 0 && head[i - 1] == b'\r');
+        let cap = std::rc::Rc::new(Cap::default());
+        cap.limit.set(MAX_CSV_RECORD);
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(CappedRead {
+                inner: input,
+                cap: cap.clone(),
+            });
+        CsvReader {
+            name: name.to_string(),
+            reader,
+            cap,
+            record: ByteRecord::new(),
+            line_fix: u64::from(crlf),
+            started: false,
+            done: false,
+        }
+    }
+
+    fn too_large(&self) -> Error {
+        let line = self.reader.position().line() + self.line_fix;
+        input_error(
+            &self.name,
+            line,
+            format!(
+                "CSV record is larger than {} MiB; the rest of the file is not read",
+                MAX_CSV_RECORD >> 20
+            ),
+        )
+    }
+
+    /// Lets the next record use up to [`MAX_CSV_RECORD`] bytes.
+    fn rearm(&self) {
+        // The csv reader buffers ahead (8 KiB): allow for that.
+        let at = self.reader.position().byte();
+        self.cap.limit.set(at + MAX_CSV_RECORD + (1 << 16));
+    }
+}
+
+impl<R: BufRead> Reader for CsvReader<R> {
+    fn next(&mut self) -> Step<'_> {
+        if self.done {
+            return Step::End;
+        }
+        if !self.started {
+            self.started = true;
+            match self.reader.read_byte_record(&mut self.record) {
+                Ok(true) => {}
+                Ok(false) => return Step::End,
+                Err(_) if self.cap.hit.get() => {
+                    self.done = true;
+                    return Step::Failed(self.too_large());
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Step::Failed(input_error(
+                        &self.name,
+                        1,
+                        format!("cannot read the CSV header: {e}"),
+                    ));
+                }
+            }
+            if let Some(stripped) = self
+                .record
+                .get(0)
+                .and_then(|f| f.strip_prefix(b"\xEF\xBB\xBF"))
+            {
+                let mut fixed = ByteRecord::new();
+                fixed.push_field(stripped);
+                for f in self.record.iter().skip(1) {
+                    fixed.push_field(f);
+                }
+                self.record = fixed;
+            }
+            self.rearm();
+            return Step::Header(&self.record);
+        }
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(true) => {}
+            Ok(false) => return Step::End,
+            Err(_) if self.cap.hit.get() => {
+                self.done = true;
+                return Step::Failed(self.too_large());
+            }
+            Err(e) => {
+                self.done = true;
+                let line = e.position().map_or(0, |p| p.line() + self.line_fix);
+                // The csv reader cannot resync after a malformed record.
+                return Step::Failed(input_error(&self.name, line, format!("malformed CSV: {e}")));
+            }
+        }
+        self.rearm();
+        let line = self
+            .record
+            .position()
+            .map_or(0, |p| p.line() + self.line_fix);
+        Step::Record(Position::Line(line), Body::Row(&self.record))
+    }
+}
+
+/// JSON lines: one object per line; blank lines are skipped.
+pub struct JsonReader<R> {
+    name: String,
+    input: R,
+    line: Vec<u8>,
+    line_no: u64,
+}
+
+impl<R: BufRead> JsonReader<R> {
+    /// Reads `input`.
+    pub fn new(name: &str, input: R) -> JsonReader<R> {
+        JsonReader {
+            name: name.to_string(),
+            input,
+            line: Vec::new(),
+            line_no: 0,
+        }
+    }
+
+    /// Skips the rest of an over-long line without holding it.
+    fn skip_line(&mut self) -> Result<()> {
+        loop {
+            let (done, used) = match self.input.fill_buf() {
+                Ok([]) => (true, 0),
+                Ok(buf) => match memchr::memchr(b'\n', buf) {
+                    Some(i) => (true, i + 1),
+                    None => (false, buf.len()),
+                },
+                Err(e) => return Err(Error::io(format!("reading {}", self.name), e)),
+            };
+            self.input.consume(used);
+            if done {
+                return Ok(());
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Reader for JsonReader<R> {
+    fn next(&mut self) -> Step<'_> {
+        loop {
+            self.line.clear();
+            let limit = jsonl::MAX_LINE as u64 + 1;
+            match std::io::Read::take(&mut self.input, limit).read_until(b'\n', &mut self.line) {
+                Ok(0) => return Step::End,
+                Ok(_) => {}
+                Err(e) => return Step::Failed(Error::io(format!("reading {}", self.name), e)),
+            }
+            self.line_no += 1;
+            if self.line.len() > jsonl::MAX_LINE && self.line.last() != Some(&b'\n') {
+                let msg = format!("line is longer than {} MiB; skipped", jsonl::MAX_LINE >> 20);
+                let err = input_error(&self.name, self.line_no, msg);
+                if let Err(e) = self.skip_line() {
+                    return Step::Failed(e);
+                }
+                return Step::Skipped(err);
+            }
+            let start = self.line.iter().position(|c| !c.is_ascii_whitespace());
+            let end = self.line.iter().rposition(|c| !c.is_ascii_whitespace());
+            if let (Some(start), Some(end)) = (start, end) {
+                return Step::Record(
+                    Position::Line(self.line_no),
+                    Body::Json(&self.line[start..=end]),
+                );
+            }
+        }
+    }
+}
+
+/// Windows events as XML (see [`xml::EventSplitter`]).
+pub struct XmlReader<R> {
+    name: String,
+    splitter: xml::EventSplitter<R>,
+    event: Vec<u8>,
+}
+
+impl<R: BufRead> XmlReader<R> {
+    /// Reads `input`.
+    pub fn new(name: &str, input: R) -> XmlReader<R> {
+        XmlReader {
+            name: name.to_string(),
+            splitter: xml::EventSplitter::new(input),
+            event: Vec::new(),
+        }
+    }
+}
+
+impl<R: BufRead> Reader for XmlReader<R> {
+    fn next(&mut self) -> Step<'_> {
+        match self.splitter.next_event() {
+            Ok(Some((line, bytes))) => {
+                self.event = bytes;
+                Step::Record(Position::Line(line), Body::Xml(&self.event))
+            }
+            Ok(None) => Step::End,
+            Err(e) => Step::Failed(input_error(&self.name, e.line, e.message)),
+        }
+    }
+}
