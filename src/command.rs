@@ -7,11 +7,11 @@
 //! observations:
 //!
 //! * most rows cannot match: every detection needs a parent name in the row,
-//!   so rows whose bytes do not contain one are never parsed. The body is cut
-//!   into rows by [`spans`](crate::records::spans) (which visits only `"`,
-//!   `\n` and, in annotate mode, `,`) and searched once for the parent names
-//!   ([`Prefilter`]); only rows holding a candidate are parsed, by the `csv`
-//!   crate, into one reused `ByteRecord` (the reader seeks to the row);
+//!   so rows whose bytes do not contain one are never parsed. One SIMD pass
+//!   over the body ([`Scanner`]: AVX2, SSE2 or NEON, chosen at run time)
+//!   cuts it into rows and flags the rows holding a parent name
+//!   ([`Prefilter`]); only flagged rows are split into one reused
+//!   `ByteRecord` ([`split_canonical`], as the `csv` crate would read them);
 //! * the reply's header needs the body's byte length, so the reply is built
 //!   in one reused `Vec` anyway — rows are appended to it, never collected;
 //! * a passed-through row must come back byte for byte, and the cheapest
@@ -38,7 +38,10 @@ use crate::error::{Error, Location, Result};
 use crate::options::{CatalogChoice, Mode, Options};
 use crate::protocol::message::{GetInfo, Message};
 use crate::protocol::session::Command;
-use crate::records::spans::{canonical_quoting, ends_inside_quotes, spans};
+use crate::records::simd::Isa;
+use crate::records::spans::{
+    canonical_quoting, ends_inside_quotes, split_canonical, Scanner, Span,
+};
 use crate::records::{FieldSet, Layout, RowView, MV_PREFIX};
 use crate::rule::catalog::{self, Catalog};
 use crate::rule::prefilter::Prefilter;
@@ -103,7 +106,7 @@ pub struct Transform {
     header: ByteRecord,
     record: ByteRecord,
     line: CsvLine,
-    candidates: Vec<usize>,
+    spans: Vec<Span>,
 }
 
 /// Per-body output state shared by both paths.
@@ -144,7 +147,7 @@ impl Transform {
             header: ByteRecord::new(),
             record: ByteRecord::new(),
             line: CsvLine::default(),
-            candidates: Vec::new(),
+            spans: Vec::new(),
         }
     }
 
@@ -187,7 +190,7 @@ impl Transform {
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(1024)
-            .from_reader(std::io::Cursor::new(body));
+            .from_reader(body);
         if !reader
             .read_byte_record(&mut self.header)
             .map_err(|e| csv_error(chunk, 0, e))?
@@ -202,23 +205,22 @@ impl Transform {
         }
         let layout = Layout::resolve(&self.fields, &self.header);
         stats.note_header(&layout, &self.rule);
-        let mut candidates = std::mem::take(&mut self.candidates);
-        if let Some(p) = &self.prefilter {
-            p.find(body, header_end, &mut candidates);
-        }
         let mut emit = Emit::new(chunk, header_raw, layout.width());
+        let anchors = self.prefilter.as_ref().map(|p| p.anchors(body, header_end));
+        let filter = self.mode == Mode::Filter;
+        let scanner = Scanner::new(body, header_end, !filter, anchors, Isa::current());
+        let mut batch = std::mem::take(&mut self.spans);
         let scanned = self.scan_rows(
-            &mut reader,
+            scanner,
+            &mut batch,
             body,
-            header_end,
-            &candidates,
             &mut emit,
             &layout,
             &collisions,
             out,
             &mut stats,
         );
-        self.candidates = candidates; // keep the allocation for the next body
+        self.spans = batch; // keep the allocation for the next body
         if scanned? {
             emit.finish(messages);
             Ok(Some(stats))
@@ -232,10 +234,9 @@ impl Transform {
     #[allow(clippy::too_many_arguments)]
     fn scan_rows(
         &mut self,
-        reader: &mut csv::Reader<std::io::Cursor<&[u8]>>,
+        mut scanner: Scanner<'_>,
+        batch: &mut Vec<Span>,
         body: &[u8],
-        from: usize,
-        candidates: &[usize],
         emit: &mut Emit<'_>,
         layout: &Layout,
         collisions: &Collisions,
@@ -243,60 +244,45 @@ impl Transform {
         stats: &mut BodyStats,
     ) -> Result<bool> {
         let filter = self.mode == Mode::Filter;
-        let mut next_candidate = 0usize;
-        for span in spans(body, from, !filter) {
-            let Ok(span) = span else {
-                return Ok(false);
-            };
-            stats.rows += 1;
-            if stats.rows > MAX_ROWS_PER_CHUNK {
-                return Err(too_many_rows(emit.chunk));
+        let mut unescaped = Vec::new();
+        loop {
+            match scanner.fill(batch) {
+                Ok(true) => {}
+                Ok(false) => return Ok(true),
+                Err(_) => return Ok(false),
             }
-            while candidates
-                .get(next_candidate)
-                .is_some_and(|&c| c < span.start)
-            {
-                next_candidate += 1;
-            }
-            let candidate = candidates
-                .get(next_candidate)
-                .is_some_and(|&c| c < span.end);
-            let raw = &body[span.start..span.end];
-            if !candidate {
-                if filter {
-                    continue; // cannot match: not parsed
+            for span in batch.iter() {
+                stats.rows += 1;
+                if stats.rows > MAX_ROWS_PER_CHUNK {
+                    return Err(too_many_rows(emit.chunk));
                 }
-                if span.fields == emit.width {
-                    emit.check_utf8(raw, stats.rows);
-                    write_header(
-                        emit,
-                        collisions,
-                        &self.header,
-                        &self.annotator,
-                        &mut self.line,
-                        out,
-                    );
-                    out.extend_from_slice(raw);
-                    self.annotator.write_miss(out);
-                    out.push(b'\n');
-                    stats.rows_out += 1;
-                    continue;
+                let raw = &body[span.start..span.end];
+                if !span.candidate {
+                    if filter {
+                        continue; // cannot match: not parsed
+                    }
+                    if span.fields == emit.width {
+                        emit.check_utf8(raw, stats.rows);
+                        write_header(
+                            emit,
+                            collisions,
+                            &self.header,
+                            &self.annotator,
+                            &mut self.line,
+                            out,
+                        );
+                        out.extend_from_slice(raw);
+                        self.annotator.write_miss(out);
+                        out.push(b'\n');
+                        stats.rows_out += 1;
+                        continue;
+                    }
                 }
+                // The scanner accepted the row's quoting: split it as csv would.
+                split_canonical(raw, &mut self.record, &mut unescaped);
+                self.emit_parsed(emit, layout, collisions, raw, stats.rows, out, stats)?;
             }
-            // Parse this row: seek the reader to it.
-            let mut pos = csv::Position::new();
-            pos.set_byte(span.start as u64);
-            let parsed = reader
-                .seek(pos)
-                .and_then(|()| reader.read_byte_record(&mut self.record))
-                .map_err(|e| csv_error(emit.chunk, stats.rows, e))?;
-            let ends_at = reader.position().byte() as usize;
-            if !parsed || ends_at < span.end || ends_at > span.end + 1 {
-                return Ok(false); // the scanner and csv disagree: let csv decide
-            }
-            self.emit_parsed(emit, layout, collisions, raw, stats.rows, out, stats)?;
         }
-        Ok(true)
     }
 
     /// The full-parse path alone: every row through the `csv` reader.
