@@ -96,9 +96,11 @@ def main():
     s_ours = os.path.join(WORK, f"session{o.rows}_strict.bin")
     s_peer = os.path.join(WORK, f"session{o.rows}_peer.bin")
     s_big = os.path.join(WORK, f"session{o.rows * 10}_strict.bin")
+    s_ann = os.path.join(WORK, f"session{o.rows}_annotate.bin")
     p_ours = os.path.join(WORK, "probe_ours.bin")
     p_peer = os.path.join(WORK, "probe_peer.bin")
-    for path, args, repeat in [(s_ours, "strict=true", 1), (s_peer, "", 1), (s_big, "strict=true", 10)]:
+    for path, args, repeat in [(s_ours, "strict=true", 1), (s_peer, "", 1), (s_big, "strict=true", 10),
+                               (s_ann, "strict=true mode=annotate", 1)]:
         if not os.path.exists(path):
             sh(*py, mk, rows_csv, path, "--rows-per-chunk", "50000", "--mv", "--args", args, "--repeat", str(repeat))
     for session, probe in [(s_ours, p_ours), (s_peer, p_peer)]:
@@ -117,6 +119,7 @@ def main():
     results = {}
     results["wmilolbas strict=true"] = measure(ours, s_ours, o.runs)
     results["cat"] = measure(["cat"], s_ours, o.runs)
+    results["wmilolbas mode=annotate"] = measure(ours, s_ann, o.runs)
     if not o.skip_peer:
         if not os.path.exists(os.path.join(VENV, "bin", "python")):
             sh(*py, "-m", "venv", VENV)
@@ -135,6 +138,10 @@ def main():
         a, b = reply_rows(ours, s_ours), reply_rows(peer, s_peer)
         print(f"rows returned: wmilolbas {a:,}, splunklib {b:,} ({'same' if a == b else 'DIFFERENT'})")
     print(f"wmilolbas vs cat: {ours_t / results['cat'][0]:.1f}x cat's time")
+    ann_t = results["wmilolbas mode=annotate"][0]
+    print(f"annotate mode: {size / ann_t / 1e9:.2f} GB/s of input, {ann_t / results['cat'][0]:.1f}x cat's time")
+    simd = os.environ.get("WMILOLBAS_SIMD")
+    print(f"SIMD path: {simd or 'auto (AVX2 when the host has it)'}")
 
     big_med, _, big_rss = measure(ours, s_big, 3)
     if big_rss:

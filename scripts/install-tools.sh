@@ -8,7 +8,9 @@
 #                                     and Windows (rustup cannot fetch targets here);
 #   * gcc-mingw-w64-x86-64          — the Windows linker;
 #   * qemu-user, libc6-arm64-cross  — to run the aarch64 binary in tests
-#                                     (qemu-aarch64 -L /usr/aarch64-linux-gnu).
+#                                     (qemu-aarch64 -L /usr/aarch64-linux-gnu);
+#   * gcc-aarch64-linux-gnu,        — the linker of the aarch64 test binary
+#     libc6-dev-arm64-cross           (NEON differential tests under qemu).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +31,7 @@ if [ "${1:-}" = "--cross" ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends \
-    rustc-web rust-web-src gcc-mingw-w64-x86-64 qemu-user libc6-arm64-cross >/dev/null
+    rustc-web rust-web-src gcc-mingw-w64-x86-64 qemu-user libc6-arm64-cross \
+    gcc-aarch64-linux-gnu libc6-dev-arm64-cross >/dev/null
   /usr/bin/rustc --version
 fi

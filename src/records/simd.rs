@@ -377,6 +377,82 @@ mod tests {
         }
     }
 
+    /// A body as splunkd might send it (csv writer, LF or CRLF), plus an
+    /// optional raw tail (stray quotes, ragged rows).
+    fn body(rows: &[Vec<String>], crlf: bool, tail: &str) -> Vec<u8> {
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .terminator(if crlf {
+                csv::Terminator::CRLF
+            } else {
+                csv::Terminator::Any(b'\n')
+            })
+            .from_writer(Vec::new());
+        w.write_record([
+            "parent_process_name",
+            "process_name",
+            "parent_process_path",
+            "x",
+        ])
+        .unwrap();
+        for r in rows {
+            w.write_record(r).unwrap();
+        }
+        let mut body = w.into_inner().unwrap();
+        body.extend_from_slice(tail.as_bytes());
+        body
+    }
+
+    fn cell() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(String::new()),
+            Just("wmiprvse.exe".to_string()),
+            Just("WMIPRVSE.EXE".to_string()),
+            Just("C:\\Windows\\wbem\\WmiPrvSE.exe".to_string()),
+            Just("mshta.exe".to_string()),
+            Just("x".repeat(70)),
+            "[a-z,\"\r\n ]{0,6}",
+        ]
+    }
+
+    proptest::proptest! {
+        /// Each path's fast path gives the full-parse path's bytes, counts
+        /// and messages (or its error), in both modes.
+        #[test]
+        fn every_path_agrees_with_the_full_parse_path(
+            rows in proptest::collection::vec(proptest::collection::vec(cell(), 1..6), 0..12),
+            crlf in proptest::prelude::any::<bool>(),
+            tail in proptest::prop_oneof![
+                proptest::prelude::Just(String::new()),
+                "[a-z,\"\n]{0,12}",
+                proptest::prelude::Just("wmiprvse.exe,mshta.exe,a,b,c\n".to_string()),
+            ],
+            annotate in proptest::prelude::any::<bool>(),
+        ) {
+            use crate::command::Transform;
+            use crate::options::Options;
+            use crate::rule::Catalog;
+            let body = body(&rows, crlf, &tail);
+            let args: Vec<String> = if annotate { vec!["mode=annotate".into()] } else { vec![] };
+            let options = Options::from_args(&args).unwrap();
+            let (mut out_b, mut msg_b) = (Vec::new(), Vec::new());
+            let b = Transform::new(&options, Catalog::escu())
+                .process_parsed(5, &body, &mut out_b, &mut msg_b)
+                .map_err(|e| e.to_string());
+            for isa in Isa::available() {
+                let (mut out_a, mut msg_a) = (Vec::new(), Vec::new());
+                let a = with_isa(isa, || {
+                    Transform::new(&options, Catalog::escu()).process(5, &body, &mut out_a, &mut msg_a)
+                })
+                .map_err(|e| e.to_string());
+                proptest::prop_assert_eq!(&a, &b, "{:?}", isa);
+                proptest::prop_assert_eq!(String::from_utf8_lossy(&out_a), String::from_utf8_lossy(&out_b), "{:?}", isa);
+                proptest::prop_assert_eq!(&msg_a, &msg_b, "{:?}", isa);
+            }
+        }
+    }
+
     #[test]
     fn with_isa_forces_the_path_on_this_thread_only() {
         let outside = Isa::current();
