@@ -98,11 +98,16 @@ thread_local! {
 /// Runs `f` with the block pass forced to `isa` on this thread (a path the
 /// host lacks is replaced by [`Isa::best`]).
 pub fn with_isa<R>(isa: Isa, f: impl FnOnce() -> R) -> R {
+    /// Puts the previous choice back, also when `f` unwinds.
+    struct Restore(Option<Isa>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FORCED.with(|c| c.set(self.0));
+        }
+    }
     let isa = if isa.is_available() { isa } else { Isa::best() };
-    let before = FORCED.with(|c| c.replace(Some(isa)));
-    let r = f();
-    FORCED.with(|c| c.set(before));
-    r
+    let _restore = Restore(FORCED.with(|c| c.replace(Some(isa))));
+    f()
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -458,6 +463,8 @@ mod tests {
         let outside = Isa::current();
         with_isa(Isa::Scalar, || {
             assert_eq!(Isa::current(), Isa::Scalar);
+            let other = std::thread::spawn(Isa::current).join().unwrap();
+            assert_eq!(other, outside, "another thread keeps the process-wide path");
             with_isa(Isa::best(), || assert_eq!(Isa::current(), Isa::best()));
             assert_eq!(Isa::current(), Isa::Scalar);
         });
