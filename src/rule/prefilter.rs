@@ -64,7 +64,11 @@ impl Prefilter {
 /// `first + distance` of the needle are compared block-wide.
 #[derive(Debug, Clone)]
 pub struct Anchor {
+    /// The needle, lowercase.
     needle: Vec<u8>,
+    /// Per needle byte: `0x20` where it is a letter, else 0 (`byte | fold`
+    /// equals the needle byte exactly for both cases of a letter).
+    fold_mask: Vec<u8>,
     /// Index in the needle of the first anchor byte.
     pub(crate) first: usize,
     /// Offset of the second anchor byte from the first (≤ [`MAX_DISTANCE`]).
@@ -95,6 +99,10 @@ impl Anchor {
         let (f1, b1) = class(second);
         Anchor {
             needle: needle.to_vec(),
+            fold_mask: needle
+                .iter()
+                .map(|c| if c.is_ascii_lowercase() { 0x20 } else { 0 })
+                .collect(),
             first,
             distance: second - first,
             fold: [f0, f1],
@@ -118,13 +126,38 @@ impl Anchor {
                 continue;
             }
             if let Some(window) = body.get(start..start + self.needle.len()) {
-                if window.eq_ignore_ascii_case(&self.needle) {
+                if eq_folded(window, &self.needle, &self.fold_mask) {
                     found |= 1 << bit;
                 }
             }
         }
         found
     }
+}
+
+/// `window.eq_ignore_ascii_case(needle)` for a lowercase `needle` whose
+/// letters are marked in `fold` (all three the same length), 8 bytes at a
+/// time: `window | fold == needle`.
+#[inline]
+fn eq_folded(window: &[u8], needle: &[u8], fold: &[u8]) -> bool {
+    let word = |s: &[u8], at: usize| {
+        s.get(at..)
+            .and_then(|s| s.first_chunk::<8>())
+            .map_or(0, |b| u64::from_le_bytes(*b))
+    };
+    let n = needle.len();
+    if n < 8 {
+        return window
+            .iter()
+            .zip(needle)
+            .zip(fold)
+            .all(|((w, c), f)| (w | f) == *c);
+    }
+    // Words at 0, 8, 16, … and one ending at the last byte (overlapping).
+    (0..n - 7)
+        .step_by(8)
+        .chain(std::iter::once(n - 8))
+        .all(|at| word(window, at) | word(fold, at) == word(needle, at))
 }
 
 /// The anchors of every needle for one body.
@@ -175,6 +208,42 @@ mod tests {
         assert_eq!(a.verify(body, 0, 0, bits), (1 << 2) | (1 << 6) | (1 << 13));
         assert_eq!(a.verify(body, 3, 0, bits), (1 << 6) | (1 << 13));
         assert_eq!(f.anchors(body, 0).list.len(), 1);
+    }
+
+    #[test]
+    fn folded_compare_is_eq_ignore_ascii_case() {
+        for needle in ["wmiprvse.exe", "a.b", "mmc.exe", "x_1-@[`{~.exe0123456789"] {
+            let lower = needle.as_bytes().to_ascii_lowercase();
+            let fold: Vec<u8> = lower
+                .iter()
+                .map(|c| if c.is_ascii_lowercase() { 0x20 } else { 0 })
+                .collect();
+            let mut windows = vec![lower.clone(), lower.to_ascii_uppercase()];
+            for i in 0..lower.len() {
+                for b in [
+                    0u8,
+                    b'@',
+                    b'[',
+                    b'`',
+                    b'{',
+                    0x80,
+                    lower[i] ^ 0x20,
+                    lower[i] ^ 1,
+                ] {
+                    let mut w = lower.clone();
+                    w[i] = b;
+                    windows.push(w);
+                }
+            }
+            for w in windows {
+                assert_eq!(
+                    eq_folded(&w, &lower, &fold),
+                    w.eq_ignore_ascii_case(&lower),
+                    "{needle:?} vs {:?}",
+                    String::from_utf8_lossy(&w)
+                );
+            }
+        }
     }
 
     #[test]
