@@ -36,7 +36,8 @@ GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
 
 
 def run_once(cmd, stdin_path, with_rss=False):
-    """Runs cmd with stdin from a file; returns (seconds, peak RSS KiB or None).
+    """Runs cmd with stdin from a file; returns (seconds, peak RSS KiB or None,
+    user seconds, system seconds).
 
     Peak RSS comes from GNU time when installed: a child forked from this
     Python process would report Python's own pages as its high-water mark."""
@@ -44,19 +45,23 @@ def run_once(cmd, stdin_path, with_rss=False):
     wrapped = [GNU_TIME, "-f", "%M", "--"] + cmd if with_rss else cmd
     with open(stdin_path, "rb") as fin, open(os.devnull, "wb") as fout:
         t0 = time.perf_counter()
-        p = subprocess.run(wrapped, stdin=fin, stdout=fout, stderr=subprocess.PIPE)
+        p = subprocess.Popen(wrapped, stdin=fin, stdout=fout, stderr=subprocess.PIPE)
+        err = p.stderr.read()
+        _, status, ru = os.wait4(p.pid, 0)
         dt = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
-        raise SystemExit(f"{cmd[0]} failed ({p.returncode}): {p.stderr[-400:]!r}")
-    rss = int(p.stderr.split()[-1]) if with_rss else None
-    return dt, rss
+        raise SystemExit(f"{cmd[0]} failed ({p.returncode}): {err[-400:]!r}")
+    rss = int(err.split()[-1]) if with_rss else None
+    return dt, rss, ru.ru_utime, ru.ru_stime
 
 
 def measure(cmd, path, runs):
-    """(median seconds, best seconds, peak RSS KiB or None)."""
-    _, rss = run_once(cmd, path, with_rss=True)  # also warms the page cache
-    times = [run_once(cmd, path)[0] for _ in range(runs)]
-    return statistics.median(times), min(times), rss
+    """(median seconds, best seconds, peak RSS KiB or None, median user s, median system s)."""
+    rss = run_once(cmd, path, with_rss=True)[1]  # also warms the page cache
+    runs = [run_once(cmd, path) for _ in range(runs)]
+    med = lambda i: statistics.median(r[i] for r in runs)
+    return med(0), min(r[0] for r in runs), rss, med(2), med(3)
 
 
 def reply_rows(cmd, path):
@@ -96,9 +101,11 @@ def main():
     s_ours = os.path.join(WORK, f"session{o.rows}_strict.bin")
     s_peer = os.path.join(WORK, f"session{o.rows}_peer.bin")
     s_big = os.path.join(WORK, f"session{o.rows * 10}_strict.bin")
+    s_ann = os.path.join(WORK, f"session{o.rows}_annotate.bin")
     p_ours = os.path.join(WORK, "probe_ours.bin")
     p_peer = os.path.join(WORK, "probe_peer.bin")
-    for path, args, repeat in [(s_ours, "strict=true", 1), (s_peer, "", 1), (s_big, "strict=true", 10)]:
+    for path, args, repeat in [(s_ours, "strict=true", 1), (s_peer, "", 1), (s_big, "strict=true", 10),
+                               (s_ann, "strict=true mode=annotate", 1)]:
         if not os.path.exists(path):
             sh(*py, mk, rows_csv, path, "--rows-per-chunk", "50000", "--mv", "--args", args, "--repeat", str(repeat))
     for session, probe in [(s_ours, p_ours), (s_peer, p_peer)]:
@@ -117,6 +124,11 @@ def main():
     results = {}
     results["wmilolbas strict=true"] = measure(ours, s_ours, o.runs)
     results["cat"] = measure(["cat"], s_ours, o.runs)
+    results["wmilolbas mode=annotate"] = measure(ours, s_ann, o.runs)
+    # The SSE2 path (hosts without AVX2), and what reading each chunk into a
+    # chunk-sized buffer costs by itself (no processing).
+    results["wmilolbas SSE2 path"] = measure(["env", "WMILOLBAS_SIMD=sse2"] + ours, s_ours, o.runs)
+    results["dd bs=16M (read only)"] = measure(["dd", "bs=16M", "status=none"], s_ours, o.runs)
     if not o.skip_peer:
         if not os.path.exists(os.path.join(VENV, "bin", "python")):
             sh(*py, "-m", "venv", VENV)
@@ -125,18 +137,26 @@ def main():
         peer = [os.path.join(VENV, "bin", "python"), os.path.join(ROOT, "benches/peer/splunklib_wmilolbas.py")]
         results["splunklib peer"] = measure(peer, s_peer, max(3, o.runs // 2))
 
-    print(f"\n{'command':<24}{'median s':>10}{'best s':>9}{'rows/s':>14}{'MB/s':>9}{'peak RSS':>11}")
-    for name, (med, best, rss) in results.items():
+    print(f"\n{'command':<24}{'median s':>10}{'best s':>9}{'rows/s':>14}{'MB/s':>9}{'peak RSS':>11}"
+          f"{'user ms':>9}{'sys ms':>8}")
+    for name, (med, best, rss, user, system) in results.items():
         mem = f"{rss / 1024:>8.1f} MB" if rss else "       n/a"
-        print(f"{name:<24}{med:>10.3f}{best:>9.3f}{o.rows / med:>14,.0f}{size / med / 1e6:>9.0f}{mem}")
+        print(f"{name:<24}{med:>10.3f}{best:>9.3f}{o.rows / med:>14,.0f}{size / med / 1e6:>9.0f}{mem}"
+              f"{user * 1e3:>9.1f}{system * 1e3:>8.1f}")
     ours_t = results["wmilolbas strict=true"][0]
     if "splunklib peer" in results:
         print(f"\nwmilolbas vs splunklib: {results['splunklib peer'][0] / ours_t:.1f}x faster (median)")
         a, b = reply_rows(ours, s_ours), reply_rows(peer, s_peer)
         print(f"rows returned: wmilolbas {a:,}, splunklib {b:,} ({'same' if a == b else 'DIFFERENT'})")
-    print(f"wmilolbas vs cat: {ours_t / results['cat'][0]:.1f}x cat's time")
+    print(f"wmilolbas vs cat: {ours_t / results['cat'][0]:.1f}x cat's time "
+          f"(SSE2 path {results['wmilolbas SSE2 path'][0] / results['cat'][0]:.1f}x; "
+          f"dd bs=16M {results['dd bs=16M (read only)'][0] / results['cat'][0]:.1f}x)")
+    ann_t = results["wmilolbas mode=annotate"][0]
+    print(f"annotate mode: {size / ann_t / 1e9:.2f} GB/s of input, {ann_t / results['cat'][0]:.1f}x cat's time")
+    simd = os.environ.get("WMILOLBAS_SIMD")
+    print(f"SIMD path: {simd or 'auto (AVX2 when the host has it)'}")
 
-    big_med, _, big_rss = measure(ours, s_big, 3)
+    big_med, _, big_rss, _, _ = measure(ours, s_big, 3)
     if big_rss:
         print(f"\npeak RSS: {results['wmilolbas strict=true'][2] / 1024:.1f} MB at {o.rows:,} rows, "
               f"{big_rss / 1024:.1f} MB at {o.rows * 10:,} rows ({o.rows * 10 / big_med:,.0f} rows/s)")

@@ -11,6 +11,8 @@
 #                                     (qemu-aarch64 -L /usr/aarch64-linux-gnu);
 #   * wine, wine64                  — to run the Windows binary in tests
 #                                     (scripts/check-windows.sh).
+#   * gcc-aarch64-linux-gnu,        — the linker of the aarch64 test binary
+#     libc6-dev-arm64-cross           (NEON differential tests under qemu).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +33,7 @@ if [ "${1:-}" = "--cross" ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends \
-    rustc-web rust-web-src gcc-mingw-w64-x86-64 qemu-user libc6-arm64-cross wine wine64 >/dev/null
+    rustc-web rust-web-src gcc-mingw-w64-x86-64 qemu-user libc6-arm64-cross wine wine64 \
+    gcc-aarch64-linux-gnu libc6-dev-arm64-cross >/dev/null
   /usr/bin/rustc --version
 fi

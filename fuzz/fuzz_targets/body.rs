@@ -1,13 +1,16 @@
 //! One execute body through the transform, both modes: never panics; the
-//! fast path (row spans + prefilter) and the full-parse path agree byte for
-//! byte; what comes out is CSV; annotate mode returns as many rows as went
-//! in. Also the `__mv_` codec: decode(encode(values)) = values.
+//! fast path (the fused SIMD pass: row spans + prefilter) on every
+//! instruction set the host has (AVX2, SSE2, NEON, scalar) and the
+//! full-parse path agree byte for byte; what comes out is CSV; annotate mode
+//! returns as many rows as went in. Also the `__mv_` codec:
+//! decode(encode(values)) = values.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use wmilolbas::transform::Transform;
 use wmilolbas::options::Options;
 use wmilolbas::records::mv;
+use wmilolbas::records::simd::{with_isa, Isa};
 use wmilolbas::rule::Catalog;
 
 fuzz_target!(|data: &[u8]| {
@@ -25,39 +28,27 @@ fuzz_target!(|data: &[u8]| {
         args.push("parent=wmiprvse.exe,a".to_string());
     }
     let options = Options::from_args(&args).unwrap();
-    let mut fast = Transform::new(&options, Catalog::escu());
     let mut full = Transform::new(&options, Catalog::escu());
-    let (mut out_a, mut msg_a, mut out_b, mut msg_b) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let a = fast.process(2, body, &mut out_a, &mut msg_a);
+    let (mut out_b, mut msg_b) = (Vec::new(), Vec::new());
     let b = full.process_parsed(2, body, &mut out_b, &mut msg_b);
-    match (&a, &b) {
-        (Ok(sa), Ok(sb)) => {
-            assert_eq!(sa, sb);
-            assert_eq!(out_a, out_b);
-            assert_eq!(msg_a, msg_b);
-            let mut rdr = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(&out_a[..]);
-            let mut n = 0u64;
-            let mut width = None;
-            for rec in rdr.byte_records() {
-                let rec = rec.expect("reply is CSV");
-                assert_eq!(
-                    *width.get_or_insert(rec.len()),
-                    rec.len(),
-                    "every reply row has the header's width"
-                );
-                n += 1;
+    for isa in Isa::available() {
+        let mut fast = Transform::new(&options, Catalog::escu());
+        let (mut out_a, mut msg_a) = (Vec::new(), Vec::new());
+        let a = with_isa(isa, || fast.process(2, body, &mut out_a, &mut msg_a));
+        match (&a, &b) {
+            (Ok(sa), Ok(sb)) => {
+                assert_eq!(sa, sb, "{isa:?}");
+                assert_eq!(out_a, out_b, "{isa:?}");
+                assert_eq!(msg_a, msg_b, "{isa:?}");
+                check_reply(&out_a, sa.rows_out, selector & 1 == 1, sa.rows);
             }
-            assert_eq!(n.saturating_sub(1), sa.rows_out);
-            if selector & 1 == 1 {
-                assert_eq!(sa.rows_out, sa.rows);
-            }
+            (Err(ea), Err(eb)) => assert_eq!(ea.to_string(), eb.to_string(), "{isa:?}"),
+            _ => panic!(
+                "{isa:?}: paths disagree: {:?} vs {:?}",
+                a.map(|_| ()),
+                b.as_ref().map(|_| ())
+            ),
         }
-        (Err(ea), Err(eb)) => assert_eq!(ea.to_string(), eb.to_string()),
-        _ => panic!("paths disagree: {:?} vs {:?}", a.map(|_| ()), b.map(|_| ())),
     }
 
     // The multivalue codec over values cut from the input.
@@ -70,3 +61,27 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = mv::decode(body);
 });
+
+/// The reply is CSV with one width, holding the header and `rows_out` rows
+/// (all input rows in annotate mode).
+fn check_reply(out: &[u8], rows_out: u64, annotate: bool, rows: u64) {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(out);
+    let mut n = 0u64;
+    let mut width = None;
+    for rec in rdr.byte_records() {
+        let rec = rec.expect("reply is CSV");
+        assert_eq!(
+            *width.get_or_insert(rec.len()),
+            rec.len(),
+            "every reply row has the header's width"
+        );
+        n += 1;
+    }
+    assert_eq!(n.saturating_sub(1), rows_out);
+    if annotate {
+        assert_eq!(rows_out, rows);
+    }
+}

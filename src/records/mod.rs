@@ -10,8 +10,8 @@
 //! [`RowView`], comparing bytes. Nothing here allocates per row unless a
 //! multivalue item contains an escaped `$`.
 
-pub mod bytemask;
 pub mod mv;
+pub mod simd;
 pub mod spans;
 
 use std::borrow::Cow;

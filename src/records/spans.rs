@@ -6,20 +6,31 @@
 //! time, the way simdjson/simdcsv do:
 //!
 //! 1. one pass of byte compares gives bitmasks of `"`, `\n`, `,` and `\r`
-//!    ([`super::bytemask`]: SSE2 on x86-64, a scalar loop elsewhere);
+//!    ([`super::simd`]: AVX2 or SSE2 on x86-64, NEON on aarch64, a scalar
+//!    loop as the reference) and, in the same registers, of the prefilter's
+//!    anchor bytes ([`crate::rule::prefilter`]), so one pass over the body
+//!    gives the rows and which of them can match;
 //! 2. the prefix XOR of the quote mask marks the bytes inside quotes (an
 //!    escaped `""` toggles twice, so it needs no special case);
 //! 3. row terminators are the newlines outside quotes, fields the commas
 //!    outside quotes plus one; only terminators cost a loop iteration.
+//!
+//! [`Scanner`] hands the rows out in batches; its block loop is generic over
+//! the classifier and compiled once per instruction set (the AVX2 copy with
+//! `#[target_feature]` on the whole loop).
 //!
 //! Parity equals `csv_core`'s reading only when the quoting is canonical:
 //! every quote opens a field (after `,`, `\n` or the body start), closes it
 //! (before `,`, `\n` or the end), or is doubled inside it. The masks check
 //! exactly that, and anything else — a stray quote, a `\r` outside quotes
 //! (CR/CRLF terminators; splunkd writes LF), a quote left open — makes the
-//! iterator yield [`Unsupported`], and the caller parses the body with the
-//! `csv` crate instead. A property test checks the spans against the `csv`
-//! crate itself.
+//! scanner return [`Unsupported`], and the caller parses the body with the
+//! `csv` crate instead. Property tests check the spans of every path against
+//! the `csv` crate itself, and [`split_canonical`] (which splits the rows the
+//! scanner accepts) against the `csv` reader.
+
+use super::simd::{Classifier, Isa, Scalar};
+use crate::rule::prefilter::Anchors;
 
 /// One row of a body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,205 +41,397 @@ pub struct Span {
     pub end: usize,
     /// Number of fields (only when counted; else 0).
     pub fields: usize,
+    /// The row holds an occurrence of a prefilter needle.
+    pub candidate: bool,
 }
 
 /// The body is not canonical CSV with LF terminators (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unsupported;
 
-/// Byte-class bitmasks of one 64-byte block (bit i = byte i).
-#[derive(Debug, Clone, Copy, Default)]
-struct Masks {
-    quote: u64,
-    newline: u64,
-    comma: u64,
-    cr: u64,
-}
+/// Rows handed out per [`Scanner::fill`] (about 80 KB of a typical body:
+/// the rows are still in cache when the caller copies or parses them).
+const BATCH: usize = 256;
 
-fn classify(block: &[u8; 64]) -> Masks {
-    let [quote, newline, comma, cr] = super::bytemask::masks(block, [b'"', b'\n', b',', b'\r']);
-    Masks {
-        quote,
-        newline,
-        comma,
-        cr,
-    }
-}
-
-/// Bit i = XOR of bits 0..=i.
-fn prefix_xor(mut x: u64) -> u64 {
-    x ^= x << 1;
-    x ^= x << 2;
-    x ^= x << 4;
-    x ^= x << 8;
-    x ^= x << 16;
-    x ^= x << 32;
-    x
-}
-
-/// Iterator over the rows of `body[from..]`.
-pub struct Spans<'a> {
-    body: &'a [u8],
-    /// Start of the current block.
+/// The scanner's state between blocks.
+#[derive(Debug, Clone, Copy)]
+struct State {
+    /// Start of the next block.
     block: usize,
-    /// Unquoted newlines of the current block not yet consumed.
-    terminators: u64,
-    /// Unquoted commas of the current block not yet consumed.
-    commas: u64,
     /// The previous block ended inside quotes.
     inside: bool,
-    /// The byte before the current block was `,`, `\n`, `"` (or the start).
+    /// The byte before the block was `,`, `\n`, `"` (or the start).
     prev_delim: bool,
-    /// The byte before the current block was a closing quote.
+    /// The byte before the block was a closing quote.
     prev_closing: bool,
     row_start: usize,
+    /// Fields of the current row so far (when counted).
     fields: usize,
-    count_fields: bool,
-    loaded: bool,
+    /// The current row already holds a needle.
+    pending: bool,
     done: bool,
 }
 
-/// Rows of `body` from byte `from` (just after the header's terminator).
-/// With `count_fields`, [`Span::fields`] is set.
-pub fn spans(body: &[u8], from: usize, count_fields: bool) -> Spans<'_> {
-    let from = from.min(body.len());
-    Spans {
-        body,
-        block: from,
-        terminators: 0,
-        commas: 0,
-        inside: false,
-        prev_delim: true,
-        prev_closing: false,
-        row_start: from,
-        fields: 1,
-        count_fields,
-        loaded: false,
-        done: false,
-    }
+/// The fused block pass over `body[from..]`: row boundaries, field counts
+/// and prefilter candidates, a few hundred rows at a time.
+pub struct Scanner<'a> {
+    body: &'a [u8],
+    from: usize,
+    count_fields: bool,
+    anchors: Anchors,
+    isa: Isa,
+    st: State,
 }
 
-impl Spans<'_> {
-    /// Classifies the block at `self.block`; false at the end of the body.
-    fn load(&mut self) -> Result<bool, Unsupported> {
-        let len = self.body.len();
-        if self.block >= len {
+impl<'a> Scanner<'a> {
+    /// Rows of `body` from byte `from` (just after the header's terminator).
+    /// With `count_fields`, [`Span::fields`] is set; with `anchors`,
+    /// [`Span::candidate`] (else it is false). `isa` is the path to use (one
+    /// the host lacks is replaced by [`Isa::best`]).
+    pub fn new(
+        body: &'a [u8],
+        from: usize,
+        count_fields: bool,
+        anchors: Option<Anchors>,
+        isa: Isa,
+    ) -> Scanner<'a> {
+        let from = from.min(body.len());
+        let anchors = anchors.unwrap_or_default();
+        let isa = if isa.is_available() { isa } else { Isa::best() };
+        Scanner {
+            body,
+            from,
+            count_fields,
+            anchors,
+            isa,
+            st: State {
+                block: from,
+                inside: false,
+                prev_delim: true,
+                prev_closing: false,
+                row_start: from,
+                fields: 1,
+                pending: false,
+                done: false,
+            },
+        }
+    }
+
+    /// Replaces `out` with the next rows (a few hundred); `Ok(false)`
+    /// (and `out` empty) after the last one.
+    pub fn fill(&mut self, out: &mut Vec<Span>) -> Result<bool, Unsupported> {
+        out.clear();
+        if self.st.done {
             return Ok(false);
         }
-        let n = (len - self.block).min(64);
-        let (m, valid) = match self.body[self.block..].first_chunk::<64>() {
-            Some(block) => (classify(block), !0u64),
-            None => {
-                // The last, partial block: zero bytes are no class.
-                let mut buf = [0u8; 64];
-                buf[..n].copy_from_slice(&self.body[self.block..]);
-                (classify(&buf), (1u64 << n) - 1)
+        out.reserve(BATCH + 64);
+        while out.is_empty() && !self.st.done {
+            self.run(out)?;
+        }
+        Ok(!out.is_empty())
+    }
+
+    fn run(&mut self, out: &mut Vec<Span>) -> Result<(), Unsupported> {
+        let count = self.count_fields;
+        match self.isa {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `new` keeps `Avx2` only when the host has AVX2,
+            // PCLMULQDQ, POPCNT and BMI1 (`Isa::is_available`).
+            Isa::Avx2 => unsafe {
+                if count {
+                    blocks_avx2::<true>(self, out)
+                } else {
+                    blocks_avx2::<false>(self, out)
+                }
+            },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: SSE2 is part of the x86-64 baseline.
+            Isa::Sse2 => unsafe {
+                if count {
+                    blocks::<super::simd::Sse2, true>(self, out)
+                } else {
+                    blocks::<super::simd::Sse2, false>(self, out)
+                }
+            },
+            #[cfg(target_arch = "aarch64")]
+            // SAFETY: NEON is part of the aarch64 baseline.
+            Isa::Neon => unsafe {
+                if count {
+                    blocks::<super::simd::Neon, true>(self, out)
+                } else {
+                    blocks::<super::simd::Neon, false>(self, out)
+                }
+            },
+            // SAFETY: the scalar classifier needs no instruction set.
+            _ => unsafe {
+                if count {
+                    blocks::<Scalar, true>(self, out)
+                } else {
+                    blocks::<Scalar, false>(self, out)
+                }
+            },
+        }
+    }
+}
+
+/// The block loop compiled for AVX2 as a whole.
+///
+/// # Safety
+/// The host must have AVX2, PCLMULQDQ, POPCNT and BMI1.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
+unsafe fn blocks_avx2<const COUNT: bool>(
+    sc: &mut Scanner<'_>,
+    out: &mut Vec<Span>,
+) -> Result<(), Unsupported> {
+    // SAFETY: the caller guarantees the instruction sets `Avx2` uses.
+    unsafe { blocks::<super::simd::Avx2, COUNT>(sc, out) }
+}
+
+/// Scans blocks until `out` holds [`BATCH`] rows or the body ends.
+///
+/// # Safety
+/// `C`'s instruction set must be available.
+#[inline(always)]
+unsafe fn blocks<C: Classifier, const COUNT: bool>(
+    sc: &mut Scanner<'_>,
+    out: &mut Vec<Span>,
+) -> Result<(), Unsupported> {
+    let body = sc.body;
+    let len = body.len();
+    // A block is read from the body itself while the loads at the anchors'
+    // distance stay inside it, else from a zero-padded copy.
+    let reach = 64 + sc.anchors.max_distance();
+    let mut st = sc.st;
+    let result = loop {
+        if out.len() >= BATCH {
+            break Ok(());
+        }
+        if st.block + reach <= len {
+            // SAFETY: block + reach <= len, so every load of the step (at
+            // most `reach` bytes from the pointer) is inside `body`; the
+            // caller guarantees the instruction set.
+            let step = unsafe {
+                let p = body.as_ptr().add(st.block);
+                block::<C, COUNT, true>(sc, &mut st, p, 64, out)
+            };
+            if let Err(e) = step {
+                break Err(e);
+            }
+            continue;
+        }
+        if st.block >= len {
+            st.done = true;
+            if st.inside {
+                break Err(Unsupported); // a quote left open
+            }
+            if st.row_start < len {
+                out.push(Span {
+                    start: st.row_start,
+                    end: len,
+                    fields: if COUNT { st.fields } else { 0 },
+                    candidate: st.pending,
+                });
+            }
+            break Ok(());
+        }
+        // The last blocks: zero bytes are no class, and the step masks off
+        // the padding.
+        let mut pad = [0u8; 128];
+        let k = (len - st.block).min(pad.len());
+        pad[..k].copy_from_slice(&body[st.block..st.block + k]);
+        let n = k.min(64);
+        // SAFETY: `pad` holds 128 >= reach bytes; the caller guarantees the
+        // instruction set.
+        if let Err(e) = unsafe { block::<C, COUNT, false>(sc, &mut st, pad.as_ptr(), n, out) } {
+            break Err(e);
+        }
+    };
+    if result.is_err() {
+        st.done = true;
+    }
+    sc.st = st;
+    result
+}
+
+/// One block: `n` bytes at `p` (all 64 when `FULL`) are the body's bytes
+/// from `st.block`.
+///
+/// # Safety
+/// `p` must have `64 + max_distance` readable bytes, and `C`'s instruction
+/// set must be available.
+#[inline(always)]
+unsafe fn block<C: Classifier, const COUNT: bool, const FULL: bool>(
+    sc: &Scanner<'_>,
+    st: &mut State,
+    p: *const u8,
+    n: usize,
+    out: &mut Vec<Span>,
+) -> Result<(), Unsupported> {
+    let valid = if FULL || n >= 64 {
+        !0u64
+    } else {
+        (1u64 << n) - 1
+    };
+    let anchors = &sc.anchors.list[..];
+    // SAFETY: the caller guarantees the bytes and the instruction set.
+    let (quote, newline, comma, cr, hits) = unsafe {
+        let v = C::load(p);
+        let mut hits = 0u64;
+        for a in anchors {
+            let w = C::load(p.add(a.distance));
+            hits |= C::eq(v, a.fold[0], a.byte[0]) & C::eq(w, a.fold[1], a.byte[1]);
+        }
+        (
+            C::eq(v, 0, b'"'),
+            C::eq(v, 0, b'\n'),
+            C::eq(v, 0, b','),
+            C::eq(v, 0, b'\r'),
+            hits,
+        )
+    };
+    let (quote, newline, comma, cr, hits) = if FULL {
+        (quote, newline, comma, cr, hits)
+    } else {
+        (
+            quote & valid,
+            newline & valid,
+            comma & valid,
+            cr & valid,
+            hits & valid,
+        )
+    };
+    // SAFETY: the caller guarantees the instruction set.
+    let inside = unsafe { C::prefix_xor(quote) } ^ if st.inside { !0 } else { 0 };
+    let opening = quote & inside;
+    let closing = quote & !inside;
+    let delim = comma | newline | quote;
+    let prev_ok = (delim << 1) | u64::from(st.prev_delim);
+    let after_closing = (closing << 1) | u64::from(st.prev_closing);
+    if opening & !prev_ok != 0 // a quote inside an unquoted field
+        || after_closing & valid & !delim != 0 // text after a closing quote
+        || cr & !inside != 0
+    // a CR terminator
+    {
+        return Err(Unsupported);
+    }
+    // Bits past the data hold no quotes, so bit 63 is the state after the
+    // block's last byte, for a full or a final partial block.
+    st.inside = inside >> 63 == 1;
+    st.prev_delim = (delim >> (n - 1)) & 1 == 1;
+    st.prev_closing = (closing >> (n - 1)) & 1 == 1;
+
+    // Where both anchor bytes of some needle are in place, compare the
+    // windows (rare: out of the way of the vector registers).
+    let mut found = if hits != 0 {
+        verify_all(sc, st.block, hits)
+    } else {
+        0
+    };
+
+    let block = st.block;
+    let mut terminators = newline & !inside;
+    let mut commas = comma & !inside;
+    while terminators != 0 {
+        let bit = terminators.trailing_zeros();
+        terminators &= terminators - 1;
+        let below = (1u64 << bit) - 1;
+        if COUNT {
+            st.fields += (commas & below).count_ones() as usize;
+            commas &= !below;
+        }
+        let candidate = st.pending || found & below != 0;
+        found &= !below;
+        let end = block + bit as usize;
+        if end != st.row_start {
+            // (an empty line is skipped, like csv)
+            out.push(Span {
+                start: st.row_start,
+                end,
+                fields: if COUNT { st.fields } else { 0 },
+                candidate,
+            });
+        }
+        st.row_start = end + 1;
+        st.fields = 1;
+        st.pending = false;
+    }
+    if COUNT {
+        st.fields += commas.count_ones() as usize;
+    }
+    st.pending |= found != 0;
+    st.block += 64;
+    Ok(())
+}
+
+/// The positions of `hits` (first anchor bytes of some needle in place at
+/// `block + bit`) where a needle occurs.
+#[inline(never)]
+fn verify_all(sc: &Scanner<'_>, block: usize, hits: u64) -> u64 {
+    sc.anchors.list.iter().fold(0, |found, a| {
+        found | a.verify(sc.body, sc.from, block, hits)
+    })
+}
+
+/// Every row of `body[from..]`, scanned with the current path and no
+/// needles (candidate flags false).
+pub fn spans(body: &[u8], from: usize, count_fields: bool) -> Result<Vec<Span>, Unsupported> {
+    let mut scanner = Scanner::new(body, from, count_fields, None, Isa::current());
+    let (mut all, mut batch) = (Vec::new(), Vec::new());
+    while scanner.fill(&mut batch)? {
+        all.extend_from_slice(&batch);
+    }
+    Ok(all)
+}
+
+/// Splits one row whose quoting is canonical (every `"` opens a field,
+/// closes it, or is doubled inside it: the rows [`Scanner`] accepts) into
+/// `record`, as the `csv` crate reads it. `unescaped` is scratch space for
+/// fields with doubled quotes (kept by the caller to reuse its allocation).
+pub fn split_canonical(raw: &[u8], record: &mut csv::ByteRecord, unescaped: &mut Vec<u8>) {
+    record.clear();
+    let mut rest = raw;
+    loop {
+        let after = if let Some(quoted) = rest.strip_prefix(b"\"") {
+            // Up to the quote not followed by another one.
+            let mut q = quoted;
+            let mut escaped = false;
+            unescaped.clear();
+            let end = loop {
+                match memchr::memchr(b'"', q) {
+                    Some(i) if q.get(i + 1) == Some(&b'"') => {
+                        escaped = true;
+                        unescaped.extend_from_slice(&q[..=i]);
+                        q = &q[i + 2..];
+                    }
+                    Some(i) => break i,
+                    None => break q.len(),
+                }
+            };
+            if escaped {
+                unescaped.extend_from_slice(&q[..end]);
+                record.push_field(unescaped);
+            } else {
+                record.push_field(&q[..end]);
+            }
+            // Past the closing quote, the `,` (if any) follows.
+            q.get(end + 1..)
+                .and_then(|r| r.split_first().map(|(_, r)| r))
+        } else {
+            match memchr::memchr(b',', rest) {
+                Some(i) => {
+                    record.push_field(&rest[..i]);
+                    Some(&rest[i + 1..])
+                }
+                None => {
+                    record.push_field(rest);
+                    None
+                }
             }
         };
-        let (quote, newline, comma, cr) = (
-            m.quote & valid,
-            m.newline & valid,
-            m.comma & valid,
-            m.cr & valid,
-        );
-
-        let inside = prefix_xor(quote) ^ if self.inside { !0 } else { 0 };
-        let opening = quote & inside;
-        let closing = quote & !inside;
-        let delim = comma | newline | quote;
-        let prev_ok = (delim << 1) | u64::from(self.prev_delim);
-        let after_closing = (closing << 1) | u64::from(self.prev_closing);
-        if opening & !prev_ok != 0 // a quote inside an unquoted field
-            || after_closing & valid & !delim != 0 // text after a closing quote
-            || cr & !inside != 0
-        // a CR terminator
-        {
-            return Err(Unsupported);
-        }
-        // Bits past the data hold no quotes, so bit 63 is the state after
-        // the block's last byte, for a full or a final partial block.
-        self.inside = inside >> 63 == 1;
-        self.prev_delim = (delim >> (n - 1)) & 1 == 1;
-        self.prev_closing = (closing >> (n - 1)) & 1 == 1;
-        self.terminators = newline & !inside;
-        self.commas = comma & !inside;
-        self.loaded = true;
-        Ok(true)
-    }
-}
-
-impl Iterator for Spans<'_> {
-    type Item = Result<Span, Unsupported>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        loop {
-            if !self.loaded {
-                match self.load() {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        self.done = true;
-                        if self.inside {
-                            return Some(Err(Unsupported)); // a quote left open
-                        }
-                        if self.row_start < self.body.len() {
-                            let end = self.body.len();
-                            let span = Span {
-                                start: self.row_start,
-                                end,
-                                fields: self.fields_so_far(),
-                            };
-                            return Some(Ok(span));
-                        }
-                        return None;
-                    }
-                    Err(e) => {
-                        self.done = true;
-                        return Some(Err(e));
-                    }
-                }
-            }
-            if self.terminators == 0 {
-                if self.count_fields {
-                    self.fields += self.commas.count_ones() as usize;
-                }
-                self.block += 64;
-                self.loaded = false;
-                continue;
-            }
-            let bit = self.terminators.trailing_zeros();
-            self.terminators &= self.terminators - 1;
-            let below = (1u64 << bit) - 1;
-            if self.count_fields {
-                self.fields += (self.commas & below).count_ones() as usize;
-                self.commas &= !below;
-            }
-            let end = self.block + bit as usize;
-            if end == self.row_start {
-                self.row_start = end + 1; // an empty line: skipped, like csv
-                self.fields = 1;
-                continue;
-            }
-            let span = Span {
-                start: self.row_start,
-                end,
-                fields: self.fields_so_far(),
-            };
-            self.row_start = end + 1;
-            self.fields = 1;
-            return Some(Ok(span));
-        }
-    }
-}
-
-impl Spans<'_> {
-    fn fields_so_far(&self) -> usize {
-        if self.count_fields {
-            self.fields
-        } else {
-            0
+        match after {
+            Some(r) => rest = r,
+            None => return,
         }
     }
 }
@@ -285,12 +488,38 @@ pub fn canonical_quoting(raw: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rule::prefilter::Prefilter;
     use proptest::prelude::*;
 
+    /// Every row with one path, batches joined.
+    fn scan_with(
+        body: &[u8],
+        count: bool,
+        prefilter: Option<&Prefilter>,
+        isa: Isa,
+    ) -> Result<Vec<Span>, Unsupported> {
+        let anchors = prefilter.map(|p| p.anchors(body, 0));
+        let mut scanner = Scanner::new(body, 0, count, anchors, isa);
+        let (mut all, mut batch) = (Vec::new(), Vec::new());
+        while scanner.fill(&mut batch)? {
+            assert!(batch.len() <= BATCH + 64, "{} rows in a batch", batch.len());
+            all.extend_from_slice(&batch);
+        }
+        Ok(all)
+    }
+
+    /// The rows by every available path, asserted identical, as (bytes,
+    /// fields).
     fn collect(body: &[u8], count: bool) -> Result<Vec<(Vec<u8>, usize)>, Unsupported> {
-        spans(body, 0, count)
-            .map(|s| s.map(|s| (body[s.start..s.end].to_vec(), s.fields)))
-            .collect()
+        let want = scan_with(body, count, None, Isa::Scalar);
+        for isa in Isa::available() {
+            assert_eq!(scan_with(body, count, None, isa), want, "{isa:?}");
+        }
+        want.map(|v| {
+            v.iter()
+                .map(|s| (body[s.start..s.end].to_vec(), s.fields))
+                .collect()
+        })
     }
 
     #[test]
@@ -307,6 +536,7 @@ mod tests {
         );
         assert_eq!(collect(b"", false), Ok(vec![]));
         assert_eq!(collect(b"\n\n", true), Ok(vec![]));
+        assert_eq!(spans(b"h\na\nb", 2, false).unwrap().len(), 2);
     }
 
     #[test]
@@ -359,9 +589,41 @@ mod tests {
         assert!(rows.iter().all(|(_, f)| *f == 3));
     }
 
+    #[test]
+    fn more_rows_than_a_batch_come_in_several_batches() {
+        let body = "a,b\n".repeat(3 * BATCH + 5);
+        let mut scanner = Scanner::new(body.as_bytes(), 0, true, None, Isa::current());
+        let mut batch = Vec::new();
+        let mut sizes = Vec::new();
+        while scanner.fill(&mut batch).unwrap() {
+            sizes.push(batch.len());
+        }
+        assert!(sizes.len() >= 3, "{sizes:?}");
+        assert_eq!(sizes.iter().sum::<usize>(), 3 * BATCH + 5);
+        assert!(batch.is_empty());
+        assert_eq!(scanner.fill(&mut batch), Ok(false));
+    }
+
+    #[test]
+    fn candidates_are_the_rows_holding_a_needle_in_any_case() {
+        let f = Prefilter::new(&["wmiprvse.exe".into()]).unwrap();
+        let mut body = b"x,WmiPrvSE.exe\ny,C:\\wbem\\WMIPRVSE.EXE\nz,wmiprvse.ex\n".to_vec();
+        body.extend_from_slice(&[b'p'; 61]);
+        body.extend_from_slice(b",wMiPrVsE.eXe\n\"a\nwmiprvse.exe\"\nq");
+        for isa in Isa::available() {
+            let got: Vec<bool> = scan_with(&body, false, Some(&f), isa)
+                .unwrap()
+                .iter()
+                .map(|s| s.candidate)
+                .collect();
+            assert_eq!(got, [true, true, false, true, true, false], "{isa:?}");
+        }
+    }
+
     /// The spans are exactly the records the `csv` crate reads, with the same
-    /// field counts; bodies the scanner refuses are exactly the non-canonical
-    /// ones (or with a CR outside quotes).
+    /// field counts, and `split_canonical` gives each record; bodies the
+    /// scanner refuses are exactly the non-canonical ones (or with a CR
+    /// outside quotes). Every path gives the same result.
     fn agrees_with_csv(body: &[u8]) -> Result<(), TestCaseError> {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -372,26 +634,26 @@ mod tests {
         while reader.read_byte_record(&mut rec).unwrap() {
             want.push(rec.clone());
         }
-        match spans(body, 0, true).collect::<Result<Vec<Span>, Unsupported>>() {
-            Err(Unsupported) => {
-                // Never for what a canonical writer produces.
-                prop_assert!(
-                    !reparses_identically(body, &want),
-                    "refused a canonical body"
-                );
-            }
-            Ok(got) => {
-                prop_assert_eq!(got.len(), want.len());
-                for (span, rec) in got.iter().zip(&want) {
-                    prop_assert_eq!(span.fields, rec.len());
-                    let mut r = csv::ReaderBuilder::new()
-                        .has_headers(false)
-                        .flexible(true)
-                        .from_reader(&body[span.start..span.end]);
-                    let mut one = csv::ByteRecord::new();
-                    prop_assert!(r.read_byte_record(&mut one).unwrap());
-                    prop_assert_eq!(&one, rec);
-                    prop_assert!(canonical_quoting(&body[span.start..span.end]));
+        for isa in Isa::available() {
+            match scan_with(body, true, None, isa) {
+                Err(Unsupported) => {
+                    // Never for what a canonical writer produces.
+                    prop_assert!(
+                        !reparses_identically(body, &want),
+                        "{:?} refused a canonical body",
+                        isa
+                    );
+                }
+                Ok(got) => {
+                    prop_assert_eq!(got.len(), want.len());
+                    let mut split = csv::ByteRecord::new();
+                    for (span, rec) in got.iter().zip(&want) {
+                        prop_assert_eq!(span.fields, rec.len());
+                        let raw = &body[span.start..span.end];
+                        split_canonical(raw, &mut split, &mut Vec::new());
+                        prop_assert_eq!(&split, rec, "{:?}", isa);
+                        prop_assert!(canonical_quoting(raw));
+                    }
                 }
             }
         }
@@ -414,7 +676,7 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
         #[test]
-        fn spans_agree_with_the_csv_crate(body in proptest::collection::vec(
+        fn spans_of_every_path_agree_with_the_csv_crate(body in proptest::collection::vec(
             prop_oneof![Just(b'a'), Just(b','), Just(b'"'), Just(b'\n'), Just(b'x'), Just(b'\r')], 0..200)) {
             agrees_with_csv(&body)?;
         }
@@ -426,9 +688,43 @@ mod tests {
             let mut w = csv::WriterBuilder::new().flexible(true).terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
             for r in &rows { w.write_record(r).unwrap(); }
             let body = w.into_inner().unwrap();
-            let got = spans(&body, 0, true).collect::<Result<Vec<Span>, Unsupported>>();
-            prop_assert!(got.is_ok(), "refused {:?}", String::from_utf8_lossy(&body));
+            for isa in Isa::available() {
+                let got = scan_with(&body, true, None, isa);
+                prop_assert!(got.is_ok(), "{:?} refused {:?}", isa, String::from_utf8_lossy(&body));
+            }
             agrees_with_csv(&body)?;
+        }
+
+        /// On every path, a row is a candidate exactly when its bytes hold a
+        /// needle, ASCII case ignored (needles across block boundaries,
+        /// inside quotes, in the last partial block).
+        #[test]
+        fn candidates_of_every_path_are_the_rows_holding_a_needle(
+            pieces in proptest::collection::vec(prop_oneof![
+                Just("wmiprvse.exe"), Just("WMIPRVSE.EXE"), Just("wmiprvse.ex"), Just("mmc.exe"),
+                Just("\n"), Just(","), Just("\"a\nb\""), Just("e"), Just("x"), Just("wmi"),
+                Just("prvse.exe"), Just("                                "),
+            ], 0..40),
+            two in any::<bool>(),
+        ) {
+            let body = pieces.concat().into_bytes();
+            let names: Vec<String> = if two { vec!["WmiPrvSE.exe".into(), "mmc.exe".into()] } else { vec!["wmiprvse.exe".into()] };
+            let f = Prefilter::new(&names).unwrap();
+            let lower = body.to_ascii_lowercase();
+            let reference = scan_with(&body, false, Some(&f), Isa::Scalar);
+            for isa in Isa::available() {
+                let got = scan_with(&body, false, Some(&f), isa);
+                prop_assert_eq!(&got, &reference, "{:?}", isa);
+                let Ok(got) = got else { continue }; // a quote after text
+                for s in &got {
+                    let row = &lower[s.start..s.end];
+                    let holds = names.iter().any(|n| {
+                        let n = n.to_ascii_lowercase();
+                        row.windows(n.len()).any(|w| w == n.as_bytes())
+                    });
+                    prop_assert_eq!(s.candidate, holds, "{:?} {:?}", isa, String::from_utf8_lossy(row));
+                }
+            }
         }
     }
 }

@@ -1,16 +1,18 @@
-//! The fast path: row spans + the parent-name prefilter. Only candidate
-//! rows — and, in annotate mode, rows whose field count differs from the
-//! header's — are parsed; every other row is skipped (filter mode) or copied
-//! as it is (annotate mode).
-
-use std::io::Cursor;
+//! The fast path: one SIMD pass over the body (`records::spans::Scanner`:
+//! AVX2, SSE2 or NEON, chosen at run time) cuts it into rows and flags the
+//! rows holding a parent name (`rule::prefilter`). Only flagged rows — and,
+//! in annotate mode, rows whose field count differs from the header's — are
+//! split into the reused record (`split_canonical`, as the `csv` crate would
+//! read them); every other row is skipped (filter mode) or copied as it is
+//! (annotate mode).
 
 use super::emit::{csv_error, raw_slice, BodyWriter};
 use super::{BodyStats, Transform};
 use crate::error::Result;
 use crate::options::Mode;
 use crate::protocol::message::Message;
-use crate::records::spans::{canonical_quoting, spans};
+use crate::records::simd::Isa;
+use crate::records::spans::{canonical_quoting, split_canonical, Scanner};
 
 impl Transform {
     /// Processes `body` on the fast path. `Ok(None)` when the body needs the
@@ -28,7 +30,8 @@ impl Transform {
             line,
             header,
             record,
-            candidates,
+            spans: batch,
+            unescaped,
         } = self;
         let Some(prefilter) = &matcher.prefilter else {
             return Ok(None);
@@ -37,7 +40,7 @@ impl Transform {
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(1024)
-            .from_reader(Cursor::new(body));
+            .from_reader(body);
         if !reader
             .read_byte_record(header)
             .map_err(|e| csv_error(chunk, 0, e))?
@@ -53,45 +56,31 @@ impl Transform {
         if w.has_collisions() {
             return Ok(None);
         }
-        prefilter.find(body, header_end, candidates);
         let filter = matcher.mode == Mode::Filter;
-        let mut next_candidate = 0usize;
-        for span in spans(body, header_end, !filter) {
-            let Ok(span) = span else {
-                return Ok(None); // not canonical LF CSV
-            };
-            let row = w.next_row()?;
-            while candidates
-                .get(next_candidate)
-                .is_some_and(|&c| c < span.start)
-            {
-                next_candidate += 1;
+        let anchors = prefilter.anchors(body, header_end);
+        let mut scanner = Scanner::new(body, header_end, !filter, Some(anchors), Isa::current());
+        loop {
+            match scanner.fill(batch) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(_) => return Ok(None), // not canonical LF CSV
             }
-            let candidate = candidates
-                .get(next_candidate)
-                .is_some_and(|&c| c < span.end);
-            let raw = &body[span.start..span.end];
-            if !candidate {
-                if filter {
-                    continue; // cannot match: not parsed
+            for span in batch.iter() {
+                let row = w.next_row()?;
+                let raw = &body[span.start..span.end];
+                if !span.candidate {
+                    if filter {
+                        continue; // cannot match: not parsed
+                    }
+                    if span.fields == w.width() {
+                        w.copy_miss(raw, row);
+                        continue;
+                    }
                 }
-                if span.fields == w.width() {
-                    w.copy_miss(raw, row);
-                    continue;
-                }
+                // The scanner accepted the row's quoting: split it as csv would.
+                split_canonical(raw, record, unescaped);
+                w.parsed(record, raw, row)?;
             }
-            // Parse this row: seek the reader to it.
-            let mut pos = csv::Position::new();
-            pos.set_byte(span.start as u64);
-            let parsed = reader
-                .seek(pos)
-                .and_then(|()| reader.read_byte_record(record))
-                .map_err(|e| csv_error(chunk, row, e))?;
-            let ends_at = reader.position().byte() as usize;
-            if !parsed || ends_at < span.end || ends_at > span.end + 1 {
-                return Ok(None); // the scanner and csv disagree: let csv decide
-            }
-            w.parsed(record, raw, row)?;
         }
         Ok(Some(w.finish(messages)))
     }

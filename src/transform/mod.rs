@@ -6,12 +6,12 @@
 //! It is shaped by four observations:
 //!
 //! * most rows cannot match: every detection needs a parent name in the row,
-//!   so rows whose bytes do not contain one are never parsed. The body is cut
-//!   into rows by [`spans`](crate::records::spans) (which visits only `"`,
-//!   `\n` and, in annotate mode, `,`) and searched once for the parent names
-//!   ([`Prefilter`]); only rows holding a candidate are parsed, by the `csv`
-//!   crate, into one reused `ByteRecord` (the reader seeks to the row). This
-//!   is `fast.rs`;
+//!   so rows whose bytes do not contain one are never parsed. One SIMD pass
+//!   over the body ([`Scanner`](crate::records::spans::Scanner): AVX2, SSE2
+//!   or NEON, chosen at run time) cuts it into rows and flags the rows
+//!   holding a parent name ([`Prefilter`]); only flagged rows are split into
+//!   one reused `ByteRecord` (as the `csv` crate would read them). This is
+//!   `fast.rs`;
 //! * the reply's header needs the body's byte length, so the reply is built
 //!   in one reused `Vec` anyway — rows are appended to it, never collected;
 //! * a passed-through row must come back byte for byte, and the cheapest
@@ -39,6 +39,7 @@ use crate::annotate::{Annotator, CsvLine};
 use crate::error::Result;
 use crate::options::{Mode, Options};
 use crate::protocol::message::Message;
+use crate::records::spans::Span;
 use crate::records::FieldSet;
 use crate::rule::catalog::Catalog;
 use crate::rule::prefilter::Prefilter;
@@ -82,7 +83,10 @@ pub struct Transform {
     line: CsvLine,
     header: ByteRecord,
     record: ByteRecord,
-    candidates: Vec<usize>,
+    /// The scanner's batch of rows.
+    spans: Vec<Span>,
+    /// Scratch for unescaping `""` in split fields.
+    unescaped: Vec<u8>,
 }
 
 impl Transform {
@@ -102,7 +106,8 @@ impl Transform {
             line: CsvLine::default(),
             header: ByteRecord::new(),
             record: ByteRecord::new(),
-            candidates: Vec::new(),
+            spans: Vec::new(),
+            unescaped: Vec::new(),
         }
     }
 
