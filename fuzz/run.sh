@@ -5,8 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${SECONDS_PER_TARGET:-600}
-for t in session body scan_input; do
+for t in session body scan_input evtx_file; do
   mkdir -p "corpus/$t"
-  cargo +nightly fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
-    -max_total_time="$secs" -max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+  # evtx_file is seeded with the real logs of the tests (a chunk is 64 KiB).
+  seeds="seeds/$t" max_len=16384
+  [ "$t" = evtx_file ] && seeds=../tests/data/evtx max_len=200000
+  cargo +nightly fuzz run -O "$t" "corpus/$t" "$seeds" -- \
+    -max_total_time="$secs" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 done
