@@ -17,9 +17,10 @@ cp "$exe" "$tmp/wmilolbas.exe"
 x86_64-w64-mingw32-gcc -shared -O2 -o "$tmp/bcryptprimitives.dll" \
   scripts/wine-shim/bcryptprimitives.c scripts/wine-shim/bcryptprimitives.def
 export WINEPREFIX="$tmp/prefix" WINEDEBUG=-all WINEDLLOVERRIDES="bcryptprimitives=n;mscoree,mshtml="
-w() { wine "$tmp/wmilolbas.exe" "$@"; }
+# Every wine call is bounded, so a hung wine fails the check instead of CI.
+w() { timeout 300 wine "$tmp/wmilolbas.exe" "$@"; }
 # Create the wine prefix first, so its messages stay out of the checks below.
-wine wineboot --init >/dev/null 2>&1 || true
+timeout 600 wine wineboot --init >/dev/null 2>&1 || true
 
 # 1. The built-in sample: 4 detections.
 summary=$(w scan --format csv 2>&1 >"$tmp/sample.csv" | tr -d '\r' | tail -1)
@@ -37,7 +38,7 @@ echo "wine: scan (.evtx): $summary"
 # 3. A session driven by the splunkd stand-in: the 4 detections of the CIM sample.
 python3 tests/tools/fake_splunkd.py \
   --input tests/data/attack_data/cim/endpoint_processes_from_samples.csv \
-  --out "$tmp/out.csv" --random-chunk-sizes 1 --chunk-rows 12 -- wine "$tmp/wmilolbas.exe" --stateful
+  --out "$tmp/out.csv" --random-chunk-sizes 1 --chunk-rows 12 -- timeout 300 wine "$tmp/wmilolbas.exe" --stateful
 rows=$(python3 -c "import csv,sys; print(sum(1 for _ in csv.DictReader(open(sys.argv[1]))))" "$tmp/out.csv")
 [ "$rows" = 4 ] || { echo "FAIL: wine session returned $rows detections, expected 4" >&2; exit 1; }
 echo "wine: session OK, 4 detections"
