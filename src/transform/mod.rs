@@ -33,6 +33,8 @@ mod emit;
 mod fast;
 mod full;
 
+use std::io::Read;
+
 use csv::ByteRecord;
 
 use crate::annotate::{Annotator, CsvLine};
@@ -87,6 +89,12 @@ pub struct Transform {
     spans: Vec<Span>,
     /// Scratch for unescaping `""` in split fields.
     unescaped: Vec<u8>,
+    /// The window of a body read in pieces (see `fast.rs`).
+    buf: Vec<u8>,
+    /// The header row's bytes (the window moves on).
+    header_raw: Vec<u8>,
+    /// Bytes read per piece.
+    piece: usize,
 }
 
 impl Transform {
@@ -108,6 +116,9 @@ impl Transform {
             record: ByteRecord::new(),
             spans: Vec::new(),
             unescaped: Vec::new(),
+            buf: Vec::new(),
+            header_raw: Vec::new(),
+            piece: fast::PIECE,
         }
     }
 
@@ -123,16 +134,35 @@ impl Transform {
         if body.is_empty() {
             return Ok(BodyStats::default());
         }
-        if self.matcher.prefilter.is_some() {
-            let (out_len, msg_len) = (out.len(), messages.len());
-            if let Some(stats) = self.process_scanned(chunk, body, out, messages)? {
-                return Ok(stats);
-            }
-            // The scanner declined this body: parse it all instead.
-            out.truncate(out_len);
-            messages.truncate(msg_len);
+        match self.process_scanned(chunk, body, None, out, messages)? {
+            fast::Scanned::Done(stats) => Ok(stats),
+            fast::Scanned::FromStart => self.process_parsed(chunk, body, out, messages),
         }
-        self.process_parsed(chunk, body, out, messages)
+    }
+
+    /// Processes the CSV body `body` gives (to its end) as it arrives, a
+    /// piece at a time, into `out` (appending): the same result as
+    /// [`Transform::process`] on the whole body, in memory bounded by the
+    /// piece size, the longest row and the reply.
+    pub fn process_reader(
+        &mut self,
+        chunk: u64,
+        body: &mut dyn Read,
+        out: &mut Vec<u8>,
+        messages: &mut Vec<Message>,
+    ) -> Result<BodyStats> {
+        match self.process_scanned(chunk, &[], Some(body), out, messages)? {
+            fast::Scanned::Done(stats) => Ok(stats),
+            // (only for an in-memory body)
+            fast::Scanned::FromStart => Ok(BodyStats::default()),
+        }
+    }
+
+    /// Sets the bytes read per piece by [`Transform::process_reader`] (tests
+    /// use tiny pieces to cut rows everywhere).
+    #[doc(hidden)]
+    pub fn set_piece_size(&mut self, bytes: usize) {
+        self.piece = bytes.max(1);
     }
 }
 
