@@ -3,8 +3,9 @@
 //!
 //! Reading follows mini-redis' check-then-parse split: the header line is
 //! checked and parsed on its own (bounded to [`HEADER_MAX`] bytes), then the
-//! two payloads are read with exact-length reads. Two rules keep a hostile or
-//! broken peer from hurting us:
+//! metadata is read with an exact-length read and the body is handed on as a
+//! [`BodyReader`] over exactly its length (the command processes it as it
+//! arrives). Two rules keep a hostile or broken peer from hurting us:
 //!
 //! * a length is only a promise: buffers grow with the bytes that actually
 //!   arrive, never up front to the claimed size, so `chunked 1.0,0,999999999`

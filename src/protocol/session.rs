@@ -6,7 +6,9 @@
 //! about CSV or the detection.
 //!
 //! Error policy:
-//! * framing intact (the request was read whole) → one error reply
+//! * framing intact (the request was read whole; for an execute, the body
+//!   is read by the command as it arrives, and whether it arrived whole is
+//!   checked before anything is answered) → one error reply
 //!   (`inspector` ERROR, `finished: true`, `error`), a line on stderr, exit 1;
 //! * framing broken (bad header, truncated chunk, stdin failure) → a line on
 //!   stderr, exit 1 — a reply could land out of step;

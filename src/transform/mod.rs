@@ -23,11 +23,18 @@
 //! * columns are looked up once per header ([`Layout`](crate::records::Layout)); a parsed row is
 //!   matched by comparing bytes, so matching allocates nothing.
 //!
-//! Bodies the row scanner does not handle (a `\r` terminator, a quote left
-//! open, a header with our field names, parent names with `"` or `$`) take
-//! the full-parse path, `full.rs`: every row through the `csv` reader. Both
-//! paths write rows through the same `BodyWriter` (`emit.rs`) and give the same
-//! bytes (a property test and a fuzz target hold them to it).
+//! * the body need not be read whole before it is processed: the session
+//!   hands it over as a reader, and the fast path reads it a cache-sized
+//!   piece at a time, scanning each piece while it is still in cache (the
+//!   incomplete last row waits for the next piece). Reading a 15 MB body
+//!   into a body-sized buffer first cost more than scanning it.
+//!
+//! What the row scanner does not handle (a `\r` terminator, a quote left
+//! open, a header with our field names, parent names with `"` or `$`) goes
+//! through the `csv` reader, `full.rs`: from the row where the scanner
+//! stopped (or the whole body), through the same `BodyWriter` (`emit.rs`),
+//! so both paths give the same bytes (property tests — in memory, and
+//! streamed in tiny pieces — and a fuzz target hold them to it).
 
 mod emit;
 mod fast;
