@@ -3,6 +3,7 @@
 //! [`Transform`], and the end-of-search warning when no row could match.
 //! The work itself is in [`crate::transform`].
 
+use std::io;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
@@ -68,14 +69,14 @@ impl Command for SearchCommand {
         &mut self,
         chunk: u64,
         _finished: bool,
-        body: &[u8],
+        body: &mut dyn io::Read,
         out: &mut Vec<u8>,
         messages: &mut Vec<Message>,
     ) -> Result<()> {
         let Some(transform) = self.transform.as_mut() else {
             return Err(Error::request(chunk, "execute before a successful getinfo"));
         };
-        let stats = transform.process(chunk, body, out, messages)?;
+        let stats = transform.process_reader(chunk, body, out, messages)?;
         if stats.rows > 0 {
             self.rows += stats.rows;
             self.parent_fields |= stats.parent_fields;

@@ -3,8 +3,9 @@
 //!
 //! Reading follows mini-redis' check-then-parse split: the header line is
 //! checked and parsed on its own (bounded to [`HEADER_MAX`] bytes), then the
-//! two payloads are read with exact-length reads. Two rules keep a hostile or
-//! broken peer from hurting us:
+//! metadata is read with an exact-length read and the body is handed on as a
+//! [`BodyReader`] over exactly its length (the command processes it as it
+//! arrives). Two rules keep a hostile or broken peer from hurting us:
 //!
 //! * a length is only a promise: buffers grow with the bytes that actually
 //!   arrive, never up front to the claimed size, so `chunked 1.0,0,999999999`
@@ -204,6 +205,95 @@ pub fn read_payload<R: BufRead>(
     Ok(())
 }
 
+/// A reader over exactly the next `len` bytes of `input`: a chunk's body,
+/// handed to the command to process as it arrives.
+///
+/// It never fails: an input that ends early or fails reads as the end of
+/// the body, and [`BodyReader::finish`] (after the command has read what it
+/// wanted) tells the two apart from a complete body — so a truncated chunk
+/// is a framing error whatever the command made of its bytes, as when the
+/// body was read whole first.
+pub struct BodyReader<'r, R: BufRead> {
+    input: &'r mut R,
+    expected: usize,
+    remaining: usize,
+    /// The input ended (or failed) before the body did.
+    ended: bool,
+    error: Option<io::Error>,
+}
+
+impl<'r, R: BufRead> BodyReader<'r, R> {
+    /// The next `len` bytes of `input`.
+    pub fn new(input: &'r mut R, len: usize) -> BodyReader<'r, R> {
+        BodyReader {
+            input,
+            expected: len,
+            remaining: len,
+            ended: false,
+            error: None,
+        }
+    }
+
+    /// Skips what the command did not read, then checks that the whole body
+    /// arrived: `Truncated` (with `what`) if the input ended first, `Io` if
+    /// it failed.
+    pub fn finish(mut self, what: &'static str) -> Result<(), FrameError> {
+        while self.remaining > 0 && !self.ended {
+            match self.input.fill_buf() {
+                Ok([]) => self.ended = true,
+                Ok(available) => {
+                    let n = available.len().min(self.remaining);
+                    self.input.consume(n);
+                    self.remaining -= n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.error = Some(e);
+                    self.ended = true;
+                }
+            }
+        }
+        if let Some(e) = self.error {
+            return Err(FrameError::Io(e));
+        }
+        if self.remaining > 0 {
+            return Err(FrameError::Truncated {
+                what,
+                expected: self.expected,
+                got: self.expected - self.remaining,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl<R: BufRead> Read for BodyReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = buf.len().min(self.remaining);
+        if want == 0 || self.ended {
+            return Ok(0);
+        }
+        loop {
+            match self.input.read(&mut buf[..want]) {
+                Ok(0) => {
+                    self.ended = true;
+                    return Ok(0);
+                }
+                Ok(n) => {
+                    self.remaining -= n;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.error = Some(e);
+                    self.ended = true;
+                    return Ok(0);
+                }
+            }
+        }
+    }
+}
+
 /// Writes one chunk: header, metadata, body. Does not flush.
 pub fn write_chunk<W: Write>(out: &mut W, metadata: &[u8], body: &[u8]) -> io::Result<()> {
     let mut header = [0u8; HEADER_MAX];
@@ -302,6 +392,41 @@ mod tests {
         let err = read_payload(&mut r, 1 << 29, &mut buf, "body").unwrap_err();
         assert!(matches!(err, FrameError::Truncated { got: 3, .. }));
         assert!(buf.capacity() <= 1 << 17, "capacity {}", buf.capacity());
+    }
+
+    #[test]
+    fn body_reader_stops_at_the_body_and_reports_truncation() {
+        let mut r = &b"abcdef"[..];
+        let mut body = BodyReader::new(&mut r, 4);
+        let mut got = Vec::new();
+        body.read_to_end(&mut got).unwrap();
+        assert_eq!(got, b"abcd");
+        body.finish("body").unwrap();
+        assert_eq!(r, b"ef");
+
+        let mut r = &b"abcdef"[..];
+        let mut body = BodyReader::new(&mut r, 5);
+        let mut two = [0u8; 2];
+        body.read_exact(&mut two).unwrap();
+        body.finish("body").unwrap(); // the unread rest is skipped
+        assert_eq!(r, b"f");
+
+        let mut r = &b"abc"[..];
+        let mut body = BodyReader::new(&mut r, 1 << 29);
+        let mut got = Vec::new();
+        body.read_to_end(&mut got).unwrap();
+        let err = body.finish("body").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                FrameError::Truncated {
+                    what: "body",
+                    expected: 536870912,
+                    got: 3
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]

@@ -6,13 +6,17 @@
 //! about CSV or the detection.
 //!
 //! Error policy:
-//! * framing intact (the request was read whole) → one error reply
+//! * framing intact (the request was read whole; for an execute, the body
+//!   is read by the command as it arrives, and whether it arrived whole is
+//!   checked before anything is answered) → one error reply
 //!   (`inspector` ERROR, `finished: true`, `error`), a line on stderr, exit 1;
 //! * framing broken (bad header, truncated chunk, stdin failure) → a line on
 //!   stderr, exit 1 — a reply could land out of step;
 //! * EOF at a chunk boundary → exit 0 (also right after getinfo: a probe).
 
 use std::io::{self, BufRead, Write};
+
+use super::frame::BodyReader;
 
 use super::frame::{self, Limits};
 use super::message::{self, GetInfo, Message, Reply, Request};
@@ -25,13 +29,16 @@ pub trait Command {
     /// right after it.
     fn getinfo(&mut self, info: &GetInfo, messages: &mut Vec<Message>) -> Result<&'static str>;
 
-    /// Processes one execute body into `out` (cleared by the caller). `chunk`
-    /// is the chunk's number in the stream (for error positions).
+    /// Processes one execute body into `out` (cleared by the caller), reading
+    /// it from `body` as it arrives: exactly the chunk's body bytes, then
+    /// end of input. A body cut short by the peer also just ends; the session
+    /// then reports the framing error and drops `out`. `chunk` is the
+    /// chunk's number in the stream (for error positions).
     fn execute(
         &mut self,
         chunk: u64,
         finished: bool,
-        body: &[u8],
+        body: &mut dyn io::Read,
         out: &mut Vec<u8>,
         messages: &mut Vec<Message>,
     ) -> Result<()>;
@@ -65,7 +72,6 @@ pub fn run<R: BufRead, W: Write, C: Command>(
         limits,
         chunk: 0,
         metadata: Vec::new(),
-        body: Vec::new(),
         reply: Vec::new(),
         messages: Vec::new(),
     };
@@ -95,14 +101,15 @@ struct Session<'w, W: Write> {
     /// Number of the chunk most recently read (1 = getinfo).
     chunk: u64,
     metadata: Vec<u8>,
-    body: Vec<u8>,
     reply: Vec<u8>,
     messages: Vec<Message>,
 }
 
-/// One request read whole.
+/// One request's header and metadata (its body is still to be read).
 struct Read {
-    request: Request,
+    /// The request, or why its metadata is not one (reported after the body
+    /// is skipped: a truncated body is a framing error first).
+    request: Result<Request>,
     body_len: usize,
 }
 
@@ -112,7 +119,9 @@ impl<W: Write> Session<'_, W> {
         let Some(first) = self.read_request(input)? else {
             return Ok(()); // EOF before anything: nothing to answer
         };
-        let info = match first.request {
+        // getinfo has no body; skip what there is, then judge the request.
+        self.skip_body(input, first.body_len)?;
+        let info = match first.request? {
             Request::GetInfo(info) => info,
             Request::Execute(_) => {
                 return Err(self.request_error(
@@ -134,23 +143,33 @@ impl<W: Write> Session<'_, W> {
         // execute requests until EOF.
         while let Some(next) = self.read_request(input)? {
             let exec = match next.request {
-                Request::Execute(exec) => exec,
-                Request::GetInfo(_) => {
-                    return Err(self.request_error(
-                        "unexpected second getinfo request (getinfo comes once, first)",
-                    ))
+                Ok(Request::Execute(exec)) => exec,
+                other => {
+                    self.skip_body(input, next.body_len)?;
+                    return Err(match other {
+                        Err(e) => e,
+                        Ok(_) => self.request_error(
+                            "unexpected second getinfo request (getinfo comes once, first)",
+                        ),
+                    });
                 }
             };
             self.messages.clear();
             self.reply.clear();
-            let body = &self.body[..];
-            command.execute(
+            // The body is processed as it arrives; whether it arrived whole
+            // is known after, and a framing error wins over what the
+            // command made of a truncated body.
+            let mut body = BodyReader::new(input, next.body_len);
+            let done = command.execute(
                 self.chunk,
                 exec.finished,
-                body,
+                &mut body,
                 &mut self.reply,
                 &mut self.messages,
-            )?;
+            );
+            body.finish("body")
+                .map_err(|e| Error::frame(self.chunk, e))?;
+            done?;
             if exec.finished {
                 command.finish(&mut self.messages);
             }
@@ -162,7 +181,7 @@ impl<W: Write> Session<'_, W> {
         Ok(())
     }
 
-    /// Reads the next chunk whole. `Ok(None)` at a clean EOF.
+    /// Reads the next chunk's header and metadata. `Ok(None)` at a clean EOF.
     fn read_request<R: BufRead>(&mut self, input: &mut R) -> Result<Option<Read>> {
         let next = self.chunk + 1;
         let frame_err = |source| Error::frame(next, source);
@@ -172,13 +191,19 @@ impl<W: Write> Session<'_, W> {
         self.chunk = next;
         frame::read_payload(input, header.metadata_len, &mut self.metadata, "metadata")
             .map_err(frame_err)?;
-        frame::read_payload(input, header.body_len, &mut self.body, "body").map_err(frame_err)?;
-        let request =
-            message::parse_request(&self.metadata).map_err(|e| self.request_error(e.0))?;
+        let request = message::parse_request(&self.metadata).map_err(|e| self.request_error(e.0));
         Ok(Some(Read {
             request,
             body_len: header.body_len,
         }))
+    }
+
+    /// Reads and drops a body nobody processes (a `Truncated` framing error
+    /// if it ends early).
+    fn skip_body<R: BufRead>(&self, input: &mut R, len: usize) -> Result<()> {
+        BodyReader::new(input, len)
+            .finish("body")
+            .map_err(|e| Error::frame(self.chunk, e))
     }
 
     fn request_error(&self, message: impl Into<String>) -> Error {
@@ -227,11 +252,15 @@ mod tests {
             &mut self,
             chunk: u64,
             _finished: bool,
-            body: &[u8],
+            body: &mut dyn io::Read,
             out: &mut Vec<u8>,
             _: &mut Vec<Message>,
         ) -> Result<()> {
             self.calls += 1;
+            let mut bytes = Vec::new();
+            body.read_to_end(&mut bytes)
+                .map_err(|e| Error::request(chunk, e.to_string()))?;
+            let body = &bytes[..];
             if body == b"fail" {
                 return Err(Error::request(chunk, "told to fail"));
             }

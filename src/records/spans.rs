@@ -80,6 +80,9 @@ pub struct Scanner<'a> {
     count_fields: bool,
     anchors: Anchors,
     isa: Isa,
+    /// The body ends with the scanned bytes (else the bytes after the last
+    /// terminator are an incomplete row, left for the next window).
+    last: bool,
     st: State,
 }
 
@@ -104,6 +107,7 @@ impl<'a> Scanner<'a> {
             count_fields,
             anchors,
             isa,
+            last: true,
             st: State {
                 block: from,
                 inside: false,
@@ -115,6 +119,27 @@ impl<'a> Scanner<'a> {
                 done: false,
             },
         }
+    }
+
+    /// Scans `body` as a window of a longer body: the bytes after the last
+    /// terminator outside quotes are not a row but the start of one that
+    /// continues past the window ([`Scanner::rest`] says where), and a quote
+    /// left open there is not an error.
+    pub fn partial(mut self) -> Scanner<'a> {
+        self.last = false;
+        self
+    }
+
+    /// Where the rows not handed out start: after the last row once
+    /// [`Scanner::fill`] returned `Ok(false)` on a [`Scanner::partial`]
+    /// window (the window's length when it ends with a terminator).
+    pub fn rest(&self) -> usize {
+        self.st.row_start
+    }
+
+    /// The anchors, to reuse for the next window.
+    pub fn into_anchors(self) -> Anchors {
+        self.anchors
     }
 
     /// Replaces `out` with the next rows (a few hundred); `Ok(false)`
@@ -222,6 +247,9 @@ unsafe fn blocks<C: Classifier, const COUNT: bool>(
         }
         if st.block >= len {
             st.done = true;
+            if !sc.last {
+                break Ok(()); // the incomplete row is the next window's
+            }
             if st.inside {
                 break Err(Unsupported); // a quote left open
             }
@@ -457,6 +485,76 @@ pub fn ends_inside_quotes(body: &[u8]) -> bool {
     quoted
 }
 
+/// [`ends_inside_quotes`] for a body that arrives in pieces: feed the pieces
+/// in order, then ask [`QuoteState::ends_inside`]. A state from
+/// [`QuoteState::new`] also stands for any row boundary of a body (the
+/// quoting of canonical rows closes at their end).
+#[derive(Debug, Clone, Copy)]
+pub struct QuoteState {
+    quoted: bool,
+    /// The byte before the next piece is `,`, `\n`, `\r` (or the start).
+    after_delim: bool,
+    /// Inside quotes, the previous piece ended with a quote: it closes the
+    /// field unless the next byte is a quote too.
+    pending: bool,
+}
+
+impl QuoteState {
+    /// The state at the start of a body (or of a row).
+    pub fn new() -> QuoteState {
+        QuoteState {
+            quoted: false,
+            after_delim: true,
+            pending: false,
+        }
+    }
+
+    /// Follows the quoting through the next bytes.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        let Some(&last) = bytes.last() else {
+            return;
+        };
+        let mut skip_to = 0usize;
+        if self.pending {
+            self.pending = false;
+            if bytes[0] == b'"' {
+                skip_to = 1; // an escaped quote: still inside
+            } else {
+                self.quoted = false;
+            }
+        }
+        for p in memchr::memchr_iter(b'"', bytes) {
+            if p < skip_to {
+                continue;
+            }
+            if !self.quoted {
+                self.quoted = match p.checked_sub(1) {
+                    None => self.after_delim,
+                    Some(q) => matches!(bytes[q], b',' | b'\n' | b'\r'),
+                };
+            } else {
+                match bytes.get(p + 1) {
+                    None => self.pending = true,
+                    Some(b'"') => skip_to = p + 2,
+                    Some(_) => self.quoted = false,
+                }
+            }
+        }
+        self.after_delim = matches!(last, b',' | b'\n' | b'\r');
+    }
+
+    /// True when the bytes fed so far end inside a quoted field.
+    pub fn ends_inside(&self) -> bool {
+        self.quoted && !self.pending
+    }
+}
+
+impl Default for QuoteState {
+    fn default() -> QuoteState {
+        QuoteState::new()
+    }
+}
+
 /// True when every `"` in `raw` (one row, no terminator) opens a field,
 /// closes it (followed by `,` or the end), or is doubled inside it — i.e.
 /// `raw` re-read by any strict CSV parser gives the fields the lenient reader
@@ -571,6 +669,34 @@ mod tests {
     }
 
     #[test]
+    fn quote_state_in_pieces_agrees_with_the_whole_body() {
+        let bodies: [&[u8]; 6] = [
+            b"a,b\n\"open\n1,2\n",
+            b"\"a\"\"",
+            b"a,\"x\"\"y\"\nq\"r,s\n",
+            b"\"t\"u\"v\n",
+            b"\"\"\"\"\"",
+            b"x,\"\"\"\n\"",
+        ];
+        for body in bodies {
+            for cut in 0..=body.len() {
+                for cut2 in cut..=body.len() {
+                    let mut q = QuoteState::new();
+                    q.feed(&body[..cut]);
+                    q.feed(&body[cut..cut2]);
+                    q.feed(&body[cut2..]);
+                    assert_eq!(
+                        q.ends_inside(),
+                        ends_inside_quotes(body),
+                        "{:?} cut at {cut}, {cut2}",
+                        String::from_utf8_lossy(body)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn rows_longer_than_a_block_and_quotes_across_blocks() {
         let mut body = Vec::new();
         for i in 0..50 {
@@ -679,6 +805,24 @@ mod tests {
         fn spans_of_every_path_agree_with_the_csv_crate(body in proptest::collection::vec(
             prop_oneof![Just(b'a'), Just(b','), Just(b'"'), Just(b'\n'), Just(b'x'), Just(b'\r')], 0..200)) {
             agrees_with_csv(&body)?;
+        }
+
+        /// Fed in pieces, the quote state ends where [`ends_inside_quotes`]
+        /// says the whole body does.
+        #[test]
+        fn quote_state_agrees_with_ends_inside_quotes(
+            body in proptest::collection::vec(prop_oneof![Just(b'a'), Just(b','), Just(b'"'), Just(b'\n'), Just(b'\r')], 0..60),
+            cuts in proptest::collection::vec(0usize..60, 0..5),
+        ) {
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(body.len())).collect();
+            cuts.sort_unstable();
+            let mut q = QuoteState::new();
+            let mut at = 0;
+            for c in cuts.into_iter().chain(std::iter::once(body.len())) {
+                q.feed(&body[at..c]);
+                at = c;
+            }
+            prop_assert_eq!(q.ends_inside(), ends_inside_quotes(&body));
         }
 
         /// Whatever the csv writer produces (LF terminators) is accepted.

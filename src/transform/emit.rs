@@ -77,14 +77,14 @@ impl<'a> BodyWriter<'a> {
         }
     }
 
+    /// Number of data rows counted so far.
+    pub(super) fn rows(&self) -> u64 {
+        self.stats.rows
+    }
+
     /// Number of fields in the header.
     pub(super) fn width(&self) -> usize {
         self.layout.width()
-    }
-
-    /// True when the input header already has one of our field names.
-    pub(super) fn has_collisions(&self) -> bool {
-        !self.collisions.is_empty()
     }
 
     /// Counts one more data row; an error past [`MAX_ROWS_PER_CHUNK`].
@@ -244,7 +244,11 @@ pub(super) fn csv_error(chunk: u64, row: u64, e: csv::Error) -> Error {
 pub(super) fn raw_slice<'b>(body: &'b [u8], record: &ByteRecord, end: u64) -> &'b [u8] {
     let start = record.position().map_or(0, |p| p.byte()) as usize;
     let end = (end as usize).min(body.len());
-    let slice = body.get(start..end).unwrap_or(&[]);
+    trim_line(body.get(start..end).unwrap_or(&[]))
+}
+
+/// `slice` without leading and trailing CR/LF bytes.
+pub(super) fn trim_line(slice: &[u8]) -> &[u8] {
     let first = slice
         .iter()
         .position(|&b| b != b'\r' && b != b'\n')

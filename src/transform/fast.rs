@@ -5,25 +5,51 @@
 //! split into the reused record (`split_canonical`, as the `csv` crate would
 //! read them); every other row is skipped (filter mode) or copied as it is
 //! (annotate mode).
+//!
+//! A body read from the session arrives through a reader and is processed
+//! as it arrives, a piece (`PIECE`) at a time: the scanner takes the
+//! complete rows of the window, the incomplete last row moves to the front
+//! of the reused buffer, and the next piece is read after it. The window
+//! stays in cache, and the body is never held whole. When the scanner
+//! declines (a `\r` terminator, a quote left open, a header with our field
+//! names…), the rows from there on go through the `csv` reader and the same
+//! [`BodyWriter`] (`full.rs`), so the result is the full-parse path's.
 
-use super::emit::{csv_error, raw_slice, BodyWriter};
+use std::io::{self, Read};
+
+use super::emit::{csv_error, raw_slice, BodyWriter, Collisions};
+use super::full::{parse_from_start, parse_rest, Tee};
 use super::{BodyStats, Transform};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::options::Mode;
 use crate::protocol::message::Message;
 use crate::records::simd::Isa;
 use crate::records::spans::{canonical_quoting, split_canonical, Scanner};
 
+/// Bytes read per piece of a streamed body: a few hundred rows, small
+/// enough to stay in the L2 cache while they are scanned and copied.
+pub(super) const PIECE: usize = 256 << 10;
+
+/// What the fast path did with a body.
+pub(super) enum Scanned {
+    /// Processed (possibly partly through the `csv` reader).
+    Done(BodyStats),
+    /// An in-memory body the scanner cannot start on (its header is not
+    /// canonical or has our field names): parse it all.
+    FromStart,
+}
+
 impl Transform {
-    /// Processes `body` on the fast path. `Ok(None)` when the body needs the
-    /// full-parse path (the caller then discards what was written).
+    /// Processes a body on the fast path: all of `slice` when `reader` is
+    /// `None`, else what `reader` gives, a piece at a time.
     pub(super) fn process_scanned(
         &mut self,
         chunk: u64,
-        body: &[u8],
+        slice: &[u8],
+        mut reader: Option<&mut dyn Read>,
         out: &mut Vec<u8>,
         messages: &mut Vec<Message>,
-    ) -> Result<Option<BodyStats>> {
+    ) -> Result<Scanned> {
         let Transform {
             matcher,
             annotator,
@@ -32,56 +58,188 @@ impl Transform {
             record,
             spans: batch,
             unescaped,
+            buf,
+            header_raw,
+            piece,
         } = self;
-        let Some(prefilter) = &matcher.prefilter else {
-            return Ok(None);
-        };
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(1024)
-            .from_reader(body);
-        if !reader
-            .read_byte_record(header)
-            .map_err(|e| csv_error(chunk, 0, e))?
-        {
-            return Ok(Some(BodyStats::default())); // only blank lines
+        let piece = (*piece).max(1);
+        // `buf[..filled]` is the window when reading; `buf` stays
+        // initialised to its length, so refills write no zeros.
+        let mut filled = 0usize;
+        let mut eof = true;
+        if let Some(r) = reader.as_deref_mut() {
+            eof = fill(r, buf, &mut filled, piece).map_err(|e| read_error(chunk, 0, e))?;
         }
-        let header_end = reader.position().byte() as usize;
-        let header_raw = raw_slice(body, header, header_end as u64);
-        if !canonical_quoting(header_raw) {
-            return Ok(None);
+        let Some(prefilter) = &matcher.prefilter else {
+            let Some(reader) = reader else {
+                return Ok(Scanned::FromStart);
+            };
+            let tee = Tee::new(buf, 0, filled, (!eof).then_some(reader));
+            return parse_from_start(
+                chunk, matcher, annotator, line, header, header_raw, record, tee, out, messages,
+            )
+            .map(Scanned::Done);
+        };
+
+        // The header: the first row, whole in the window.
+        let header_end = loop {
+            let window: &[u8] = if reader.is_some() {
+                &buf[..filled]
+            } else {
+                slice
+            };
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .buffer_capacity(1024)
+                .from_reader(window);
+            let found = rdr
+                .read_byte_record(header)
+                .map_err(|e| csv_error(chunk, 0, e))?;
+            let end = rdr.position().byte() as usize;
+            if eof {
+                if !found {
+                    return Ok(Scanned::Done(BodyStats::default())); // only blank lines
+                }
+                break end;
+            }
+            if found && end < window.len() {
+                break end; // a byte after it arrived: the header is complete
+            }
+            let Some(r) = reader.as_deref_mut() else {
+                break end;
+            };
+            let target = filled + piece.max(filled);
+            eof = fill(r, buf, &mut filled, target).map_err(|e| read_error(chunk, 0, e))?;
+        };
+        {
+            let window: &[u8] = if reader.is_some() {
+                &buf[..filled]
+            } else {
+                slice
+            };
+            let raw = raw_slice(window, header, header_end as u64);
+            header_raw.clear();
+            header_raw.extend_from_slice(raw);
+        }
+        if !canonical_quoting(header_raw) || !Collisions::find(header).is_empty() {
+            let Some(reader) = reader else {
+                return Ok(Scanned::FromStart);
+            };
+            let tee = Tee::new(buf, 0, filled, (!eof).then_some(reader));
+            return parse_from_start(
+                chunk, matcher, annotator, line, header, header_raw, record, tee, out, messages,
+            )
+            .map(Scanned::Done);
         }
         let mut w = BodyWriter::new(chunk, matcher, annotator, line, header, header_raw, out);
-        if w.has_collisions() {
-            return Ok(None);
-        }
         let filter = matcher.mode == Mode::Filter;
-        let anchors = prefilter.anchors(body, header_end);
-        let mut scanner = Scanner::new(body, header_end, !filter, Some(anchors), Isa::current());
+        let isa = Isa::current();
+        let mut anchors = {
+            let window: &[u8] = if reader.is_some() {
+                &buf[..filled]
+            } else {
+                slice
+            };
+            Some(prefilter.anchors(window, header_end))
+        };
+        let mut from = header_end;
         loop {
-            match scanner.fill(batch) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(_) => return Ok(None), // not canonical LF CSV
+            let window: &[u8] = if reader.is_some() {
+                &buf[..filled]
+            } else {
+                slice
+            };
+            let mut scanner = Scanner::new(window, from, !filter, anchors.take(), isa);
+            if !eof {
+                scanner = scanner.partial();
             }
-            for span in batch.iter() {
-                let row = w.next_row()?;
-                let raw = &body[span.start..span.end];
-                if !span.candidate {
-                    if filter {
-                        continue; // cannot match: not parsed
-                    }
-                    if span.fields == w.width() {
-                        w.copy_miss(raw, row);
-                        continue;
-                    }
+            // The start of the first row not yet written (or skipped).
+            let mut resume = from;
+            let declined = loop {
+                match scanner.fill(batch) {
+                    Ok(true) => {}
+                    Ok(false) => break false,
+                    Err(_) => break true, // not canonical LF CSV from here
                 }
-                // The scanner accepted the row's quoting: split it as csv would.
-                split_canonical(raw, record, unescaped);
-                w.parsed(record, raw, row)?;
+                for span in batch.iter() {
+                    let row = w.next_row()?;
+                    let raw = &window[span.start..span.end];
+                    if !span.candidate {
+                        if filter {
+                            continue; // cannot match: not parsed
+                        }
+                        if span.fields == w.width() {
+                            w.copy_miss(raw, row);
+                            continue;
+                        }
+                    }
+                    // The scanner accepted the row's quoting: split it as csv would.
+                    split_canonical(raw, record, unescaped);
+                    w.parsed(record, raw, row)?;
+                }
+                if let Some(last) = batch.last() {
+                    resume = (last.end + 1).min(window.len());
+                }
+            };
+            if declined {
+                // The rows from `resume` on, through the csv reader.
+                let tee = match reader {
+                    Some(r) => Tee::new(buf, resume, filled, (!eof).then_some(r)),
+                    None => {
+                        buf.clear();
+                        buf.extend_from_slice(slice.get(resume..).unwrap_or(&[]));
+                        let n = buf.len();
+                        Tee::new(buf, 0, n, None)
+                    }
+                };
+                let mut rdr = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .from_reader(tee);
+                return parse_rest(chunk, w, &mut rdr, record, messages).map(Scanned::Done);
             }
+            let rest = scanner.rest().min(window.len());
+            anchors = Some(scanner.into_anchors());
+            let Some(r) = reader.as_deref_mut().filter(|_| !eof) else {
+                break;
+            };
+            // Keep the incomplete row, read the next piece after it (at
+            // least as much again when the row is longer than a piece).
+            buf.copy_within(rest..filled, 0);
+            filled -= rest;
+            from = 0;
+            let target = filled + piece.max(filled);
+            eof = fill(r, buf, &mut filled, target)
+                .map_err(|e| read_error(chunk, w.rows() + 1, e))?;
         }
-        Ok(Some(w.finish(messages)))
+        Ok(Scanned::Done(w.finish(messages)))
     }
+}
+
+/// Reads into `buf[*filled..target]` until it is full or the reader ends
+/// (`Ok(true)`). Grows `buf` (zero-filled once) to `target` if needed.
+fn fill(
+    reader: &mut dyn Read,
+    buf: &mut Vec<u8>,
+    filled: &mut usize,
+    target: usize,
+) -> io::Result<bool> {
+    if buf.len() < target {
+        buf.resize(target, 0);
+    }
+    while *filled < target {
+        match reader.read(&mut buf[*filled..target]) {
+            Ok(0) => return Ok(true),
+            Ok(n) => *filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
+
+/// A failed read of the body, reported as the `csv` reader reports it.
+fn read_error(chunk: u64, row: u64, e: io::Error) -> Error {
+    csv_error(chunk, row, csv::Error::from(e))
 }

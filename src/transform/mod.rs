@@ -23,15 +23,24 @@
 //! * columns are looked up once per header ([`Layout`](crate::records::Layout)); a parsed row is
 //!   matched by comparing bytes, so matching allocates nothing.
 //!
-//! Bodies the row scanner does not handle (a `\r` terminator, a quote left
-//! open, a header with our field names, parent names with `"` or `$`) take
-//! the full-parse path, `full.rs`: every row through the `csv` reader. Both
-//! paths write rows through the same `BodyWriter` (`emit.rs`) and give the same
-//! bytes (a property test and a fuzz target hold them to it).
+//! * the body need not be read whole before it is processed: the session
+//!   hands it over as a reader, and the fast path reads it a cache-sized
+//!   piece at a time, scanning each piece while it is still in cache (the
+//!   incomplete last row waits for the next piece). Reading a 15 MB body
+//!   into a body-sized buffer first cost more than scanning it.
+//!
+//! What the row scanner does not handle (a `\r` terminator, a quote left
+//! open, a header with our field names, parent names with `"` or `$`) goes
+//! through the `csv` reader, `full.rs`: from the row where the scanner
+//! stopped (or the whole body), through the same `BodyWriter` (`emit.rs`),
+//! so both paths give the same bytes (property tests — in memory, and
+//! streamed in tiny pieces — and a fuzz target hold them to it).
 
 mod emit;
 mod fast;
 mod full;
+
+use std::io::Read;
 
 use csv::ByteRecord;
 
@@ -87,6 +96,12 @@ pub struct Transform {
     spans: Vec<Span>,
     /// Scratch for unescaping `""` in split fields.
     unescaped: Vec<u8>,
+    /// The window of a body read in pieces (see `fast.rs`).
+    buf: Vec<u8>,
+    /// The header row's bytes (the window moves on).
+    header_raw: Vec<u8>,
+    /// Bytes read per piece.
+    piece: usize,
 }
 
 impl Transform {
@@ -108,6 +123,9 @@ impl Transform {
             record: ByteRecord::new(),
             spans: Vec::new(),
             unescaped: Vec::new(),
+            buf: Vec::new(),
+            header_raw: Vec::new(),
+            piece: fast::PIECE,
         }
     }
 
@@ -123,16 +141,35 @@ impl Transform {
         if body.is_empty() {
             return Ok(BodyStats::default());
         }
-        if self.matcher.prefilter.is_some() {
-            let (out_len, msg_len) = (out.len(), messages.len());
-            if let Some(stats) = self.process_scanned(chunk, body, out, messages)? {
-                return Ok(stats);
-            }
-            // The scanner declined this body: parse it all instead.
-            out.truncate(out_len);
-            messages.truncate(msg_len);
+        match self.process_scanned(chunk, body, None, out, messages)? {
+            fast::Scanned::Done(stats) => Ok(stats),
+            fast::Scanned::FromStart => self.process_parsed(chunk, body, out, messages),
         }
-        self.process_parsed(chunk, body, out, messages)
+    }
+
+    /// Processes the CSV body `body` gives (to its end) as it arrives, a
+    /// piece at a time, into `out` (appending): the same result as
+    /// [`Transform::process`] on the whole body, in memory bounded by the
+    /// piece size, the longest row and the reply.
+    pub fn process_reader(
+        &mut self,
+        chunk: u64,
+        body: &mut dyn Read,
+        out: &mut Vec<u8>,
+        messages: &mut Vec<Message>,
+    ) -> Result<BodyStats> {
+        match self.process_scanned(chunk, &[], Some(body), out, messages)? {
+            fast::Scanned::Done(stats) => Ok(stats),
+            // (only for an in-memory body)
+            fast::Scanned::FromStart => Ok(BodyStats::default()),
+        }
+    }
+
+    /// Sets the bytes read per piece by [`Transform::process_reader`] (tests
+    /// use tiny pieces to cut rows everywhere).
+    #[doc(hidden)]
+    pub fn set_piece_size(&mut self, bytes: usize) {
+        self.piece = bytes.max(1);
     }
 }
 

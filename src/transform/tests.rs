@@ -295,3 +295,193 @@ proptest! {
         }
     }
 }
+
+/// A reader that hands out its bytes in the given (tiny, varying) read
+/// sizes, as a pipe might.
+struct Trickle<'a> {
+    bytes: &'a [u8],
+    sizes: Vec<usize>,
+    next: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let size = self
+            .sizes
+            .get(self.next % self.sizes.len().max(1))
+            .copied()
+            .unwrap_or(1);
+        self.next += 1;
+        let n = size.max(1).min(buf.len()).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+/// Bodies for the streaming test: blank lines first or not, a plain, long,
+/// non-canonical or colliding header, canonical rows, a raw middle (stray
+/// quote, CR, ragged row, open quote…) and more rows after it.
+fn stream_body(
+    prefix: &str,
+    header: usize,
+    rows: &[Vec<String>],
+    middle: &str,
+    more: &[Vec<String>],
+    crlf: bool,
+) -> Vec<u8> {
+    let mut body = prefix.as_bytes().to_vec();
+    let long = format!(
+        "parent_process_name,process_name,parent_process_path,{}",
+        "y".repeat(150)
+    );
+    body.extend_from_slice(
+        match header {
+            0 => "parent_process_name,process_name,parent_process_path,x\n",
+            1 => long.as_str(),
+            2 => "parent_process_name,process_name,\"parent\"_process_path,x\n",
+            3 => "parent_process_name,process_name,risk_score,x\n",
+            _ => "\"parent_process_name\",process_name,parent_process_path,\"x\"\r\n",
+        }
+        .as_bytes(),
+    );
+    if header == 1 {
+        body.push(b'\n');
+    }
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .terminator(if crlf {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
+        .from_writer(Vec::new());
+    for r in rows {
+        w.write_record(r).unwrap();
+    }
+    body.extend_from_slice(&w.into_inner().unwrap());
+    body.extend_from_slice(middle.as_bytes());
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    for r in more {
+        w.write_record(r).unwrap();
+    }
+    body.extend_from_slice(&w.into_inner().unwrap());
+    body
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1500))]
+    /// A body read through a reader that returns a few bytes at a time,
+    /// with tiny pieces (rows and quotes cut everywhere, rows longer than
+    /// a piece, the scanner declining mid-body), gives exactly the
+    /// full-parse path's bytes, counts, messages or error, in both modes
+    /// and on every SIMD path.
+    #[test]
+    fn a_body_streamed_in_tiny_pieces_agrees_with_the_full_parse_path(
+        prefix in prop_oneof![Just(""), Just("\n\n"), Just("\r\n")],
+        header in 0usize..5,
+        rows in proptest::collection::vec(proptest::collection::vec(row_field(), 1..6), 0..10),
+        middle in prop_oneof![
+            Just(String::new()),
+            Just("a,b\r\n".to_string()),
+            Just("q\"r,wmiprvse.exe\n".to_string()),
+            Just("\n\n".to_string()),
+            Just("wmiprvse.exe,mshta.exe,a,b,c\n".to_string()),
+            Just("x,\"open\n".to_string()),
+            "[a-z,\"\n\r]{0,12}",
+        ],
+        more in proptest::collection::vec(proptest::collection::vec(row_field(), 1..6), 0..6),
+        crlf in any::<bool>(),
+        piece in 1usize..80,
+        sizes in proptest::collection::vec(1usize..40, 1..8),
+        annotate in any::<bool>(),
+    ) {
+        use crate::records::simd::{with_isa, Isa};
+        let body = stream_body(prefix, header, &rows, &middle, &more, crlf);
+        let args: &[&str] = if annotate { &["mode=annotate"] } else { &[] };
+        let (mut out_b, mut msg_b) = (Vec::new(), Vec::new());
+        let b = transform(args)
+            .process_parsed(5, &body, &mut out_b, &mut msg_b)
+            .map_err(|e| e.to_string());
+        for isa in Isa::available() {
+            let (mut out_a, mut msg_a) = (Vec::new(), Vec::new());
+            let mut t = transform(args);
+            t.set_piece_size(piece);
+            let mut reader = Trickle { bytes: &body, sizes: sizes.clone(), next: 0 };
+            let a = with_isa(isa, || t.process_reader(5, &mut reader, &mut out_a, &mut msg_a))
+                .map_err(|e| e.to_string());
+            prop_assert_eq!(&a, &b, "{:?}", isa);
+            if b.is_ok() {
+                prop_assert_eq!(String::from_utf8_lossy(&out_a), String::from_utf8_lossy(&out_b), "{:?}", isa);
+                prop_assert_eq!(&msg_a, &msg_b, "{:?}", isa);
+            }
+            // The same transform, used again with the default piece size on
+            // the body in memory (buffers reused), agrees too.
+            let (mut out_c, mut msg_c) = (Vec::new(), Vec::new());
+            let c = with_isa(isa, || t.process(5, &body, &mut out_c, &mut msg_c)).map_err(|e| e.to_string());
+            prop_assert_eq!(&c, &b, "{:?}", isa);
+            if b.is_ok() {
+                prop_assert_eq!(&out_c, &out_b);
+                prop_assert_eq!(&msg_c, &msg_b);
+            }
+        }
+    }
+}
+
+/// The scanner declines after handing out whole batches of rows (more rows
+/// than a batch before the stray quote, the CR or the open quote): the csv
+/// reader takes over at the next row, for an in-memory body and for pieces
+/// of several sizes.
+#[test]
+fn declining_after_whole_batches_continues_at_the_next_row() {
+    let mut rows = String::from("parent_process_name,process_name,parent_process_path,x\n");
+    for i in 0..1500 {
+        if i % 97 == 0 {
+            rows.push_str(&format!("WmiPrvSE.exe,rundll32.exe,,\"{i}\"\"\"\n"));
+        } else {
+            rows.push_str(&format!("explorer.exe,notepad.exe,c:\\w,{i}\n"));
+        }
+    }
+    for bad in [
+        "q\"r,wmiprvse.exe,mshta.exe,x\n",
+        "wmiprvse.exe,mshta.exe,,x\r\n",
+        "wmiprvse.exe,\"open,x\n",
+    ] {
+        let mut body = rows.clone().into_bytes();
+        body.extend_from_slice(bad.as_bytes());
+        for i in 0..700 {
+            body.extend_from_slice(format!("wmiprvse.exe,mshta.exe,c:\\y,{i}\n").as_bytes());
+        }
+        for args in [&[][..], &["mode=annotate"][..]] {
+            let (mut out_b, mut msg_b) = (Vec::new(), Vec::new());
+            let b = transform(args)
+                .process_parsed(5, &body, &mut out_b, &mut msg_b)
+                .unwrap();
+            let (mut out_a, mut msg_a) = (Vec::new(), Vec::new());
+            let a = transform(args)
+                .process(5, &body, &mut out_a, &mut msg_a)
+                .unwrap();
+            assert_eq!(
+                (a, &out_a, &msg_a),
+                (b, &out_b, &msg_b),
+                "{bad:?} {args:?} in memory"
+            );
+            for piece in [7, 4096, 60_000, super::fast::PIECE] {
+                let (mut out_a, mut msg_a) = (Vec::new(), Vec::new());
+                let mut t = transform(args);
+                t.set_piece_size(piece);
+                let a = t
+                    .process_reader(5, &mut &body[..], &mut out_a, &mut msg_a)
+                    .unwrap();
+                assert_eq!(
+                    (a, &out_a, &msg_a),
+                    (b, &out_b, &msg_b),
+                    "{bad:?} {args:?} piece {piece}"
+                );
+            }
+        }
+    }
+}
