@@ -9,11 +9,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wmilolbas::transform::Transform;
 use wmilolbas::options::Options;
 use wmilolbas::records::mv;
 use wmilolbas::records::simd::{with_isa, Isa};
 use wmilolbas::rule::Catalog;
+use wmilolbas::transform::Transform;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, body)) = data.split_first() else {

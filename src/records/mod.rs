@@ -11,6 +11,7 @@
 //! multivalue item contains an escaped `$`.
 
 pub mod mv;
+pub mod quoting;
 pub mod simd;
 pub mod spans;
 

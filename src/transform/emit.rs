@@ -13,7 +13,7 @@ use crate::annotate::{Annotator, CsvLine, ADDED_FIELDS};
 use crate::error::{Error, Position};
 use crate::options::Mode;
 use crate::protocol::message::Message;
-use crate::records::spans::canonical_quoting;
+use crate::records::quoting::canonical_quoting;
 use crate::records::{Layout, RowView, MV_PREFIX};
 
 /// Rows with fewer fields than the header: how many, and the first.

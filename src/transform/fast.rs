@@ -23,8 +23,9 @@ use super::{BodyStats, Transform};
 use crate::error::{Error, Result};
 use crate::options::Mode;
 use crate::protocol::message::Message;
+use crate::records::quoting::{canonical_quoting, split_canonical};
 use crate::records::simd::Isa;
-use crate::records::spans::{canonical_quoting, split_canonical, Scanner};
+use crate::records::spans::Scanner;
 
 /// Bytes read per piece of a streamed body: a few hundred rows, small
 /// enough to stay in the L2 cache while they are scanned and copied.

@@ -14,7 +14,7 @@ use super::{BodyStats, Matcher, Transform};
 use crate::annotate::{Annotator, CsvLine};
 use crate::error::Result;
 use crate::protocol::message::Message;
-use crate::records::spans::{ends_inside_quotes, QuoteState};
+use crate::records::quoting::{ends_inside_quotes, QuoteState};
 
 impl Transform {
     /// Processes `body` on the full-parse path alone. [`Transform::process`]

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::annotate::ADDED_FIELDS;
-use crate::records::spans::canonical_quoting;
+use crate::records::quoting::canonical_quoting;
 use proptest::prelude::*;
 
 fn transform(args: &[&str]) -> Transform {
