@@ -1,5 +1,6 @@
 //! The transform's unit and property tests: exact bytes for each case, and
-//! the fast path against the full-parse path.
+//! the fast path against the full-parse path. Compiled only under
+//! #[cfg(test)] (declared so in `mod.rs`).
 
 use super::*;
 use crate::annotate::ADDED_FIELDS;
