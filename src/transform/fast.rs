@@ -18,7 +18,7 @@
 use std::io::{self, Read};
 
 use super::emit::{csv_error, raw_slice, BodyWriter, Collisions};
-use super::full::{parse_from_start, parse_rest, Tee};
+use super::full::{parse_rest, Tee};
 use super::{BodyStats, Transform};
 use crate::error::{Error, Result};
 use crate::options::Mode;
@@ -71,24 +71,9 @@ impl Transform {
         if let Some(r) = reader.as_deref_mut() {
             eof = fill(r, buf, &mut filled, piece).map_err(|e| read_error(chunk, 0, e))?;
         }
-        let Some(prefilter) = &matcher.prefilter else {
-            let Some(reader) = reader else {
-                return Ok(Scanned::FromStart);
-            };
-            let tee = Tee::new(buf, 0, filled, (!eof).then_some(reader));
-            return parse_from_start(
-                chunk, matcher, annotator, line, header, header_raw, record, tee, out, messages,
-            )
-            .map(Scanned::Done);
-        };
-
         // The header: the first row, whole in the window.
         let header_end = loop {
-            let window: &[u8] = if reader.is_some() {
-                &buf[..filled]
-            } else {
-                slice
-            };
+            let window = window(reader.is_some(), buf, filled, slice);
             let mut rdr = csv::ReaderBuilder::new()
                 .has_headers(false)
                 .flexible(true)
@@ -114,43 +99,46 @@ impl Transform {
             eof = fill(r, buf, &mut filled, target).map_err(|e| read_error(chunk, 0, e))?;
         };
         {
-            let window: &[u8] = if reader.is_some() {
-                &buf[..filled]
-            } else {
-                slice
-            };
+            let window = window(reader.is_some(), buf, filled, slice);
             let raw = raw_slice(window, header, header_end as u64);
             header_raw.clear();
             header_raw.extend_from_slice(raw);
         }
-        if !canonical_quoting(header_raw) || !Collisions::find(header).is_empty() {
+        let scannable = canonical_quoting(header_raw) && Collisions::find(header).is_empty();
+        let Some(prefilter) = matcher.prefilter.as_ref().filter(|_| scannable) else {
+            // The scanner cannot start on this body (no prefilter, a header
+            // it does not copy as it is): the csv reader parses it all.
             let Some(reader) = reader else {
                 return Ok(Scanned::FromStart);
             };
             let tee = Tee::new(buf, 0, filled, (!eof).then_some(reader));
-            return parse_from_start(
-                chunk, matcher, annotator, line, header, header_raw, record, tee, out, messages,
-            )
-            .map(Scanned::Done);
-        }
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(tee);
+            if !rdr
+                .read_byte_record(header)
+                .map_err(|e| csv_error(chunk, 0, e))?
+            {
+                return Ok(Scanned::Done(BodyStats::default())); // only blank lines
+            }
+            let end = rdr.position().byte();
+            header_raw.clear();
+            header_raw.extend_from_slice(rdr.get_ref().raw(header, end));
+            rdr.get_mut().forget_before(end);
+            let w = BodyWriter::new(chunk, matcher, annotator, line, header, header_raw, out);
+            return parse_rest(chunk, w, &mut rdr, record, messages).map(Scanned::Done);
+        };
         let mut w = BodyWriter::new(chunk, matcher, annotator, line, header, header_raw, out);
         let filter = matcher.mode == Mode::Filter;
         let isa = Isa::current();
         let mut anchors = {
-            let window: &[u8] = if reader.is_some() {
-                &buf[..filled]
-            } else {
-                slice
-            };
+            let window = window(reader.is_some(), buf, filled, slice);
             Some(prefilter.anchors(window, header_end))
         };
         let mut from = header_end;
         loop {
-            let window: &[u8] = if reader.is_some() {
-                &buf[..filled]
-            } else {
-                slice
-            };
+            let window = window(reader.is_some(), buf, filled, slice);
             let mut scanner = Scanner::new(window, from, !filter, anchors.take(), isa);
             if !eof {
                 scanner = scanner.partial();
@@ -215,6 +203,16 @@ impl Transform {
                 .map_err(|e| read_error(chunk, w.rows() + 1, e))?;
         }
         Ok(Scanned::Done(w.finish(messages)))
+    }
+}
+
+/// The bytes being scanned: the read window `buf[..filled]` of a streamed
+/// body, else the whole in-memory body.
+fn window<'w>(streamed: bool, buf: &'w [u8], filled: usize, slice: &'w [u8]) -> &'w [u8] {
+    if streamed {
+        &buf[..filled]
+    } else {
+        slice
     }
 }
 

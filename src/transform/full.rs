@@ -3,15 +3,14 @@
 //! header with our field names, parent names with `"` or `$`), and it is the
 //! reference the fast path is tested against. [`Tee`] and [`parse_rest`]
 //! are the same parse over a reader: for a streamed body, from its start or
-//! from the row where the fast path stopped.
+//! from the row where the fast path stopped (`fast.rs` reads the header).
 
 use std::io::{self, Read};
 
 use csv::ByteRecord;
 
 use super::emit::{csv_error, raw_slice, trim_line, BodyWriter};
-use super::{BodyStats, Matcher, Transform};
-use crate::annotate::{Annotator, CsvLine};
+use super::{BodyStats, Transform};
 use crate::error::Result;
 use crate::protocol::message::Message;
 use crate::records::quoting::{ends_inside_quotes, QuoteState};
@@ -168,39 +167,6 @@ impl Read for Tee<'_, '_> {
         self.pos += n;
         Ok(n)
     }
-}
-
-/// The full-parse path over a reader: the header, then every row (what
-/// [`Transform::process_parsed`] does with a slice).
-#[allow(clippy::too_many_arguments)]
-pub(super) fn parse_from_start(
-    chunk: u64,
-    matcher: &Matcher,
-    annotator: &mut Annotator,
-    line: &mut CsvLine,
-    header: &mut ByteRecord,
-    header_raw: &mut Vec<u8>,
-    record: &mut ByteRecord,
-    tee: Tee<'_, '_>,
-    out: &mut Vec<u8>,
-    messages: &mut Vec<Message>,
-) -> Result<BodyStats> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(tee);
-    if !rdr
-        .read_byte_record(header)
-        .map_err(|e| csv_error(chunk, 0, e))?
-    {
-        return Ok(BodyStats::default()); // only blank lines
-    }
-    let end = rdr.position().byte();
-    header_raw.clear();
-    header_raw.extend_from_slice(rdr.get_ref().raw(header, end));
-    rdr.get_mut().forget_before(end);
-    let w = BodyWriter::new(chunk, matcher, annotator, line, header, header_raw, out);
-    parse_rest(chunk, w, &mut rdr, record, messages)
 }
 
 /// The rows from the reader's position (a row boundary) to the end, through
