@@ -153,6 +153,27 @@ impl<R: BufRead> CsvReader<R> {
     }
 
     /// Lets the next record use up to [`MAX_CSV_RECORD`] bytes.
+    /// Reads the next record (the header when `header`) into `self.record`;
+    /// `Some` ends the input: at its end, or with the problem (the csv
+    /// reader cannot resync after a malformed or oversized record).
+    fn read_record(&mut self, header: bool) -> Option<Step<'static>> {
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(true) => None,
+            Ok(false) => Some(Step::End),
+            Err(e) => {
+                self.done = true;
+                Some(Step::Failed(if self.cap.hit.get() {
+                    self.too_large()
+                } else if header {
+                    input_error(&self.name, 1, format!("cannot read the CSV header: {e}"))
+                } else {
+                    let line = e.position().map_or(0, |p| p.line() + self.line_fix);
+                    input_error(&self.name, line, format!("malformed CSV: {e}"))
+                }))
+            }
+        }
+    }
+
     fn rearm(&self) {
         // The csv reader buffers ahead (8 KiB): allow for that.
         let at = self.reader.position().byte();
@@ -167,21 +188,8 @@ impl<R: BufRead> Reader for CsvReader<R> {
         }
         if !self.started {
             self.started = true;
-            match self.reader.read_byte_record(&mut self.record) {
-                Ok(true) => {}
-                Ok(false) => return Step::End,
-                Err(_) if self.cap.hit.get() => {
-                    self.done = true;
-                    return Step::Failed(self.too_large());
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Step::Failed(input_error(
-                        &self.name,
-                        1,
-                        format!("cannot read the CSV header: {e}"),
-                    ));
-                }
+            if let Some(end) = self.read_record(true) {
+                return end;
             }
             if let Some(stripped) = self
                 .record
@@ -198,19 +206,8 @@ impl<R: BufRead> Reader for CsvReader<R> {
             self.rearm();
             return Step::Header(&self.record);
         }
-        match self.reader.read_byte_record(&mut self.record) {
-            Ok(true) => {}
-            Ok(false) => return Step::End,
-            Err(_) if self.cap.hit.get() => {
-                self.done = true;
-                return Step::Failed(self.too_large());
-            }
-            Err(e) => {
-                self.done = true;
-                let line = e.position().map_or(0, |p| p.line() + self.line_fix);
-                // The csv reader cannot resync after a malformed record.
-                return Step::Failed(input_error(&self.name, line, format!("malformed CSV: {e}")));
-            }
+        if let Some(end) = self.read_record(false) {
+            return end;
         }
         self.rearm();
         let line = self
