@@ -205,17 +205,22 @@ fn row_field() -> impl Strategy<Value = String> {
     ]
 }
 
-/// Renders rows as a body: a csv writer (canonical), optionally with a
-/// raw tail (stray quotes, ragged rows, CR terminators…).
-fn render(rows: &[Vec<String>], crlf: bool, tail: &str) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
+/// A csv writer of ragged rows into memory, with CRLF or LF terminators.
+fn rows_writer(crlf: bool) -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
         .flexible(true)
         .terminator(if crlf {
             csv::Terminator::CRLF
         } else {
             csv::Terminator::Any(b'\n')
         })
-        .from_writer(Vec::new());
+        .from_writer(Vec::new())
+}
+
+/// Renders rows as a body: a csv writer (canonical), optionally with a
+/// raw tail (stray quotes, ragged rows, CR terminators…).
+fn render(rows: &[Vec<String>], crlf: bool, tail: &str) -> Vec<u8> {
+    let mut w = rows_writer(crlf);
     w.write_record([
         "parent_process_name",
         "process_name",
@@ -349,23 +354,13 @@ fn stream_body(
     if header == 1 {
         body.push(b'\n');
     }
-    let mut w = csv::WriterBuilder::new()
-        .flexible(true)
-        .terminator(if crlf {
-            csv::Terminator::CRLF
-        } else {
-            csv::Terminator::Any(b'\n')
-        })
-        .from_writer(Vec::new());
+    let mut w = rows_writer(crlf);
     for r in rows {
         w.write_record(r).unwrap();
     }
     body.extend_from_slice(&w.into_inner().unwrap());
     body.extend_from_slice(middle.as_bytes());
-    let mut w = csv::WriterBuilder::new()
-        .flexible(true)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+    let mut w = rows_writer(false);
     for r in more {
         w.write_record(r).unwrap();
     }
