@@ -133,6 +133,16 @@ pub(crate) trait Classifier: Copy {
     /// One 64-byte block in registers.
     type Block: Copy;
 
+    /// One byte repeated across a register, made once per scan (not per
+    /// block) by [`Classifier::splat`].
+    type Splat: Copy;
+
+    /// `byte` in every lane.
+    ///
+    /// # Safety
+    /// The instruction set must be available.
+    unsafe fn splat(byte: u8) -> Self::Splat;
+
     /// Loads 64 bytes.
     ///
     /// # Safety
@@ -144,7 +154,35 @@ pub(crate) trait Classifier: Copy {
     ///
     /// # Safety
     /// The instruction set must be available.
-    unsafe fn eq(block: Self::Block, fold: u8, target: u8) -> u64;
+    #[cfg(test)]
+    #[inline(always)]
+    unsafe fn eq(block: Self::Block, fold: u8, target: u8) -> u64 {
+        // SAFETY: the caller guarantees the instruction set.
+        unsafe { Self::eq_splat(block, Self::splat(fold), Self::splat(target)) }
+    }
+
+    /// [`Classifier::eq`] with the bytes already splatted.
+    ///
+    /// # Safety
+    /// The instruction set must be available.
+    unsafe fn eq_splat(block: Self::Block, fold: Self::Splat, target: Self::Splat) -> u64;
+
+    /// Bit i set when `v_i | fold[0] == target[0]` and `w_i | fold[1] ==
+    /// target[1]` (both tests combined in the vector registers, one mask
+    /// extracted).
+    ///
+    /// # Safety
+    /// The instruction set must be available.
+    #[inline(always)]
+    unsafe fn both(
+        v: Self::Block,
+        w: Self::Block,
+        fold: [Self::Splat; 2],
+        target: [Self::Splat; 2],
+    ) -> u64 {
+        // SAFETY: the caller guarantees the instruction set.
+        unsafe { Self::eq_splat(v, fold[0], target[0]) & Self::eq_splat(w, fold[1], target[1]) }
+    }
 
     /// Bit i = XOR of bits 0..=i.
     ///
@@ -168,6 +206,12 @@ pub(crate) struct Scalar;
 
 impl Classifier for Scalar {
     type Block = [u8; 64];
+    type Splat = u8;
+
+    #[inline(always)]
+    unsafe fn splat(byte: u8) -> u8 {
+        byte
+    }
 
     #[inline(always)]
     unsafe fn load(p: *const u8) -> [u8; 64] {
@@ -176,7 +220,7 @@ impl Classifier for Scalar {
     }
 
     #[inline(always)]
-    unsafe fn eq(block: [u8; 64], fold: u8, target: u8) -> u64 {
+    unsafe fn eq_splat(block: [u8; 64], fold: u8, target: u8) -> u64 {
         let mut m = 0u64;
         for (i, b) in block.iter().enumerate() {
             m |= u64::from((b | fold) == target) << i;
@@ -192,9 +236,10 @@ pub(crate) use x86::{Avx2, Sse2};
 mod x86 {
     use super::Classifier;
     use std::arch::x86_64::{
-        __m128i, __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8,
-        _mm256_or_si256, _mm256_set1_epi8, _mm_clmulepi64_si128, _mm_cmpeq_epi8, _mm_cvtsi128_si64,
-        _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_set_epi64x,
+        __m128i, __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256,
+        _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm_and_si128,
+        _mm_clmulepi64_si128, _mm_cmpeq_epi8, _mm_cvtsi128_si64, _mm_cvtsi64_si128,
+        _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
 
     /// x86-64 baseline: four 16-byte compares per mask.
@@ -203,6 +248,13 @@ mod x86 {
 
     impl Classifier for Sse2 {
         type Block = [__m128i; 4];
+        type Splat = __m128i;
+
+        #[inline(always)]
+        unsafe fn splat(byte: u8) -> __m128i {
+            // SAFETY: SSE2 is part of the x86-64 baseline.
+            unsafe { _mm_set1_epi8(byte as i8) }
+        }
 
         #[inline(always)]
         unsafe fn load(p: *const u8) -> [__m128i; 4] {
@@ -212,14 +264,27 @@ mod x86 {
         }
 
         #[inline(always)]
-        unsafe fn eq(block: [__m128i; 4], fold: u8, target: u8) -> u64 {
+        unsafe fn eq_splat(block: [__m128i; 4], f: __m128i, t: __m128i) -> u64 {
             // SAFETY: SSE2 is part of the x86-64 baseline.
             unsafe {
-                let (f, t) = (_mm_set1_epi8(fold as i8), _mm_set1_epi8(target as i8));
                 let mut m = 0u64;
                 for (k, v) in block.into_iter().enumerate() {
                     let v = _mm_or_si128(v, f);
                     m |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, t)) as u16) << (16 * k);
+                }
+                m
+            }
+        }
+
+        #[inline(always)]
+        unsafe fn both(v: [__m128i; 4], w: [__m128i; 4], f: [__m128i; 2], t: [__m128i; 2]) -> u64 {
+            // SAFETY: SSE2 is part of the x86-64 baseline.
+            unsafe {
+                let mut m = 0u64;
+                for k in 0..4 {
+                    let a = _mm_cmpeq_epi8(_mm_or_si128(v[k], f[0]), t[0]);
+                    let b = _mm_cmpeq_epi8(_mm_or_si128(w[k], f[1]), t[1]);
+                    m |= u64::from(_mm_movemask_epi8(_mm_and_si128(a, b)) as u16) << (16 * k);
                 }
                 m
             }
@@ -233,6 +298,13 @@ mod x86 {
 
     impl Classifier for Avx2 {
         type Block = [__m256i; 2];
+        type Splat = __m256i;
+
+        #[inline(always)]
+        unsafe fn splat(byte: u8) -> __m256i {
+            // SAFETY: the caller guarantees AVX2.
+            unsafe { _mm256_set1_epi8(byte as i8) }
+        }
 
         #[inline(always)]
         unsafe fn load(p: *const u8) -> [__m256i; 2] {
@@ -247,10 +319,9 @@ mod x86 {
         }
 
         #[inline(always)]
-        unsafe fn eq(block: [__m256i; 2], fold: u8, target: u8) -> u64 {
+        unsafe fn eq_splat(block: [__m256i; 2], f: __m256i, t: __m256i) -> u64 {
             // SAFETY: the caller guarantees AVX2.
             unsafe {
-                let (f, t) = (_mm256_set1_epi8(fold as i8), _mm256_set1_epi8(target as i8));
                 let [a, b] = [_mm256_or_si256(block[0], f), _mm256_or_si256(block[1], f)];
                 let lo = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, t)) as u32;
                 let hi = _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, t)) as u32;
@@ -259,10 +330,23 @@ mod x86 {
         }
 
         #[inline(always)]
+        unsafe fn both(v: [__m256i; 2], w: [__m256i; 2], f: [__m256i; 2], t: [__m256i; 2]) -> u64 {
+            // SAFETY: the caller guarantees AVX2.
+            unsafe {
+                let half = |k: usize| {
+                    let a = _mm256_cmpeq_epi8(_mm256_or_si256(v[k], f[0]), t[0]);
+                    let b = _mm256_cmpeq_epi8(_mm256_or_si256(w[k], f[1]), t[1]);
+                    _mm256_movemask_epi8(_mm256_and_si256(a, b)) as u32
+                };
+                u64::from(half(0)) | (u64::from(half(1)) << 32)
+            }
+        }
+
+        #[inline(always)]
         unsafe fn prefix_xor(x: u64) -> u64 {
             // SAFETY: the caller guarantees PCLMULQDQ (checked with AVX2).
             unsafe {
-                let v = _mm_clmulepi64_si128(_mm_set_epi64x(0, x as i64), _mm_set1_epi8(-1), 0);
+                let v = _mm_clmulepi64_si128(_mm_cvtsi64_si128(x as i64), _mm_set1_epi8(-1), 0);
                 _mm_cvtsi128_si64(v) as u64
             }
         }
@@ -289,6 +373,13 @@ mod arm {
 
     impl Classifier for Neon {
         type Block = [uint8x16_t; 4];
+        type Splat = uint8x16_t;
+
+        #[inline(always)]
+        unsafe fn splat(byte: u8) -> uint8x16_t {
+            // SAFETY: NEON is part of the aarch64 baseline.
+            unsafe { vdupq_n_u8(byte) }
+        }
 
         #[inline(always)]
         unsafe fn load(p: *const u8) -> [uint8x16_t; 4] {
@@ -298,20 +389,40 @@ mod arm {
         }
 
         #[inline(always)]
-        unsafe fn eq(block: [uint8x16_t; 4], fold: u8, target: u8) -> u64 {
-            // SAFETY: NEON is part of the aarch64 baseline; WEIGHTS is 16
-            // bytes.
+        unsafe fn eq_splat(block: [uint8x16_t; 4], f: uint8x16_t, t: uint8x16_t) -> u64 {
+            // SAFETY: NEON is part of the aarch64 baseline.
+            unsafe { movemask(block.map(|v| vceqq_u8(vorrq_u8(v, f), t))) }
+        }
+
+        #[inline(always)]
+        unsafe fn both(
+            v: [uint8x16_t; 4],
+            w: [uint8x16_t; 4],
+            f: [uint8x16_t; 2],
+            t: [uint8x16_t; 2],
+        ) -> u64 {
+            // SAFETY: NEON is part of the aarch64 baseline.
             unsafe {
-                let (f, t) = (vdupq_n_u8(fold), vdupq_n_u8(target));
-                let w = vld1q_u8(WEIGHTS.as_ptr());
-                let m = block.map(|v| {
-                    let v = vorrq_u8(v, f);
-                    vandq_u8(vceqq_u8(v, t), w)
-                });
-                let s = vpaddq_u8(vpaddq_u8(m[0], m[1]), vpaddq_u8(m[2], m[3]));
-                let s = vpaddq_u8(s, s);
-                vgetq_lane_u64::<0>(vreinterpretq_u64_u8(s))
+                movemask([0, 1, 2, 3].map(|k| {
+                    let a = vceqq_u8(vorrq_u8(v[k], f[0]), t[0]);
+                    let b = vceqq_u8(vorrq_u8(w[k], f[1]), t[1]);
+                    vandq_u8(a, b)
+                }))
             }
+        }
+    }
+
+    /// Bit i set when byte i of the four compare results (0 or 0xff) is
+    /// set: bit weights, then three rounds of pairwise adds.
+    #[inline(always)]
+    unsafe fn movemask(m: [uint8x16_t; 4]) -> u64 {
+        // SAFETY: NEON is part of the aarch64 baseline; WEIGHTS is 16 bytes.
+        unsafe {
+            let w = vld1q_u8(WEIGHTS.as_ptr());
+            let m = m.map(|v| vandq_u8(v, w));
+            let s = vpaddq_u8(vpaddq_u8(m[0], m[1]), vpaddq_u8(m[2], m[3]));
+            let s = vpaddq_u8(s, s);
+            vgetq_lane_u64::<0>(vreinterpretq_u64_u8(s))
         }
     }
 }

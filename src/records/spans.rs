@@ -44,6 +44,9 @@ pub struct Span {
     pub fields: usize,
     /// The row holds an occurrence of a prefilter needle.
     pub candidate: bool,
+    /// The row's number among the rows the scanner found, from 1 (rows not
+    /// handed out by [`Scanner::candidates_only`] count too).
+    pub row: u64,
 }
 
 /// The body is not canonical CSV with LF terminators (see the module docs).
@@ -66,6 +69,8 @@ struct State {
     /// The byte before the block was a closing quote.
     prev_closing: bool,
     row_start: usize,
+    /// Rows found before `row_start` (empty lines are not rows).
+    rows: u64,
     /// Fields of the current row so far (when counted).
     fields: usize,
     /// The current row already holds a needle.
@@ -79,8 +84,14 @@ pub struct Scanner<'a> {
     body: &'a [u8],
     from: usize,
     count_fields: bool,
+    /// Only candidate rows are handed out; the others are only counted.
+    skip: bool,
     anchors: Anchors,
     isa: Isa,
+    /// Where the rows not handed out yet start, and how many rows (handed
+    /// out or skipped) came before, as of the last successful
+    /// [`Scanner::fill`].
+    handed: (usize, u64),
     /// The body ends with the scanned bytes (else the bytes after the last
     /// terminator are an incomplete row, left for the next window).
     last: bool,
@@ -106,8 +117,10 @@ impl<'a> Scanner<'a> {
             body,
             from,
             count_fields,
+            skip: false,
             anchors,
             isa,
+            handed: (from, 0),
             last: true,
             st: State {
                 block: from,
@@ -115,6 +128,7 @@ impl<'a> Scanner<'a> {
                 prev_delim: true,
                 prev_closing: false,
                 row_start: from,
+                rows: 0,
                 fields: 1,
                 pending: false,
                 done: false,
@@ -129,6 +143,23 @@ impl<'a> Scanner<'a> {
     pub fn partial(mut self) -> Scanner<'a> {
         self.last = false;
         self
+    }
+
+    /// Hands out only the candidate rows (without field counts); the others
+    /// are counted ([`Span::row`], [`Scanner::handed_out`]) and skipped.
+    /// Filter mode needs no more: a row without a needle cannot match.
+    pub fn candidates_only(mut self) -> Scanner<'a> {
+        self.skip = true;
+        self.count_fields = false;
+        self
+    }
+
+    /// Where the rows not handed out yet start, and how many rows came
+    /// before them (handed out or skipped), as of the last `Ok` of
+    /// [`Scanner::fill`]: after an `Err`, the rows from there on are the
+    /// caller's to parse another way.
+    pub fn handed_out(&self) -> (usize, u64) {
+        self.handed
     }
 
     /// Where the rows not handed out start: after the last row once
@@ -154,48 +185,35 @@ impl<'a> Scanner<'a> {
         while out.is_empty() && !self.st.done {
             self.run(out)?;
         }
+        self.handed = (self.st.row_start, self.st.rows);
         Ok(!out.is_empty())
     }
 
     fn run(&mut self, out: &mut Vec<Span>) -> Result<(), Unsupported> {
-        let count = self.count_fields;
+        match (self.skip, self.count_fields) {
+            (true, _) => self.run_with::<false, true>(out),
+            (false, true) => self.run_with::<true, false>(out),
+            (false, false) => self.run_with::<false, false>(out),
+        }
+    }
+
+    fn run_with<const COUNT: bool, const SKIP: bool>(
+        &mut self,
+        out: &mut Vec<Span>,
+    ) -> Result<(), Unsupported> {
         match self.isa {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `new` keeps `Avx2` only when the host has AVX2,
             // PCLMULQDQ, POPCNT and BMI1 (`Isa::is_available`).
-            Isa::Avx2 => unsafe {
-                if count {
-                    blocks_avx2::<true>(self, out)
-                } else {
-                    blocks_avx2::<false>(self, out)
-                }
-            },
+            Isa::Avx2 => unsafe { blocks_avx2::<COUNT, SKIP>(self, out) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: SSE2 is part of the x86-64 baseline.
-            Isa::Sse2 => unsafe {
-                if count {
-                    blocks::<super::simd::Sse2, true>(self, out)
-                } else {
-                    blocks::<super::simd::Sse2, false>(self, out)
-                }
-            },
+            Isa::Sse2 => unsafe { blocks::<super::simd::Sse2, COUNT, SKIP>(self, out) },
             #[cfg(target_arch = "aarch64")]
             // SAFETY: NEON is part of the aarch64 baseline.
-            Isa::Neon => unsafe {
-                if count {
-                    blocks::<super::simd::Neon, true>(self, out)
-                } else {
-                    blocks::<super::simd::Neon, false>(self, out)
-                }
-            },
+            Isa::Neon => unsafe { blocks::<super::simd::Neon, COUNT, SKIP>(self, out) },
             // SAFETY: the scalar classifier needs no instruction set.
-            _ => unsafe {
-                if count {
-                    blocks::<Scalar, true>(self, out)
-                } else {
-                    blocks::<Scalar, false>(self, out)
-                }
-            },
+            _ => unsafe { blocks::<Scalar, COUNT, SKIP>(self, out) },
         }
     }
 }
@@ -206,12 +224,20 @@ impl<'a> Scanner<'a> {
 /// The host must have AVX2, PCLMULQDQ, POPCNT and BMI1.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
-unsafe fn blocks_avx2<const COUNT: bool>(
+unsafe fn blocks_avx2<const COUNT: bool, const SKIP: bool>(
     sc: &mut Scanner<'_>,
     out: &mut Vec<Span>,
 ) -> Result<(), Unsupported> {
     // SAFETY: the caller guarantees the instruction sets `Avx2` uses.
-    unsafe { blocks::<super::simd::Avx2, COUNT>(sc, out) }
+    unsafe { blocks::<super::simd::Avx2, COUNT, SKIP>(sc, out) }
+}
+
+/// An anchor with its bytes splatted for the block loop.
+#[derive(Clone, Copy)]
+struct Splatted<S> {
+    distance: usize,
+    fold: [S; 2],
+    byte: [S; 2],
 }
 
 /// Scans blocks until `out` holds [`BATCH`] rows or the body ends.
@@ -219,12 +245,33 @@ unsafe fn blocks_avx2<const COUNT: bool>(
 /// # Safety
 /// `C`'s instruction set must be available.
 #[inline(always)]
-unsafe fn blocks<C: Classifier, const COUNT: bool>(
+unsafe fn blocks<C: Classifier, const COUNT: bool, const SKIP: bool>(
     sc: &mut Scanner<'_>,
     out: &mut Vec<Span>,
 ) -> Result<(), Unsupported> {
     let body = sc.body;
     let len = body.len();
+    // SAFETY: the caller guarantees the instruction set.
+    let anchors: Vec<Splatted<C::Splat>> = unsafe {
+        sc.anchors
+            .list
+            .iter()
+            .map(|a| Splatted {
+                distance: a.distance,
+                fold: a.fold.map(|b| C::splat(b)),
+                byte: a.byte.map(|b| C::splat(b)),
+            })
+            .collect()
+    };
+    // SAFETY: the caller guarantees the instruction set.
+    let structural = unsafe {
+        Structural {
+            quote: C::splat(b'"'),
+            newline: C::splat(b'\n'),
+            comma: C::splat(b','),
+            cr: C::splat(b'\r'),
+        }
+    };
     // A block is read from the body itself while the loads at the anchors'
     // distance stay inside it, else from a zero-padded copy.
     let reach = 64 + sc.anchors.max_distance();
@@ -234,12 +281,26 @@ unsafe fn blocks<C: Classifier, const COUNT: bool>(
             break Ok(());
         }
         if st.block + reach <= len {
-            // SAFETY: block + reach <= len, so every load of the step (at
-            // most `reach` bytes from the pointer) is inside `body`; the
-            // caller guarantees the instruction set.
+            // The full blocks, with the anchor count known to the compiler
+            // in the usual case of one parent name.
+            // SAFETY: as for `full_blocks`; the caller guarantees the
+            // instruction set.
             let step = unsafe {
-                let p = body.as_ptr().add(st.block);
-                block::<C, COUNT, true>(sc, &mut st, p, 64, out)
+                match anchors.len() {
+                    0 => full_blocks::<C, COUNT, SKIP>(sc, &structural, &[], &mut st, reach, out),
+                    1 => {
+                        let one = [anchors[0]];
+                        full_blocks::<C, COUNT, SKIP>(sc, &structural, &one, &mut st, reach, out)
+                    }
+                    _ => full_blocks::<C, COUNT, SKIP>(
+                        sc,
+                        &structural,
+                        &anchors,
+                        &mut st,
+                        reach,
+                        out,
+                    ),
+                }
             };
             if let Err(e) = step {
                 break Err(e);
@@ -255,12 +316,17 @@ unsafe fn blocks<C: Classifier, const COUNT: bool>(
                 break Err(Unsupported); // a quote left open
             }
             if st.row_start < len {
-                out.push(Span {
-                    start: st.row_start,
-                    end: len,
-                    fields: if COUNT { st.fields } else { 0 },
-                    candidate: st.pending,
-                });
+                st.rows += 1;
+                if !SKIP || st.pending {
+                    out.push(Span {
+                        start: st.row_start,
+                        end: len,
+                        fields: if COUNT { st.fields } else { 0 },
+                        candidate: st.pending,
+                        row: st.rows,
+                    });
+                }
+                st.row_start = len;
             }
             break Ok(());
         }
@@ -272,7 +338,10 @@ unsafe fn blocks<C: Classifier, const COUNT: bool>(
         let n = k.min(64);
         // SAFETY: `pad` holds 128 >= reach bytes; the caller guarantees the
         // instruction set.
-        if let Err(e) = unsafe { block::<C, COUNT, false>(sc, &mut st, pad.as_ptr(), n, out) } {
+        let step = unsafe {
+            block::<C, COUNT, SKIP, false>(sc, &structural, &anchors, &mut st, pad.as_ptr(), n, out)
+        };
+        if let Err(e) = step {
             break Err(e);
         }
     };
@@ -283,6 +352,42 @@ unsafe fn blocks<C: Classifier, const COUNT: bool>(
     result
 }
 
+/// The structural bytes, splatted.
+struct Structural<S> {
+    quote: S,
+    newline: S,
+    comma: S,
+    cr: S,
+}
+
+/// Full blocks from `st.block` while `st.block + reach` is inside the body
+/// and the batch is not full.
+///
+/// # Safety
+/// `reach` must be 64 + the anchors' largest distance, and `C`'s
+/// instruction set available.
+#[inline(always)]
+unsafe fn full_blocks<C: Classifier, const COUNT: bool, const SKIP: bool>(
+    sc: &Scanner<'_>,
+    structural: &Structural<C::Splat>,
+    anchors: &[Splatted<C::Splat>],
+    st: &mut State,
+    reach: usize,
+    out: &mut Vec<Span>,
+) -> Result<(), Unsupported> {
+    let body = sc.body;
+    while st.block + reach <= body.len() && out.len() < BATCH {
+        // SAFETY: block + reach <= len, so every load of the step (at most
+        // `reach` bytes from the pointer) is inside `body`; the caller
+        // guarantees the instruction set.
+        unsafe {
+            let p = body.as_ptr().add(st.block);
+            block::<C, COUNT, SKIP, true>(sc, structural, anchors, st, p, 64, out)?;
+        }
+    }
+    Ok(())
+}
+
 /// One block: `n` bytes at `p` (all 64 when `FULL`) are the body's bytes
 /// from `st.block`.
 ///
@@ -290,8 +395,10 @@ unsafe fn blocks<C: Classifier, const COUNT: bool>(
 /// `p` must have `64 + max_distance` readable bytes, and `C`'s instruction
 /// set must be available.
 #[inline(always)]
-unsafe fn block<C: Classifier, const COUNT: bool, const FULL: bool>(
+unsafe fn block<C: Classifier, const COUNT: bool, const SKIP: bool, const FULL: bool>(
     sc: &Scanner<'_>,
+    structural: &Structural<C::Splat>,
+    anchors: &[Splatted<C::Splat>],
     st: &mut State,
     p: *const u8,
     n: usize,
@@ -302,20 +409,20 @@ unsafe fn block<C: Classifier, const COUNT: bool, const FULL: bool>(
     } else {
         (1u64 << n) - 1
     };
-    let anchors = &sc.anchors.list[..];
     // SAFETY: the caller guarantees the bytes and the instruction set.
     let (quote, newline, comma, cr, hits) = unsafe {
         let v = C::load(p);
         let mut hits = 0u64;
         for a in anchors {
             let w = C::load(p.add(a.distance));
-            hits |= C::eq(v, a.fold[0], a.byte[0]) & C::eq(w, a.fold[1], a.byte[1]);
+            hits |= C::both(v, w, a.fold, a.byte);
         }
+        let zero = C::splat(0);
         (
-            C::eq(v, 0, b'"'),
-            C::eq(v, 0, b'\n'),
-            C::eq(v, 0, b','),
-            C::eq(v, 0, b'\r'),
+            C::eq_splat(v, zero, structural.quote),
+            C::eq_splat(v, zero, structural.newline),
+            C::eq_splat(v, zero, structural.comma),
+            C::eq_splat(v, zero, structural.cr),
             hits,
         )
     };
@@ -360,6 +467,21 @@ unsafe fn block<C: Classifier, const COUNT: bool, const FULL: bool>(
 
     let block = st.block;
     let mut terminators = newline & !inside;
+    if SKIP && found == 0 && !st.pending {
+        // No row ending here holds a needle: count them, hand none out.
+        // (a terminator right after another, or at the row start, ends an
+        // empty line: no row). Branch-free: rows end in a fifth of blocks.
+        let empty = terminators & ((terminators << 1) | u64::from(st.row_start == block));
+        st.rows += u64::from((terminators & !empty).count_ones());
+        let after_last = block + 64 - terminators.leading_zeros() as usize;
+        st.row_start = if terminators != 0 {
+            after_last
+        } else {
+            st.row_start
+        };
+        st.block += 64;
+        return Ok(());
+    }
     let mut commas = comma & !inside;
     while terminators != 0 {
         let bit = terminators.trailing_zeros();
@@ -374,12 +496,16 @@ unsafe fn block<C: Classifier, const COUNT: bool, const FULL: bool>(
         let end = block + bit as usize;
         if end != st.row_start {
             // (an empty line is skipped, like csv)
-            out.push(Span {
-                start: st.row_start,
-                end,
-                fields: if COUNT { st.fields } else { 0 },
-                candidate,
-            });
+            st.rows += 1;
+            if !SKIP || candidate {
+                out.push(Span {
+                    start: st.row_start,
+                    end,
+                    fields: if COUNT { st.fields } else { 0 },
+                    candidate,
+                    row: st.rows,
+                });
+            }
         }
         st.row_start = end + 1;
         st.fields = 1;
@@ -692,6 +818,25 @@ mod tests {
             for isa in Isa::available() {
                 let got = scan_with(&body, false, Some(&f), isa);
                 prop_assert_eq!(&got, &reference, "{:?}", isa);
+                // Candidates only: the same candidate rows with the same
+                // numbers, and every row counted.
+                let mut only = Scanner::new(&body, 0, false, Some(f.anchors(&body, 0)), isa).candidates_only();
+                let (mut kept, mut batch) = (Vec::new(), Vec::new());
+                let mut refused = false;
+                loop {
+                    match only.fill(&mut batch) {
+                        Ok(true) => kept.extend_from_slice(&batch),
+                        Ok(false) => break,
+                        Err(Unsupported) => { refused = true; break }
+                    }
+                }
+                prop_assert_eq!(refused, got.is_err(), "{:?}", isa);
+                if let Ok(all) = &got {
+                    let want: Vec<Span> = all.iter().copied().filter(|s| s.candidate).collect();
+                    prop_assert_eq!(&kept, &want, "{:?}", isa);
+                    prop_assert_eq!(only.handed_out(), (body.len(), all.len() as u64), "{:?}", isa);
+                    prop_assert!(all.iter().enumerate().all(|(i, s)| s.row == i as u64 + 1));
+                }
                 let Ok(got) = got else { continue }; // a quote after text
                 for s in &got {
                     let row = &lower[s.start..s.end];

@@ -90,7 +90,13 @@ impl<'a> BodyWriter<'a> {
     /// Counts one more data row; an error past [`MAX_ROWS_PER_CHUNK`].
     /// Returns the row's number.
     pub(super) fn next_row(&mut self) -> Result<u64, Error> {
-        self.stats.rows += 1;
+        self.row_at(self.stats.rows + 1)
+    }
+
+    /// Counts the rows up to `row` (the rows between were skipped: they
+    /// cannot match), and returns it.
+    pub(super) fn row_at(&mut self, row: u64) -> Result<u64, Error> {
+        self.stats.rows = row;
         if self.stats.rows > MAX_ROWS_PER_CHUNK {
             return Err(Error::body(
                 Position::row(self.chunk, MAX_ROWS_PER_CHUNK + 1),

@@ -140,11 +140,14 @@ impl Transform {
         loop {
             let window = window(reader.is_some(), buf, filled, slice);
             let mut scanner = Scanner::new(window, from, !filter, anchors.take(), isa);
+            if filter {
+                scanner = scanner.candidates_only(); // the others cannot match
+            }
             if !eof {
                 scanner = scanner.partial();
             }
-            // The start of the first row not yet written (or skipped).
-            let mut resume = from;
+            // Rows before the window's (span rows count from 1 in it).
+            let base = w.rows();
             let declined = loop {
                 match scanner.fill(batch) {
                     Ok(true) => {}
@@ -152,7 +155,7 @@ impl Transform {
                     Err(_) => break true, // not canonical LF CSV from here
                 }
                 for span in batch.iter() {
-                    let row = w.next_row()?;
+                    let row = w.row_at(base + span.row)?;
                     let raw = &window[span.start..span.end];
                     if !span.candidate {
                         if filter {
@@ -167,14 +170,14 @@ impl Transform {
                     split_canonical(raw, record, unescaped);
                     w.parsed(record, raw, row)?;
                 }
-                if let Some(last) = batch.last() {
-                    resume = (last.end + 1).min(window.len());
-                }
             };
+            // The rows up to here were written or skipped.
+            let (resume, rows) = scanner.handed_out();
+            w.row_at(base + rows)?;
             if declined {
                 // The rows from `resume` on, through the csv reader.
                 let tee = match reader {
-                    Some(r) => Tee::new(buf, resume, filled, (!eof).then_some(r)),
+                    Some(r) => Tee::new(buf, resume.min(filled), filled, (!eof).then_some(r)),
                     None => {
                         buf.clear();
                         buf.extend_from_slice(slice.get(resume..).unwrap_or(&[]));
