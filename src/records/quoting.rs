@@ -307,3 +307,168 @@ pub fn canonical_quoting(raw: &[u8]) -> bool {
     !quoted
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::simd::with_isa;
+    use proptest::prelude::*;
+
+    /// `raw` split on every path the host has, asserted identical.
+    fn split_everywhere(raw: &[u8]) -> csv::ByteRecord {
+        let (mut want, mut got) = (csv::ByteRecord::new(), csv::ByteRecord::new());
+        let mut unescaped = Vec::new();
+        split_canonical(raw, &mut want, &mut unescaped, Isa::Scalar);
+        for isa in Isa::available() {
+            // Reused, dirty buffers, as the transform reuses them.
+            got.push_field(b"left over");
+            unescaped.extend_from_slice(b"left over");
+            split_canonical(raw, &mut got, &mut unescaped, isa);
+            assert_eq!(got, want, "{isa:?} {:?}", String::from_utf8_lossy(raw));
+            // The path from `Isa::current`, as the transform passes it.
+            with_isa(isa, || {
+                split_canonical(raw, &mut got, &mut unescaped, Isa::current())
+            });
+            assert_eq!(got, want, "{isa:?}");
+        }
+        want
+    }
+
+    /// The record the `csv` crate reads from `raw` (one row, no terminator).
+    fn csv_reads(raw: &[u8]) -> csv::ByteRecord {
+        if raw.is_empty() {
+            return csv::ByteRecord::from(vec![""]); // (csv reads no record)
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(raw);
+        let mut rec = csv::ByteRecord::new();
+        assert!(reader.read_byte_record(&mut rec).unwrap());
+        rec
+    }
+
+    fn fields(rec: &csv::ByteRecord) -> Vec<String> {
+        rec.iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn splits_like_the_csv_crate() {
+        let cases: [(&[u8], &[&str]); 13] = [
+            (b"", &[""]),
+            (b"a", &["a"]),
+            (b",", &["", ""]),
+            (b"a,", &["a", ""]),
+            (b",,b", &["", "", "b"]),
+            (b"\"\"", &[""]),
+            (b"\"\",\"\"", &["", ""]),
+            (b"\"a\"\"b\",c", &["a\"b", "c"]),
+            (b"\"\"\"\"", &["\""]),
+            (b"\"\"\"x\"\"\",\"y,z\"", &["\"x\"", "y,z"]),
+            (b"\"a\nb\",\"c\r\n\"", &["a\nb", "c\r\n"]),
+            (
+                "é,\"ü,\"\"ß\"\"\",日本".as_bytes(),
+                &["é", "ü,\"ß\"", "日本"],
+            ),
+            (b"\",\",\",\"\",\"", &[",", ",\","]),
+        ];
+        for (raw, want) in cases {
+            assert!(canonical_quoting(raw));
+            let got = split_everywhere(raw);
+            assert_eq!(fields(&got), want, "{:?}", String::from_utf8_lossy(raw));
+            assert_eq!(got, csv_reads(raw));
+        }
+    }
+
+    #[test]
+    fn quotes_and_commas_at_every_block_offset() {
+        // Each template shifted by 0..=130 bytes, so its quotes, doubled
+        // quotes and separators fall on every position around the block
+        // edges at 64 and 128.
+        let templates: [&[u8]; 6] = [
+            b",\"q,\"\"r\"\"\",",
+            b"\"\"\"\"",
+            b"\"a\"\"\",b,,",
+            b"x,\"\",\"\"\"\",y",
+            b"\"long quoted, with a comma and \"\"quotes\"\" and more text than a block holds at all\",z",
+            &[b'"'; 70], // 34 escaped quotes
+        ];
+        for t in templates {
+            for shift in 0..=130 {
+                // A plain, a quoted and an escaping first field, `shift`
+                // bytes longer than the shortest.
+                let pad = "p".repeat(shift);
+                for lead in [pad.clone(), format!("\"{pad}\""), format!("\"\"\"{pad}\"")] {
+                    let mut raw = lead.into_bytes();
+                    raw.push(b',');
+                    raw.extend_from_slice(t);
+                    for tail in [&b""[..], b",", b",\"\""] {
+                        let mut raw = raw.clone();
+                        raw.extend_from_slice(tail);
+                        assert!(
+                            canonical_quoting(&raw),
+                            "{:?}",
+                            String::from_utf8_lossy(&raw)
+                        );
+                        assert_eq!(split_everywhere(&raw), csv_reads(&raw));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_doubled_quote_past_the_kept_masks() {
+        // Rows longer than MASKED blocks find the `""` of their last
+        // fields with memchr.
+        for len in [MASKED * 64 - 70, MASKED * 64 - 3, MASKED * 64 + 1, 3000] {
+            let mut raw = vec![b'a'; len];
+            raw.extend_from_slice(b",\"b\"\"c\",\"");
+            raw.extend(std::iter::repeat_n(b'd', 200));
+            raw.extend_from_slice(b"\"\"e\"\"\"");
+            assert_eq!(split_everywhere(&raw), csv_reads(&raw));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Rows the csv writer produces (splunkd-like: many short fields,
+        /// some longer than a block) split into the fields written, on
+        /// every path.
+        #[test]
+        fn written_rows_split_into_their_fields(
+            row in proptest::collection::vec(prop_oneof![
+                4 => "[a\",\n\r é]{0,8}",
+                1 => "[a\", ]{50,150}",
+            ], 1..24),
+            always in any::<bool>(),
+        ) {
+            let style = if always { csv::QuoteStyle::Always } else { csv::QuoteStyle::Necessary };
+            let mut w = csv::WriterBuilder::new()
+                .quote_style(style)
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(Vec::new());
+            w.write_record(&row).unwrap();
+            let mut raw = w.into_inner().unwrap();
+            raw.pop(); // the terminator
+            prop_assert!(canonical_quoting(&raw));
+            let got = split_everywhere(&raw);
+            prop_assert_eq!(fields(&got), row);
+        }
+
+        /// Any bytes: no path panics, and canonical rows without line
+        /// ends split as the csv crate reads them.
+        #[test]
+        fn any_bytes_never_panic(raw in proptest::collection::vec(prop_oneof![
+            4 => Just(b'"'), 3 => Just(b','), 2 => Just(b'a'), 1 => Just(b'\n'),
+            1 => Just(0u8), 1 => Just(0xffu8), 1 => Just(b'\r'),
+        ], 0..300)) {
+            let got = split_everywhere(&raw);
+            if canonical_quoting(&raw) && !raw.contains(&b'\n') && !raw.contains(&b'\r') {
+                prop_assert_eq!(got, csv_reads(&raw));
+            }
+        }
+    }
+}
