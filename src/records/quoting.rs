@@ -3,56 +3,189 @@
 //! such a row into fields as the `csv` crate reads it, and whether a body —
 //! whole or fed in pieces — ends inside a quoted field.
 
+use super::simd::{Classifier, Isa, Scalar};
+
 /// Splits one row whose quoting is canonical (every `"` opens a field,
 /// closes it, or is doubled inside it: the rows the scanner in `spans.rs` accepts) into
 /// `record`, as the `csv` crate reads it. `unescaped` is scratch space for
 /// fields with doubled quotes (kept by the caller to reuse its allocation).
-pub fn split_canonical(raw: &[u8], record: &mut csv::ByteRecord, unescaped: &mut Vec<u8>) {
+/// `isa` is the classifier to use (from [`Isa::current`], looked up once per
+/// body by the caller; one the host lacks is replaced by the best it has).
+///
+/// The row is classified 64 bytes at a time, like the scanner does it: the
+/// prefix XOR of the quote mask marks the bytes inside quotes, and every
+/// comma outside them ends a field. Other input never panics, but its
+/// fields are unspecified.
+pub fn split_canonical(
+    raw: &[u8],
+    record: &mut csv::ByteRecord,
+    unescaped: &mut Vec<u8>,
+    isa: Isa,
+) {
     record.clear();
-    let mut rest = raw;
-    loop {
-        let after = if let Some(quoted) = rest.strip_prefix(b"\"") {
-            // Up to the quote not followed by another one.
-            let mut q = quoted;
-            let mut escaped = false;
-            unescaped.clear();
-            let end = loop {
-                match memchr::memchr(b'"', q) {
-                    Some(i) if q.get(i + 1) == Some(&b'"') => {
-                        escaped = true;
-                        unescaped.extend_from_slice(&q[..=i]);
-                        q = &q[i + 2..];
-                    }
-                    Some(i) => break i,
-                    None => break q.len(),
-                }
-            };
-            if escaped {
-                unescaped.extend_from_slice(&q[..end]);
-                record.push_field(unescaped);
-            } else {
-                record.push_field(&q[..end]);
-            }
-            // Past the closing quote, the `,` (if any) follows.
-            q.get(end + 1..)
-                .and_then(|r| r.split_first().map(|(_, r)| r))
+    let isa = if isa.is_available() { isa } else { Isa::best() };
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Avx2` is kept only when the host has AVX2, PCLMULQDQ,
+        // POPCNT and BMI1 (`Isa::is_available`).
+        Isa::Avx2 => unsafe { split_avx2(raw, record, unescaped) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: SSE2 is part of the x86-64 baseline.
+        Isa::Sse2 => unsafe { split_blocks::<super::simd::Sse2>(raw, record, unescaped) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: NEON is part of the aarch64 baseline.
+        Isa::Neon => unsafe { split_blocks::<super::simd::Neon>(raw, record, unescaped) },
+        // SAFETY: the scalar classifier needs no instruction set.
+        _ => unsafe { split_blocks::<Scalar>(raw, record, unescaped) },
+    }
+}
+
+/// [`split_blocks`] compiled for AVX2 as a whole.
+///
+/// # Safety
+/// The host must have AVX2, PCLMULQDQ, POPCNT and BMI1.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
+unsafe fn split_avx2(raw: &[u8], record: &mut csv::ByteRecord, unescaped: &mut Vec<u8>) {
+    // SAFETY: the caller guarantees the instruction sets `Avx2` uses.
+    unsafe { split_blocks::<super::simd::Avx2>(raw, record, unescaped) }
+}
+
+/// The fields of `raw`, a 64-byte block at a time, pushed onto `record`
+/// (cleared by the caller).
+///
+/// # Safety
+/// `C`'s instruction set must be available.
+#[inline(always)]
+unsafe fn split_blocks<C: Classifier>(
+    raw: &[u8],
+    record: &mut csv::ByteRecord,
+    unescaped: &mut Vec<u8>,
+) {
+    let len = raw.len();
+    // The last block (fewer than 64 bytes) is read from a zero-padded
+    // copy: zero bytes are neither quotes nor commas.
+    let mut pad = [0u8; 64];
+    // The quote masks of the first blocks, to unescape `""` with.
+    let mut masks = [0u64; MASKED];
+    let mut start = 0usize; // of the current field
+                            // All ones when the previous block ended inside quotes.
+    let mut carry = 0u64;
+    // Quotes before the block, and before the current field.
+    let (mut quotes_before, mut quotes_at_start) = (0usize, 0usize);
+    let mut base = 0usize;
+    while base < len {
+        let p = if len - base >= 64 {
+            // SAFETY: base + 64 <= len.
+            unsafe { raw.as_ptr().add(base) }
         } else {
-            match memchr::memchr(b',', rest) {
-                Some(i) => {
-                    record.push_field(&rest[..i]);
-                    Some(&rest[i + 1..])
-                }
-                None => {
-                    record.push_field(rest);
-                    None
-                }
-            }
+            pad[..len - base].copy_from_slice(&raw[base..]);
+            pad.as_ptr()
         };
-        match after {
-            Some(r) => rest = r,
-            None => return,
+        // SAFETY: `p` has 64 readable bytes; the caller guarantees the
+        // instruction set.
+        let (quote, comma) = unsafe {
+            let v = C::load(p);
+            (C::eq(v, 0, b'"'), C::eq(v, 0, b','))
+        };
+        if let Some(m) = masks.get_mut(base / 64) {
+            *m = quote;
+        }
+        // SAFETY: the caller guarantees the instruction set.
+        let inside = unsafe { C::prefix_xor(quote) } ^ carry;
+        carry = ((inside as i64) >> 63) as u64;
+        let mut separators = comma & !inside;
+        while separators != 0 {
+            let bit = separators.trailing_zeros();
+            // The quotes up to the separator (itself not a quote).
+            let up_to =
+                quotes_before + (quote & (separators ^ (separators - 1))).count_ones() as usize;
+            separators &= separators - 1;
+            let end = base + bit as usize;
+            let quotes = up_to - quotes_at_start;
+            push(record, unescaped, raw, start, end, quotes, &masks);
+            start = end + 1;
+            quotes_at_start = up_to;
+        }
+        quotes_before += quote.count_ones() as usize;
+        base += 64;
+    }
+    let quotes = quotes_before - quotes_at_start;
+    push(record, unescaped, raw, start, len, quotes, &masks);
+}
+
+/// Blocks whose quote masks [`split_blocks`] keeps (rows of up to 1 KiB);
+/// a `""` past them is found with `memchr`.
+const MASKED: usize = 16;
+
+/// Pushes the field `raw[start..end]` (holding `quotes` quotes) as the
+/// `csv` crate reads it: a quoted one without its quotes and with `""`
+/// unescaped.
+#[inline(always)]
+fn push(
+    record: &mut csv::ByteRecord,
+    unescaped: &mut Vec<u8>,
+    raw: &[u8],
+    start: usize,
+    end: usize,
+    quotes: usize,
+    masks: &[u64; MASKED],
+) {
+    let field = &raw[start..end];
+    if field.is_empty() {
+        // (a constant empty field: no copy)
+        record.push_field(b"");
+        return;
+    }
+    let [b'"', content @ .., b'"'] = field else {
+        record.push_field(field);
+        return;
+    };
+    if quotes <= 2 {
+        record.push_field(content);
+        return;
+    }
+    unescape(unescaped, raw, start + 1, end - 1, masks);
+    record.push_field(unescaped);
+}
+
+/// Replaces `out` with `raw[first..last]` (the inside of a quoted field)
+/// without the second quote of each `""`. The quotes are read from `masks`
+/// when they cover the field, else found with `memchr`.
+#[inline(never)]
+fn unescape(out: &mut Vec<u8>, raw: &[u8], first: usize, last: usize, masks: &[u64; MASKED]) {
+    out.clear();
+    // Copied up to each quote (kept), then on from the byte after the
+    // next one (the quote dropped).
+    let mut from = first;
+    let mut keep = |q: usize, from: &mut usize| {
+        if q >= *from {
+            out.extend_from_slice(&raw[*from..=q]);
+            *from = q + 2;
+        }
+    };
+    if last <= MASKED * 64 {
+        let blocks = masks.iter().enumerate().take(last.div_ceil(64));
+        for (k, &m) in blocks.skip(first / 64) {
+            let lo = k * 64;
+            let mut m = m;
+            if first > lo {
+                m &= !0u64 << (first - lo);
+            }
+            if last - lo < 64 {
+                m &= (1u64 << (last - lo)) - 1;
+            }
+            while m != 0 {
+                keep(lo + m.trailing_zeros() as usize, &mut from);
+                m &= m - 1;
+            }
+        }
+    } else {
+        for q in memchr::memchr_iter(b'"', &raw[first..last]) {
+            keep(first + q, &mut from);
         }
     }
+    out.extend_from_slice(raw.get(from..last).unwrap_or_default());
 }
 
 /// True when `body` ends inside a quoted field, by `csv_core`'s rules: a
@@ -172,4 +305,170 @@ pub fn canonical_quoting(raw: &[u8]) -> bool {
         }
     }
     !quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::simd::with_isa;
+    use proptest::prelude::*;
+
+    /// `raw` split on every path the host has, asserted identical.
+    fn split_everywhere(raw: &[u8]) -> csv::ByteRecord {
+        let (mut want, mut got) = (csv::ByteRecord::new(), csv::ByteRecord::new());
+        let mut unescaped = Vec::new();
+        split_canonical(raw, &mut want, &mut unescaped, Isa::Scalar);
+        for isa in Isa::available() {
+            // Reused, dirty buffers, as the transform reuses them.
+            got.push_field(b"left over");
+            unescaped.extend_from_slice(b"left over");
+            split_canonical(raw, &mut got, &mut unescaped, isa);
+            assert_eq!(got, want, "{isa:?} {:?}", String::from_utf8_lossy(raw));
+            // The path from `Isa::current`, as the transform passes it.
+            with_isa(isa, || {
+                split_canonical(raw, &mut got, &mut unescaped, Isa::current())
+            });
+            assert_eq!(got, want, "{isa:?}");
+        }
+        want
+    }
+
+    /// The record the `csv` crate reads from `raw` (one row, no terminator).
+    fn csv_reads(raw: &[u8]) -> csv::ByteRecord {
+        if raw.is_empty() {
+            return csv::ByteRecord::from(vec![""]); // (csv reads no record)
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(raw);
+        let mut rec = csv::ByteRecord::new();
+        assert!(reader.read_byte_record(&mut rec).unwrap());
+        rec
+    }
+
+    fn fields(rec: &csv::ByteRecord) -> Vec<String> {
+        rec.iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn splits_like_the_csv_crate() {
+        let cases: [(&[u8], &[&str]); 13] = [
+            (b"", &[""]),
+            (b"a", &["a"]),
+            (b",", &["", ""]),
+            (b"a,", &["a", ""]),
+            (b",,b", &["", "", "b"]),
+            (b"\"\"", &[""]),
+            (b"\"\",\"\"", &["", ""]),
+            (b"\"a\"\"b\",c", &["a\"b", "c"]),
+            (b"\"\"\"\"", &["\""]),
+            (b"\"\"\"x\"\"\",\"y,z\"", &["\"x\"", "y,z"]),
+            (b"\"a\nb\",\"c\r\n\"", &["a\nb", "c\r\n"]),
+            (
+                "é,\"ü,\"\"ß\"\"\",日本".as_bytes(),
+                &["é", "ü,\"ß\"", "日本"],
+            ),
+            (b"\",\",\",\"\",\"", &[",", ",\","]),
+        ];
+        for (raw, want) in cases {
+            assert!(canonical_quoting(raw));
+            let got = split_everywhere(raw);
+            assert_eq!(fields(&got), want, "{:?}", String::from_utf8_lossy(raw));
+            assert_eq!(got, csv_reads(raw));
+        }
+    }
+
+    #[test]
+    fn quotes_and_commas_at_every_block_offset() {
+        // Each template shifted by 0..=130 bytes, so its quotes, doubled
+        // quotes and separators fall on every position around the block
+        // edges at 64 and 128.
+        let templates: [&[u8]; 6] = [
+            b",\"q,\"\"r\"\"\",",
+            b"\"\"\"\"",
+            b"\"a\"\"\",b,,",
+            b"x,\"\",\"\"\"\",y",
+            b"\"long quoted, with a comma and \"\"quotes\"\" and more text than a block holds at all\",z",
+            &[b'"'; 70], // 34 escaped quotes
+        ];
+        for t in templates {
+            for shift in 0..=130 {
+                // A plain, a quoted and an escaping first field, `shift`
+                // bytes longer than the shortest.
+                let pad = "p".repeat(shift);
+                for lead in [pad.clone(), format!("\"{pad}\""), format!("\"\"\"{pad}\"")] {
+                    let mut raw = lead.into_bytes();
+                    raw.push(b',');
+                    raw.extend_from_slice(t);
+                    for tail in [&b""[..], b",", b",\"\""] {
+                        let mut raw = raw.clone();
+                        raw.extend_from_slice(tail);
+                        assert!(
+                            canonical_quoting(&raw),
+                            "{:?}",
+                            String::from_utf8_lossy(&raw)
+                        );
+                        assert_eq!(split_everywhere(&raw), csv_reads(&raw));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_doubled_quote_past_the_kept_masks() {
+        // Rows longer than MASKED blocks find the `""` of their last
+        // fields with memchr.
+        for len in [MASKED * 64 - 70, MASKED * 64 - 3, MASKED * 64 + 1, 3000] {
+            let mut raw = vec![b'a'; len];
+            raw.extend_from_slice(b",\"b\"\"c\",\"");
+            raw.extend(std::iter::repeat_n(b'd', 200));
+            raw.extend_from_slice(b"\"\"e\"\"\"");
+            assert_eq!(split_everywhere(&raw), csv_reads(&raw));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Rows the csv writer produces (splunkd-like: many short fields,
+        /// some longer than a block) split into the fields written, on
+        /// every path.
+        #[test]
+        fn written_rows_split_into_their_fields(
+            row in proptest::collection::vec(prop_oneof![
+                4 => "[a\",\n\r é]{0,8}",
+                1 => "[a\", ]{50,150}",
+            ], 1..24),
+            always in any::<bool>(),
+        ) {
+            let style = if always { csv::QuoteStyle::Always } else { csv::QuoteStyle::Necessary };
+            let mut w = csv::WriterBuilder::new()
+                .quote_style(style)
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(Vec::new());
+            w.write_record(&row).unwrap();
+            let mut raw = w.into_inner().unwrap();
+            raw.pop(); // the terminator
+            prop_assert!(canonical_quoting(&raw));
+            let got = split_everywhere(&raw);
+            prop_assert_eq!(fields(&got), row);
+        }
+
+        /// Any bytes: no path panics, and canonical rows without line
+        /// ends split as the csv crate reads them.
+        #[test]
+        fn any_bytes_never_panic(raw in proptest::collection::vec(prop_oneof![
+            4 => Just(b'"'), 3 => Just(b','), 2 => Just(b'a'), 1 => Just(b'\n'),
+            1 => Just(0u8), 1 => Just(0xffu8), 1 => Just(b'\r'),
+        ], 0..300)) {
+            let got = split_everywhere(&raw);
+            if canonical_quoting(&raw) && !raw.contains(&b'\n') && !raw.contains(&b'\r') {
+                prop_assert_eq!(got, csv_reads(&raw));
+            }
+        }
+    }
 }

@@ -753,7 +753,7 @@ mod tests {
                     for (span, rec) in got.iter().zip(&want) {
                         prop_assert_eq!(span.fields, rec.len());
                         let raw = &body[span.start..span.end];
-                        split_canonical(raw, &mut split, &mut Vec::new());
+                        split_canonical(raw, &mut split, &mut Vec::new(), isa);
                         prop_assert_eq!(&split, rec, "{:?}", isa);
                         prop_assert!(canonical_quoting(raw));
                     }

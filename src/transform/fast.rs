@@ -167,7 +167,7 @@ impl Transform {
                         }
                     }
                     // The scanner accepted the row's quoting: split it as csv would.
-                    split_canonical(raw, record, unescaped);
+                    split_canonical(raw, record, unescaped, isa);
                     w.parsed(record, raw, row)?;
                 }
             };
