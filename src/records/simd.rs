@@ -181,7 +181,6 @@ pub(crate) trait Classifier: Copy {
     ///
     /// # Safety
     /// The instruction set must be available.
-    #[cfg(test)]
     #[inline(always)]
     unsafe fn eq(block: Self::Block, fold: u8, target: u8) -> u64 {
         // SAFETY: the caller guarantees the instruction set.
