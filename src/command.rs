@@ -69,7 +69,7 @@ impl Command for SearchCommand {
         &mut self,
         chunk: u64,
         _finished: bool,
-        body: &mut dyn io::Read,
+        body: &mut dyn io::BufRead,
         out: &mut Vec<u8>,
         messages: &mut Vec<Message>,
     ) -> Result<()> {

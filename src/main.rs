@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use wmilolbas::cli::{self, ScanRequest};
 use wmilolbas::command::{CommandType, SearchCommand};
-use wmilolbas::protocol::{frame::Limits, session};
+use wmilolbas::protocol::{frame::Limits, prefetch::Prefetch, session};
 use wmilolbas::rule::catalog::app_dir_of;
 use wmilolbas::scan;
 
@@ -53,8 +53,13 @@ fn main() -> ExitCode {
 fn serve(kind: CommandType) -> ExitCode {
     let app_dir = std::env::current_exe().ok().as_deref().and_then(app_dir_of);
     let mut command = SearchCommand::new(kind, app_dir);
-    let stdin = io::stdin();
-    let mut input = io::BufReader::with_capacity(1 << 16, stdin.lock());
+    // stdin is read ahead on a second thread (the kernel's copy of the next
+    // bytes overlaps the scan of the current ones; 5 buffers of 256 KiB);
+    // if no thread can start, it is read here.
+    let mut input: Box<dyn io::BufRead> = match Prefetch::new(io::stdin(), 5, 256 << 10) {
+        Ok(prefetch) => Box::new(prefetch),
+        Err(_) => Box::new(io::BufReader::with_capacity(1 << 16, io::stdin().lock())),
+    };
     let stdout = io::stdout();
     let mut output = stdout.lock();
     let outcome = session::run(&mut input, &mut output, &mut command, Limits::default());

@@ -294,6 +294,42 @@ impl<R: BufRead> Read for BodyReader<'_, R> {
     }
 }
 
+/// The input's own buffer, cut at the body's end: the command can scan the
+/// bytes where they are. Like `read`, an input that ends early or fails
+/// gives the end of the body (and [`BodyReader::finish`] tells).
+impl<R: BufRead> BufRead for BodyReader<'_, R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.remaining == 0 || self.ended {
+            return Ok(&[]);
+        }
+        let available = loop {
+            match self.input.fill_buf() {
+                Ok(bytes) => break bytes.len(),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.error = Some(e);
+                    self.ended = true;
+                    return Ok(&[]);
+                }
+            }
+        };
+        if available == 0 {
+            self.ended = true;
+            return Ok(&[]);
+        }
+        let n = available.min(self.remaining);
+        // The input's buffer is filled: this returns it again at once.
+        let bytes = self.input.fill_buf()?;
+        Ok(&bytes[..n.min(bytes.len())])
+    }
+
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.remaining);
+        self.input.consume(n);
+        self.remaining -= n;
+    }
+}
+
 /// Writes one chunk: header, metadata, body. Does not flush.
 pub fn write_chunk<W: Write>(out: &mut W, metadata: &[u8], body: &[u8]) -> io::Result<()> {
     let mut header = [0u8; HEADER_MAX];

@@ -38,7 +38,7 @@ pub trait Command {
         &mut self,
         chunk: u64,
         finished: bool,
-        body: &mut dyn io::Read,
+        body: &mut dyn io::BufRead,
         out: &mut Vec<u8>,
         messages: &mut Vec<Message>,
     ) -> Result<()>;
@@ -252,7 +252,7 @@ mod tests {
             &mut self,
             chunk: u64,
             _finished: bool,
-            body: &mut dyn io::Read,
+            body: &mut dyn io::BufRead,
             out: &mut Vec<u8>,
             _: &mut Vec<Message>,
         ) -> Result<()> {

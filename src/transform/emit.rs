@@ -89,6 +89,10 @@ impl<'a> BodyWriter<'a> {
 
     /// Counts one more data row; an error past [`MAX_ROWS_PER_CHUNK`].
     /// Returns the row's number.
+    pub(super) fn chunk(&self) -> u64 {
+        self.chunk
+    }
+
     pub(super) fn next_row(&mut self) -> Result<u64, Error> {
         self.row_at(self.stats.rows + 1)
     }

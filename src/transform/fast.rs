@@ -15,7 +15,9 @@
 //! names…), the rows from there on go through the `csv` reader and the same
 //! [`BodyWriter`] (`full.rs`), so the result is the full-parse path's.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead};
+
+use csv::ByteRecord;
 
 use super::emit::{csv_error, raw_slice, BodyWriter, Collisions};
 use super::full::{parse_rest, Tee};
@@ -25,7 +27,8 @@ use crate::options::Mode;
 use crate::protocol::message::Message;
 use crate::records::quoting::{canonical_quoting, split_canonical};
 use crate::records::simd::Isa;
-use crate::records::spans::Scanner;
+use crate::records::spans::{Scanner, Span};
+use crate::rule::prefilter::Anchors;
 
 /// Bytes read per piece of a streamed body: a few hundred rows, small
 /// enough to stay in the L2 cache while they are scanned and copied.
@@ -47,7 +50,7 @@ impl Transform {
         &mut self,
         chunk: u64,
         slice: &[u8],
-        mut reader: Option<&mut dyn Read>,
+        mut reader: Option<&mut dyn BufRead>,
         out: &mut Vec<u8>,
         messages: &mut Vec<Message>,
     ) -> Result<Scanned> {
@@ -129,83 +132,190 @@ impl Transform {
             let w = BodyWriter::new(chunk, matcher, annotator, line, header, header_raw, out);
             return parse_rest(chunk, w, &mut rdr, record, messages).map(Scanned::Done);
         };
-        let mut w = BodyWriter::new(chunk, matcher, annotator, line, header, header_raw, out);
-        let filter = matcher.mode == Mode::Filter;
-        let isa = Isa::current();
-        let mut anchors = {
+        let w = BodyWriter::new(chunk, matcher, annotator, line, header, header_raw, out);
+        let anchors = {
             let window = window(reader.is_some(), buf, filled, slice);
-            Some(prefilter.anchors(window, header_end))
+            prefilter.anchors(window, header_end)
         };
-        let mut from = header_end;
-        loop {
-            let window = window(reader.is_some(), buf, filled, slice);
-            let mut scanner = Scanner::new(window, from, !filter, anchors.take(), isa);
-            if filter {
-                scanner = scanner.candidates_only(); // the others cannot match
+        let mut rows = RowSink {
+            filter: matcher.mode == Mode::Filter,
+            isa: Isa::current(),
+            anchors: Some(anchors),
+            batch,
+            record,
+            unescaped,
+            w,
+        };
+        let Some(r) = reader else {
+            // In memory: one window, the whole body.
+            if let WindowEnd::Declined(resume) = rows.scan(slice, header_end, true)? {
+                buf.clear();
+                buf.extend_from_slice(slice.get(resume..).unwrap_or(&[]));
+                let n = buf.len();
+                return rows.parse_rest(Tee::new(buf, 0, n, None), messages);
             }
-            if !eof {
-                scanner = scanner.partial();
+            return Ok(Scanned::Done(rows.w.finish(messages)));
+        };
+        // Streamed: the first piece (it holds the header) in `buf`...
+        let rest = match rows.scan(&buf[..filled], header_end, eof)? {
+            WindowEnd::Declined(resume) => {
+                let tee = Tee::new(buf, resume, filled, (!eof).then_some(r));
+                return rows.parse_rest(tee, messages);
             }
-            // Rows before the window's (span rows count from 1 in it).
-            let base = w.rows();
-            let declined = loop {
-                match scanner.fill(batch) {
-                    Ok(true) => {}
-                    Ok(false) => break false,
-                    Err(_) => break true, // not canonical LF CSV from here
-                }
-                for span in batch.iter() {
-                    let row = w.row_at(base + span.row)?;
-                    let raw = &window[span.start..span.end];
-                    if !span.candidate {
-                        if filter {
-                            continue; // cannot match: not parsed
-                        }
-                        if span.fields == w.width() {
-                            w.copy_miss(raw, row);
-                            continue;
-                        }
-                    }
-                    // The scanner accepted the row's quoting: split it as csv would.
-                    split_canonical(raw, record, unescaped, isa);
-                    w.parsed(record, raw, row)?;
-                }
-            };
-            // The rows up to here were written or skipped.
-            let (resume, rows) = scanner.handed_out();
-            w.row_at(base + rows)?;
-            if declined {
-                // The rows from `resume` on, through the csv reader.
-                let tee = match reader {
-                    Some(r) => Tee::new(buf, resume.min(filled), filled, (!eof).then_some(r)),
-                    None => {
-                        buf.clear();
-                        buf.extend_from_slice(slice.get(resume..).unwrap_or(&[]));
-                        let n = buf.len();
-                        Tee::new(buf, 0, n, None)
-                    }
-                };
-                let mut rdr = csv::ReaderBuilder::new()
-                    .has_headers(false)
-                    .flexible(true)
-                    .from_reader(tee);
-                return parse_rest(chunk, w, &mut rdr, record, messages).map(Scanned::Done);
-            }
-            let rest = scanner.rest().min(window.len());
-            anchors = Some(scanner.into_anchors());
-            let Some(r) = reader.as_deref_mut().filter(|_| !eof) else {
-                break;
-            };
-            // Keep the incomplete row, read the next piece after it (at
-            // least as much again when the row is longer than a piece).
-            buf.copy_within(rest..filled, 0);
-            filled -= rest;
-            from = 0;
-            let target = filled + piece.max(filled);
-            eof = fill(r, buf, &mut filled, target)
-                .map_err(|e| read_error(chunk, w.rows() + 1, e))?;
+            WindowEnd::Rest(rest) => rest,
+        };
+        if eof {
+            return Ok(Scanned::Done(rows.w.finish(messages)));
         }
-        Ok(Scanned::Done(w.finish(messages)))
+        // ...then the reader's own buffers, scanned where they are. Only a
+        // row cut by the end of one is copied, into `buf`, and completed
+        // there from the start of the next.
+        buf.copy_within(rest..filled, 0);
+        filled -= rest;
+        loop {
+            let error_row = rows.w.rows() + 1;
+            let available = r.fill_buf().map_err(|e| read_error(chunk, error_row, e))?;
+            if available.is_empty() {
+                // The end of the body: what is carried is its last row.
+                if let WindowEnd::Declined(resume) = rows.scan(&buf[..filled], 0, true)? {
+                    return rows.parse_rest(Tee::new(buf, resume, filled, None), messages);
+                }
+                break;
+            }
+            if filled > 0 {
+                // Complete the carried row: append the next line, and at
+                // least as many bytes as are carried (so a field of many
+                // megabytes is rescanned a logarithmic number of times).
+                let line = memchr::memchr(b'\n', available).map_or(available.len(), |i| i + 1);
+                let want = line.max(filled).min(piece.max(filled));
+                let mut appended = 0;
+                while appended < want {
+                    let error_row = rows.w.rows() + 1;
+                    let available = r.fill_buf().map_err(|e| read_error(chunk, error_row, e))?;
+                    if available.is_empty() {
+                        break;
+                    }
+                    let k = (want - appended).min(available.len());
+                    if buf.len() < filled + k {
+                        buf.resize(filled + k, 0);
+                    }
+                    buf[filled..filled + k].copy_from_slice(&available[..k]);
+                    filled += k;
+                    appended += k;
+                    r.consume(k);
+                }
+                match rows.scan(&buf[..filled], 0, false)? {
+                    WindowEnd::Declined(resume) => {
+                        let tee = Tee::new(buf, resume, filled, Some(r));
+                        return rows.parse_rest(tee, messages);
+                    }
+                    WindowEnd::Rest(rest) => {
+                        buf.copy_within(rest..filled, 0);
+                        filled -= rest;
+                    }
+                }
+                continue;
+            }
+            // Nothing carried: scan the reader's bytes in place.
+            let window = &available[..available.len().min(piece)];
+            let (keep, declined) = match rows.scan(window, 0, false)? {
+                WindowEnd::Declined(resume) => (resume, true),
+                WindowEnd::Rest(rest) => (rest, false),
+            };
+            let tail = &window[keep.min(window.len())..];
+            if buf.len() < tail.len() {
+                buf.resize(tail.len(), 0);
+            }
+            buf[..tail.len()].copy_from_slice(tail);
+            filled = tail.len();
+            let used = window.len();
+            r.consume(used);
+            if declined {
+                return rows.parse_rest(Tee::new(buf, 0, filled, Some(r)), messages);
+            }
+        }
+        Ok(Scanned::Done(rows.w.finish(messages)))
+    }
+}
+
+/// How the scan of one window ended.
+enum WindowEnd {
+    /// Every complete row was handled; the incomplete one (if any) starts
+    /// here.
+    Rest(usize),
+    /// The scanner declined (not canonical LF CSV) from the row starting
+    /// here; the rows before it were handled.
+    Declined(usize),
+}
+
+/// Where the fast path's rows go: the writer and the reused buffers.
+struct RowSink<'t, 'w> {
+    filter: bool,
+    isa: Isa,
+    /// Chosen from the first window, reused for the others.
+    anchors: Option<Anchors>,
+    batch: &'t mut Vec<Span>,
+    record: &'t mut ByteRecord,
+    unescaped: &'t mut Vec<u8>,
+    w: BodyWriter<'w>,
+}
+
+impl RowSink<'_, '_> {
+    /// Scans `window` from `from` (a row boundary) and handles its complete
+    /// rows (with `last`, the bytes after the last terminator are a row too).
+    fn scan(&mut self, window: &[u8], from: usize, last: bool) -> Result<WindowEnd> {
+        let filter = self.filter;
+        let mut scanner = Scanner::new(window, from, !filter, self.anchors.take(), self.isa);
+        if filter {
+            scanner = scanner.candidates_only(); // the others cannot match
+        }
+        if !last {
+            scanner = scanner.partial();
+        }
+        // Rows before the window's (span rows count from 1 in it).
+        let base = self.w.rows();
+        let declined = loop {
+            match scanner.fill(self.batch) {
+                Ok(true) => {}
+                Ok(false) => break false,
+                Err(_) => break true, // not canonical LF CSV from here
+            }
+            for span in self.batch.iter() {
+                let row = self.w.row_at(base + span.row)?;
+                let raw = &window[span.start..span.end];
+                if !span.candidate {
+                    if filter {
+                        continue; // cannot match: not parsed
+                    }
+                    if span.fields == self.w.width() {
+                        self.w.copy_miss(raw, row);
+                        continue;
+                    }
+                }
+                // The scanner accepted the row's quoting: split it as csv would.
+                split_canonical(raw, self.record, self.unescaped, self.isa);
+                self.w.parsed(self.record, raw, row)?;
+            }
+        };
+        // The rows up to here were written or skipped.
+        let (resume, rows) = scanner.handed_out();
+        self.w.row_at(base + rows)?;
+        let end = if declined {
+            WindowEnd::Declined(resume.min(window.len()))
+        } else {
+            WindowEnd::Rest(scanner.rest().min(window.len()))
+        };
+        self.anchors = Some(scanner.into_anchors());
+        Ok(end)
+    }
+
+    /// The rows `tee` gives (from a row boundary), through the csv reader.
+    fn parse_rest(self, tee: Tee<'_, '_>, messages: &mut Vec<Message>) -> Result<Scanned> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(tee);
+        parse_rest(self.w.chunk(), self.w, &mut rdr, self.record, messages).map(Scanned::Done)
     }
 }
 
@@ -222,7 +332,7 @@ fn window<'w>(streamed: bool, buf: &'w [u8], filled: usize, slice: &'w [u8]) -> 
 /// Reads into `buf[*filled..target]` until it is full or the reader ends
 /// (`Ok(true)`). Grows `buf` (zero-filled once) to `target` if needed.
 fn fill(
-    reader: &mut dyn Read,
+    reader: &mut dyn BufRead,
     buf: &mut Vec<u8>,
     filled: &mut usize,
     target: usize,

@@ -5,7 +5,7 @@
 //! are the same parse over a reader: for a streamed body, from its start or
 //! from the row where the fast path stopped (`fast.rs` reads the header).
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
 use csv::ByteRecord;
 
@@ -80,7 +80,7 @@ pub(super) struct Tee<'b, 'r> {
     /// Offset in `seen` of the next byte to hand out.
     pos: usize,
     base: u64,
-    inner: Option<&'b mut (dyn Read + 'r)>,
+    inner: Option<&'b mut (dyn BufRead + 'r)>,
     quotes: QuoteState,
 }
 
@@ -91,7 +91,7 @@ impl<'b, 'r> Tee<'b, 'r> {
         buf: &'b mut Vec<u8>,
         start: usize,
         end: usize,
-        inner: Option<&'b mut (dyn Read + 'r)>,
+        inner: Option<&'b mut (dyn BufRead + 'r)>,
     ) -> Tee<'b, 'r> {
         let end = end.min(buf.len());
         let start = start.min(end);

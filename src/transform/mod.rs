@@ -40,7 +40,7 @@ mod emit;
 mod fast;
 mod full;
 
-use std::io::Read;
+use std::io::BufRead;
 
 use csv::ByteRecord;
 
@@ -154,7 +154,7 @@ impl Transform {
     pub fn process_reader(
         &mut self,
         chunk: u64,
-        body: &mut dyn Read,
+        body: &mut dyn BufRead,
         out: &mut Vec<u8>,
         messages: &mut Vec<Message>,
     ) -> Result<BodyStats> {

@@ -302,8 +302,8 @@ proptest! {
     }
 }
 
-/// A reader that hands out its bytes in the given (tiny, varying) read
-/// sizes, as a pipe might.
+/// A reader that hands out its bytes in the given (tiny, varying) sizes, as
+/// a pipe might: each `fill_buf` shows the next size's worth.
 struct Trickle<'a> {
     bytes: &'a [u8],
     sizes: Vec<usize>,
@@ -312,16 +312,28 @@ struct Trickle<'a> {
 
 impl std::io::Read for Trickle<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::io::BufRead;
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for Trickle<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         let size = self
             .sizes
             .get(self.next % self.sizes.len().max(1))
             .copied()
             .unwrap_or(1);
+        Ok(&self.bytes[..size.max(1).min(self.bytes.len())])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.bytes = &self.bytes[n.min(self.bytes.len())..];
         self.next += 1;
-        let n = size.max(1).min(buf.len()).min(self.bytes.len());
-        buf[..n].copy_from_slice(&self.bytes[..n]);
-        self.bytes = &self.bytes[n..];
-        Ok(n)
     }
 }
 
