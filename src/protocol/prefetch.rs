@@ -15,6 +15,9 @@ use std::io::{self, BufRead, Read};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread;
 
+/// The size of a fresh buffer before reads show the stream is large.
+const START: usize = 16 << 10;
+
 /// A filled buffer and how many of its bytes were read (0: end of input).
 type Filled = io::Result<(Vec<u8>, usize)>;
 
@@ -69,9 +72,12 @@ fn fill_loop<R: Read>(
     empty: &Receiver<Vec<u8>>,
     filled: &SyncSender<Filled>,
 ) {
+    // Buffers start small (a probe run reads a few hundred bytes, then the
+    // end) and double each time a read fills one, up to `size`.
+    let mut target = size.min(START);
     while let Ok(mut buf) = empty.recv() {
-        if buf.len() < size {
-            buf.resize(size, 0);
+        if buf.len() < target {
+            buf.resize(target, 0);
         }
         let result = loop {
             match source.read(&mut buf) {
@@ -79,6 +85,9 @@ fn fill_loop<R: Read>(
                 other => break other,
             }
         };
+        if matches!(result, Ok(n) if n == buf.len()) {
+            target = (target * 2).min(size);
+        }
         let last = !matches!(result, Ok(n) if n > 0);
         if filled.send(result.map(|n| (buf, n))).is_err() || last {
             return;

@@ -17,11 +17,14 @@
 //! | `Neon` | every aarch64 (the baseline) | 4 × `cmeq`, weighted pairwise adds for the movemask |
 //! | `Scalar` | everywhere | a byte loop; the reference the others are tested against |
 //!
-//! The AVX-512 path asks for VBMI2 although it uses none of it: like
-//! simdjson's `icelake` kernel, it leaves out Skylake-SP/Cascade Lake, whose
-//! cores lower their clock for 512-bit instructions (so do not count on it
-//! being faster there). It is compiled only by Rust 1.89 or later
-//! (`cfg(wmilolbas_avx512)`, set by `build.rs`).
+//! The AVX-512 path asks for VBMI2 although it uses none of it, as
+//! simdjson's `icelake` kernel does (its target region lists `avx512vbmi2`,
+//! `include/simdjson/icelake/begin.h`): that leaves out Skylake-SP and
+//! Cascade Lake, whose cores lower their clock under 512-bit instructions
+//! (inferred from Intel's documented frequency licences, not measured
+//! here). It was measured only on this project's AMD EPYC build machine.
+//! It is compiled only by Rust 1.89 or later (`cfg(wmilolbas_avx512)`, set
+//! by `build.rs`).
 //!
 //! `WMILOLBAS_SIMD=avx512|avx2|sse2|neon|scalar` forces a path for the whole
 //! process (a path the host lacks falls back to the best one it has);

@@ -6,7 +6,7 @@
 //! time, the way simdjson/simdcsv do:
 //!
 //! 1. one pass of byte compares gives bitmasks of `"`, `\n`, `,` and `\r`
-//!    ([`super::simd`]: AVX2 or SSE2 on x86-64, NEON on aarch64, a scalar
+//!    ([`super::simd`]: AVX-512, AVX2 or SSE2 on x86-64, NEON on aarch64, a scalar
 //!    loop as the reference) and, in the same registers, of the prefilter's
 //!    anchor bytes ([`crate::rule::prefilter`]), so one pass over the body
 //!    gives the rows and which of them can match;

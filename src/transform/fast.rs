@@ -1,16 +1,18 @@
 //! The fast path: one SIMD pass over the body (`records::spans::Scanner`:
-//! AVX2, SSE2 or NEON, chosen at run time) cuts it into rows and flags the
-//! rows holding a parent name (`rule::prefilter`). Only flagged rows — and,
-//! in annotate mode, rows whose field count differs from the header's — are
-//! split into the reused record (`split_canonical`, as the `csv` crate would
-//! read them); every other row is skipped (filter mode) or copied as it is
-//! (annotate mode).
+//! AVX-512, AVX2, SSE2 or NEON, chosen at run time) cuts it into rows and
+//! flags the rows holding a parent name (`rule::prefilter`). Only flagged
+//! rows — and, in annotate mode, rows whose field count differs from the
+//! header's — are split into the reused record (`split_canonical`, as the
+//! `csv` crate would read them); every other row is skipped (filter mode:
+//! the scanner only counts it) or copied as it is (annotate mode).
 //!
-//! A body read from the session arrives through a reader and is processed
-//! as it arrives, a piece (`PIECE`) at a time: the scanner takes the
-//! complete rows of the window, the incomplete last row moves to the front
-//! of the reused buffer, and the next piece is read after it. The window
-//! stays in cache, and the body is never held whole. When the scanner
+//! A body read from the session arrives through a `BufRead` and is processed
+//! as it arrives. The first piece (`PIECE`, it holds the header) is read
+//! into the reused buffer; after it, each of the reader's own buffers is
+//! scanned where it is (windows of at most `PIECE` bytes), and only a row
+//! cut by a buffer's end is copied into the reused buffer and completed
+//! there from the start of the next one. The body is never held whole, and
+//! its bytes are copied once, by the kernel. When the scanner
 //! declines (a `\r` terminator, a quote left open, a header with our field
 //! names…), the rows from there on go through the `csv` reader and the same
 //! [`BodyWriter`] (`full.rs`), so the result is the full-parse path's.
@@ -30,7 +32,8 @@ use crate::records::simd::Isa;
 use crate::records::spans::{Scanner, Span};
 use crate::rule::prefilter::Anchors;
 
-/// Bytes read per piece of a streamed body: a few hundred rows, small
+/// Bytes read into the reused buffer for the first window of a streamed
+/// body, and the most scanned in place at once: a few hundred rows, small
 /// enough to stay in the L2 cache while they are scanned and copied.
 pub(super) const PIECE: usize = 256 << 10;
 

@@ -7,7 +7,7 @@
 //!
 //! * most rows cannot match: every detection needs a parent name in the row,
 //!   so rows whose bytes do not contain one are never parsed. One SIMD pass
-//!   over the body ([`Scanner`](crate::records::spans::Scanner): AVX2, SSE2
+//!   over the body ([`Scanner`](crate::records::spans::Scanner): AVX-512, AVX2, SSE2
 //!   or NEON, chosen at run time) cuts it into rows and flags the rows
 //!   holding a parent name ([`Prefilter`]); only flagged rows are split into
 //!   one reused `ByteRecord` (as the `csv` crate would read them). This is
@@ -23,11 +23,14 @@
 //! * columns are looked up once per header ([`Layout`](crate::records::Layout)); a parsed row is
 //!   matched by comparing bytes, so matching allocates nothing.
 //!
-//! * the body need not be read whole before it is processed: the session
-//!   hands it over as a reader, and the fast path reads it a cache-sized
-//!   piece at a time, scanning each piece while it is still in cache (the
-//!   incomplete last row waits for the next piece). Reading a 15 MB body
-//!   into a body-sized buffer first cost more than scanning it.
+//! * the body need not be read whole, nor copied, before it is processed:
+//!   the session hands it over as a `BufRead` bounded to the body, stdin is
+//!   read ahead on a second thread ([`Prefetch`](crate::protocol::prefetch::Prefetch)),
+//!   and the fast path scans each read-ahead buffer where it is; only a row
+//!   cut by a buffer's end is copied, and completed from the next buffer.
+//!   The kernel's copy of the next bytes overlaps the scan of these.
+//!   Reading a 15 MB body into a body-sized buffer first cost more than
+//!   scanning it.
 //!
 //! What the row scanner does not handle (a `\r` terminator, a quote left
 //! open, a header with our field names, parent names with `"` or `$`) goes
