@@ -1,6 +1,6 @@
 //! One execute body through the transform, both modes: never panics; the
 //! fast path (the fused SIMD pass: row spans + prefilter) on every
-//! instruction set the host has (AVX-512, AVX2, SSE2, NEON, scalar) and the
+//! instruction set the host has (AVX2, SSE2, NEON, scalar) and the
 //! full-parse path agree byte for byte; what comes out is CSV; annotate mode
 //! returns as many rows as went in; the body streamed through a reader in
 //! tiny pieces (selector bits 3–7: the piece size) gives the same result.

@@ -29,10 +29,6 @@ pub fn split_canonical(
         // SAFETY: `Avx2` is kept only when the host has AVX2, PCLMULQDQ,
         // POPCNT and BMI1 (`Isa::is_available`).
         Isa::Avx2 => unsafe { split_avx2(raw, record, unescaped) },
-        #[cfg(all(target_arch = "x86_64", wmilolbas_avx512))]
-        // SAFETY: `Avx512` is kept only when the host has AVX-512 F, BW and
-        // VBMI2, PCLMULQDQ, POPCNT and BMI1 (`Isa::is_available`).
-        Isa::Avx512 => unsafe { split_avx512(raw, record, unescaped) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: SSE2 is part of the x86-64 baseline.
         Isa::Sse2 => unsafe { split_blocks::<super::simd::Sse2>(raw, record, unescaped) },
@@ -53,17 +49,6 @@ pub fn split_canonical(
 unsafe fn split_avx2(raw: &[u8], record: &mut csv::ByteRecord, unescaped: &mut Vec<u8>) {
     // SAFETY: the caller guarantees the instruction sets `Avx2` uses.
     unsafe { split_blocks::<super::simd::Avx2>(raw, record, unescaped) }
-}
-
-/// [`split_blocks`] compiled for AVX-512 as a whole.
-///
-/// # Safety
-/// The host must have AVX-512 F and BW, PCLMULQDQ, POPCNT and BMI1.
-#[cfg(all(target_arch = "x86_64", wmilolbas_avx512))]
-#[target_feature(enable = "avx512f,avx512bw,pclmulqdq,popcnt,bmi1")]
-unsafe fn split_avx512(raw: &[u8], record: &mut csv::ByteRecord, unescaped: &mut Vec<u8>) {
-    // SAFETY: the caller guarantees the instruction sets `Avx512` uses.
-    unsafe { split_blocks::<super::simd::Avx512>(raw, record, unescaped) }
 }
 
 /// The fields of `raw`, a 64-byte block at a time, pushed onto `record`

@@ -11,22 +11,12 @@
 //!
 //! | [`Isa`] | where | 64 bytes per block |
 //! | --- | --- | --- |
-//! | `Avx512` | x86-64 with AVX-512 F/BW/VBMI2 (Ice Lake, Zen 4 and later), PCLMULQDQ, POPCNT, BMI1 | 1 × `vpcmpeqb` into a mask register (a needle's second byte: a masked compare); prefix XOR by carry-less multiply |
 //! | `Avx2` | x86-64 with AVX2, PCLMULQDQ, POPCNT, BMI1 (checked at run time, once) | 2 × `vpcmpeqb` + `vpmovmskb`; prefix XOR by carry-less multiply |
 //! | `Sse2` | every x86-64 (the baseline) | 4 × `pcmpeqb` + `pmovmskb` |
 //! | `Neon` | every aarch64 (the baseline) | 4 × `cmeq`, weighted pairwise adds for the movemask |
 //! | `Scalar` | everywhere | a byte loop; the reference the others are tested against |
 //!
-//! The AVX-512 path asks for VBMI2 although it uses none of it, as
-//! simdjson's `icelake` kernel does (its target region lists `avx512vbmi2`,
-//! `include/simdjson/icelake/begin.h`): that leaves out Skylake-SP and
-//! Cascade Lake, whose cores lower their clock under 512-bit instructions
-//! (inferred from Intel's documented frequency licences, not measured
-//! here). It was measured only on this project's AMD EPYC build machine.
-//! It is compiled only by Rust 1.89 or later (`cfg(wmilolbas_avx512)`, set
-//! by `build.rs`).
-//!
-//! `WMILOLBAS_SIMD=avx512|avx2|sse2|neon|scalar` forces a path for the whole
+//! `WMILOLBAS_SIMD=avx2|sse2|neon|scalar` forces a path for the whole
 //! process (a path the host lacks falls back to the best one it has);
 //! [`with_isa`] forces one for a closure on the current thread (tests and
 //! the fuzz differential use it to run every path).
@@ -43,15 +33,13 @@ pub enum Isa {
     Sse2,
     /// x86-64 with AVX2 (and PCLMULQDQ, POPCNT, BMI1).
     Avx2,
-    /// x86-64 with AVX-512 F, BW and VBMI2 (and PCLMULQDQ, POPCNT, BMI1).
-    Avx512,
     /// aarch64 baseline.
     Neon,
 }
 
 impl Isa {
     /// Every path, best first.
-    pub const ALL: [Isa; 5] = [Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Sse2, Isa::Scalar];
+    pub const ALL: [Isa; 4] = [Isa::Avx2, Isa::Neon, Isa::Sse2, Isa::Scalar];
 
     /// The name `WMILOLBAS_SIMD` takes.
     pub fn name(self) -> &'static str {
@@ -59,7 +47,6 @@ impl Isa {
             Isa::Scalar => "scalar",
             Isa::Sse2 => "sse2",
             Isa::Avx2 => "avx2",
-            Isa::Avx512 => "avx512",
             Isa::Neon => "neon",
         }
     }
@@ -71,7 +58,6 @@ impl Isa {
             Isa::Sse2 => cfg!(target_arch = "x86_64"),
             Isa::Neon => cfg!(target_arch = "aarch64"),
             Isa::Avx2 => avx2_detected(),
-            Isa::Avx512 => avx512_detected(),
         }
     }
 
@@ -137,22 +123,6 @@ fn avx2_detected() -> bool {
 
 #[cfg(not(target_arch = "x86_64"))]
 fn avx2_detected() -> bool {
-    false
-}
-
-#[cfg(all(target_arch = "x86_64", wmilolbas_avx512))]
-fn avx512_detected() -> bool {
-    static AVX512: OnceLock<bool> = OnceLock::new();
-    *AVX512.get_or_init(|| {
-        avx2_detected()
-            && std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512bw")
-            && std::arch::is_x86_feature_detected!("avx512vbmi2")
-    })
-}
-
-#[cfg(not(all(target_arch = "x86_64", wmilolbas_avx512)))]
-fn avx512_detected() -> bool {
     false
 }
 
@@ -260,69 +230,6 @@ impl Classifier for Scalar {
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) use x86::{Avx2, Sse2};
-
-#[cfg(all(target_arch = "x86_64", wmilolbas_avx512))]
-pub(crate) use x86_512::Avx512;
-
-// Compiled only by Rust 1.89 or later (`build.rs`), where these intrinsics
-// are stable.
-#[cfg(all(target_arch = "x86_64", wmilolbas_avx512))]
-#[clippy::msrv = "1.89"]
-mod x86_512 {
-    use super::Classifier;
-    use std::arch::x86_64::{
-        __m512i, _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_mask_cmpeq_epi8_mask,
-        _mm512_or_si512, _mm512_set1_epi8, _mm_clmulepi64_si128, _mm_cvtsi128_si64,
-        _mm_cvtsi64_si128, _mm_set1_epi8,
-    };
-
-    /// AVX-512 BW: one compare per mask, straight into a mask register; a
-    /// needle's two anchor bytes in one masked compare after the other.
-    #[derive(Clone, Copy)]
-    pub(crate) struct Avx512;
-
-    impl Classifier for Avx512 {
-        type Block = __m512i;
-        type Splat = __m512i;
-
-        #[inline(always)]
-        unsafe fn splat(byte: u8) -> __m512i {
-            // SAFETY: the caller guarantees AVX-512 F.
-            unsafe { _mm512_set1_epi8(byte as i8) }
-        }
-
-        #[inline(always)]
-        unsafe fn load(p: *const u8) -> __m512i {
-            // SAFETY: the caller guarantees 64 readable bytes at `p` and
-            // AVX-512 F; the load is unaligned.
-            unsafe { _mm512_loadu_si512(p.cast()) }
-        }
-
-        #[inline(always)]
-        unsafe fn eq_splat(block: __m512i, f: __m512i, t: __m512i) -> u64 {
-            // SAFETY: the caller guarantees AVX-512 F and BW.
-            unsafe { _mm512_cmpeq_epi8_mask(_mm512_or_si512(block, f), t) }
-        }
-
-        #[inline(always)]
-        unsafe fn both(v: __m512i, w: __m512i, f: [__m512i; 2], t: [__m512i; 2]) -> u64 {
-            // SAFETY: the caller guarantees AVX-512 F and BW.
-            unsafe {
-                let first = _mm512_cmpeq_epi8_mask(_mm512_or_si512(v, f[0]), t[0]);
-                _mm512_mask_cmpeq_epi8_mask(first, _mm512_or_si512(w, f[1]), t[1])
-            }
-        }
-
-        #[inline(always)]
-        unsafe fn prefix_xor(x: u64) -> u64 {
-            // SAFETY: the caller guarantees PCLMULQDQ (checked with AVX-512).
-            unsafe {
-                let v = _mm_clmulepi64_si128(_mm_cvtsi64_si128(x as i64), _mm_set1_epi8(-1), 0);
-                _mm_cvtsi128_si64(v) as u64
-            }
-        }
-    }
-}
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -528,16 +435,6 @@ mod tests {
         unsafe { C::eq(C::load(block.as_ptr()), fold, target) }
     }
 
-    /// `masks_of::<Avx512>` compiled with the features it needs.
-    ///
-    /// # Safety
-    /// The host must have AVX-512 F and BW.
-    #[cfg(all(target_arch = "x86_64", wmilolbas_avx512))]
-    #[target_feature(enable = "avx512f,avx512bw")]
-    unsafe fn masks_512(block: &[u8; 64], fold: u8, target: u8) -> u64 {
-        masks_of::<Avx512>(block, fold, target)
-    }
-
     fn all_paths(block: &[u8; 64], fold: u8, target: u8) -> Vec<(Isa, u64)> {
         let mut got = vec![(Isa::Scalar, masks_of::<Scalar>(block, fold, target))];
         #[cfg(target_arch = "x86_64")]
@@ -545,11 +442,6 @@ mod tests {
             got.push((Isa::Sse2, masks_of::<Sse2>(block, fold, target)));
             if Isa::Avx2.is_available() {
                 got.push((Isa::Avx2, masks_of::<Avx2>(block, fold, target)));
-            }
-            #[cfg(wmilolbas_avx512)]
-            if Isa::Avx512.is_available() {
-                // SAFETY: checked available just above.
-                got.push((Isa::Avx512, unsafe { masks_512(block, fold, target) }));
             }
         }
         #[cfg(target_arch = "aarch64")]
@@ -596,11 +488,6 @@ mod tests {
             if Isa::Avx2.is_available() {
                 // SAFETY: checked available just above.
                 assert_eq!(unsafe { Avx2::prefix_xor(x) }, expect);
-            }
-            #[cfg(all(target_arch = "x86_64", wmilolbas_avx512))]
-            if Isa::Avx512.is_available() {
-                // SAFETY: checked available just above.
-                assert_eq!(unsafe { Avx512::prefix_xor(x) }, expect);
             }
         }
     }

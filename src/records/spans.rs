@@ -6,7 +6,7 @@
 //! time, the way simdjson/simdcsv do:
 //!
 //! 1. one pass of byte compares gives bitmasks of `"`, `\n`, `,` and `\r`
-//!    ([`super::simd`]: AVX-512, AVX2 or SSE2 on x86-64, NEON on aarch64, a scalar
+//!    ([`super::simd`]: AVX2 or SSE2 on x86-64, NEON on aarch64, a scalar
 //!    loop as the reference) and, in the same registers, of the prefilter's
 //!    anchor bytes ([`crate::rule::prefilter`]), so one pass over the body
 //!    gives the rows and which of them can match;
@@ -206,10 +206,6 @@ impl<'a> Scanner<'a> {
             // SAFETY: `new` keeps `Avx2` only when the host has AVX2,
             // PCLMULQDQ, POPCNT and BMI1 (`Isa::is_available`).
             Isa::Avx2 => unsafe { blocks_avx2::<COUNT, SKIP>(self, out) },
-            #[cfg(all(target_arch = "x86_64", wmilolbas_avx512))]
-            // SAFETY: `new` keeps `Avx512` only when the host has AVX-512 F,
-            // BW and VBMI2, PCLMULQDQ, POPCNT and BMI1.
-            Isa::Avx512 => unsafe { blocks_avx512::<COUNT, SKIP>(self, out) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: SSE2 is part of the x86-64 baseline.
             Isa::Sse2 => unsafe { blocks::<super::simd::Sse2, COUNT, SKIP>(self, out) },
@@ -234,20 +230,6 @@ unsafe fn blocks_avx2<const COUNT: bool, const SKIP: bool>(
 ) -> Result<(), Unsupported> {
     // SAFETY: the caller guarantees the instruction sets `Avx2` uses.
     unsafe { blocks::<super::simd::Avx2, COUNT, SKIP>(sc, out) }
-}
-
-/// The block loop compiled for AVX-512 as a whole.
-///
-/// # Safety
-/// The host must have AVX-512 F and BW, PCLMULQDQ, POPCNT and BMI1.
-#[cfg(all(target_arch = "x86_64", wmilolbas_avx512))]
-#[target_feature(enable = "avx512f,avx512bw,pclmulqdq,popcnt,bmi1")]
-unsafe fn blocks_avx512<const COUNT: bool, const SKIP: bool>(
-    sc: &mut Scanner<'_>,
-    out: &mut Vec<Span>,
-) -> Result<(), Unsupported> {
-    // SAFETY: the caller guarantees the instruction sets `Avx512` uses.
-    unsafe { blocks::<super::simd::Avx512, COUNT, SKIP>(sc, out) }
 }
 
 /// An anchor with its bytes splatted for the block loop.

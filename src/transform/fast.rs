@@ -1,5 +1,5 @@
 //! The fast path: one SIMD pass over the body (`records::spans::Scanner`:
-//! AVX-512, AVX2, SSE2 or NEON, chosen at run time) cuts it into rows and
+//! AVX2, SSE2 or NEON, chosen at run time) cuts it into rows and
 //! flags the rows holding a parent name (`rule::prefilter`). Only flagged
 //! rows — and, in annotate mode, rows whose field count differs from the
 //! header's — are split into the reused record (`split_canonical`, as the

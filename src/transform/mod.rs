@@ -7,7 +7,7 @@
 //!
 //! * most rows cannot match: every detection needs a parent name in the row,
 //!   so rows whose bytes do not contain one are never parsed. One SIMD pass
-//!   over the body ([`Scanner`](crate::records::spans::Scanner): AVX-512, AVX2, SSE2
+//!   over the body ([`Scanner`](crate::records::spans::Scanner): AVX2, SSE2
 //!   or NEON, chosen at run time) cuts it into rows and flags the rows
 //!   holding a parent name ([`Prefilter`]); only flagged rows are split into
 //!   one reused `ByteRecord` (as the `csv` crate would read them). This is

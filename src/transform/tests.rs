@@ -274,7 +274,7 @@ proptest! {
 }
 
 proptest! {
-    /// The fast path, on every SIMD path the host has (AVX-512, AVX2, SSE2, NEON,
+    /// The fast path, on every SIMD path the host has (AVX2, SSE2, NEON,
     /// scalar), gives the full-parse path's bytes, counts and messages (or
     /// its error), in both modes.
     #[test]
