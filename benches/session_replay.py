@@ -149,7 +149,7 @@ def main():
         a, b = reply_rows(ours, s_ours), reply_rows(peer, s_peer)
         print(f"rows returned: wmilolbas {a:,}, splunklib {b:,} ({'same' if a == b else 'DIFFERENT'})")
     print(f"wmilolbas vs cat: {ours_t / results['cat'][0]:.1f}x cat's time "
-          f"SSE2 path {results['wmilolbas SSE2 path'][0] / results['cat'][0]:.1f}x; "
+          f"(SSE2 path {results['wmilolbas SSE2 path'][0] / results['cat'][0]:.1f}x; "
           f"dd bs=16M {results['dd bs=16M (read only)'][0] / results['cat'][0]:.1f}x)")
     ann_t = results["wmilolbas mode=annotate"][0]
     print(f"annotate mode: {size / ann_t / 1e9:.2f} GB/s of input, {ann_t / results['cat'][0]:.1f}x cat's time")
