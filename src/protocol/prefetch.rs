@@ -125,7 +125,12 @@ impl BufRead for Prefetch {
                     self.ended = true;
                     return Err(e);
                 }
-                Err(_) => self.ended = true,
+                Err(_) => {
+                    // The thread ended without saying why (it cannot,
+                    // short of a panic): not an end of input to trust.
+                    self.ended = true;
+                    return Err(io::Error::other("the stdin reader thread stopped"));
+                }
             }
         }
         Ok(self.current.get(self.pos..self.len).unwrap_or(&[]))
@@ -239,6 +244,22 @@ mod tests {
         p.read_exact(&mut two).unwrap();
         assert_eq!(&two, b"{}");
         drop(tx);
+        assert!(p.fill_buf().unwrap().is_empty());
+    }
+
+    struct Panicking;
+
+    impl Read for Panicking {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            panic!("a source that panics (on purpose, in a test)")
+        }
+    }
+
+    #[test]
+    fn a_thread_that_dies_is_an_error_not_an_end_of_input() {
+        let mut p = Prefetch::new(Panicking, 2, 4096).unwrap();
+        let err = p.fill_buf().unwrap_err();
+        assert_eq!(err.to_string(), "the stdin reader thread stopped");
         assert!(p.fill_buf().unwrap().is_empty());
     }
 
