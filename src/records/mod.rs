@@ -283,6 +283,36 @@ mod tests {
     }
 
     #[test]
+    fn a_split_row_reads_like_its_record() {
+        use quoting::{split_canonical, SplitRow};
+        use simd::Isa;
+        let mut fields = FieldSet::new();
+        let pn = fields.add("process_name");
+        let cmd = fields.add("process");
+        let header = rec(&["process", "process_name", "__mv_process_name"]);
+        let layout = Layout::resolve(&fields, &header);
+        let raw = br#""""a b"" -c",x.exe,"$x.exe$;$y""$$.exe$""#;
+        let record = rec(&["\"a b\" -c", "x.exe", "$x.exe$;$y\"$$.exe$"]);
+        let mut split = SplitRow::new();
+        for isa in Isa::available() {
+            split_canonical(raw, &mut split, isa);
+            let cells = split.cells(raw);
+            for view in [
+                RowView::new(&cells, &layout),
+                RowView::new(&record, &layout),
+            ] {
+                assert_eq!(&*view.first_value(cmd), b"\"a b\" -c", "{isa:?}");
+                let mut names = Vec::new();
+                view.any_value(pn, |v| {
+                    names.push(v.to_vec());
+                    false
+                });
+                assert_eq!(names, [&b"x.exe"[..], b"y\"$.exe"], "{isa:?}");
+            }
+        }
+    }
+
+    #[test]
     fn plain_column_comes_before_prefixed_and_empty_cells_are_skipped() {
         let mut fields = FieldSet::new();
         let dest = fields.add("dest");
