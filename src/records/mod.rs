@@ -6,9 +6,10 @@
 //! (`Processes.process_name`), each with an `__mv_` companion column.
 //!
 //! Column lookup happens once per header ([`Layout::resolve`]); per row the
-//! rule only indexes into the reused [`csv::ByteRecord`] through a
-//! [`RowView`], comparing bytes. Nothing here allocates per row unless a
-//! multivalue item contains an escaped `$`.
+//! rule only indexes into the row's [`Fields`] — a reused
+//! [`csv::ByteRecord`], or the bounds of a split row over its own bytes
+//! ([`quoting::Cells`]) — through a [`RowView`], comparing bytes. Nothing
+//! here allocates per row unless a multivalue item contains an escaped `$`.
 
 pub mod mv;
 pub mod quoting;
@@ -124,16 +125,37 @@ impl Layout {
     }
 }
 
+/// The fields of one row, by index: a [`csv::ByteRecord`], or a split row
+/// over its bytes ([`quoting::Cells`]).
+pub trait Fields {
+    /// Field `i`, if the row has it.
+    fn field(&self, i: usize) -> Option<&[u8]>;
+    /// Number of fields.
+    fn count(&self) -> usize;
+}
+
+impl Fields for ByteRecord {
+    #[inline]
+    fn field(&self, i: usize) -> Option<&[u8]> {
+        self.get(i)
+    }
+
+    #[inline]
+    fn count(&self) -> usize {
+        self.len()
+    }
+}
+
 /// A row seen through a layout.
 #[derive(Clone, Copy)]
 pub struct RowView<'a> {
-    record: &'a ByteRecord,
+    record: &'a dyn Fields,
     layout: &'a Layout,
 }
 
 impl<'a> RowView<'a> {
     /// Views `record` (a data row of the header `layout` was resolved from).
-    pub fn new(record: &'a ByteRecord, layout: &'a Layout) -> RowView<'a> {
+    pub fn new(record: &'a dyn Fields, layout: &'a Layout) -> RowView<'a> {
         RowView { record, layout }
     }
 
@@ -164,16 +186,16 @@ impl<'a> RowView<'a> {
     }
 }
 
-fn cell(record: &ByteRecord, index: usize) -> &[u8] {
-    record.get(index).unwrap_or(b"")
+fn cell(record: &dyn Fields, index: usize) -> &[u8] {
+    record.field(index).unwrap_or(b"")
 }
 
-fn mv_cell(record: &ByteRecord, col: Column) -> Option<&[u8]> {
+fn mv_cell(record: &dyn Fields, col: Column) -> Option<&[u8]> {
     let mv = cell(record, col.mv?);
     (!mv.is_empty() && mv::is_well_formed(mv)).then_some(mv)
 }
 
-fn column_any(record: &ByteRecord, col: Column, f: &mut impl FnMut(&[u8]) -> bool) -> bool {
+fn column_any(record: &dyn Fields, col: Column, f: &mut impl FnMut(&[u8]) -> bool) -> bool {
     match mv_cell(record, col) {
         Some(mv) => mv::raw_items(mv).flatten().any(|raw| {
             let v = mv::unescape(raw);
@@ -186,7 +208,7 @@ fn column_any(record: &ByteRecord, col: Column, f: &mut impl FnMut(&[u8]) -> boo
     }
 }
 
-fn column_first<'a>(record: &'a ByteRecord, col: Column) -> Option<Cow<'a, [u8]>> {
+fn column_first<'a>(record: &'a dyn Fields, col: Column) -> Option<Cow<'a, [u8]>> {
     match mv_cell(record, col) {
         Some(mv) => mv::raw_items(mv)
             .flatten()
@@ -258,6 +280,36 @@ mod tests {
         let row = rec(&["plain.exe", "$broken"]);
         let view = RowView::new(&row, &layout);
         assert!(view.any_value(pn, |v| v == b"plain.exe"));
+    }
+
+    #[test]
+    fn a_split_row_reads_like_its_record() {
+        use quoting::{split_canonical, SplitRow};
+        use simd::Isa;
+        let mut fields = FieldSet::new();
+        let pn = fields.add("process_name");
+        let cmd = fields.add("process");
+        let header = rec(&["process", "process_name", "__mv_process_name"]);
+        let layout = Layout::resolve(&fields, &header);
+        let raw = br#""""a b"" -c",x.exe,"$x.exe$;$y""$$.exe$""#;
+        let record = rec(&["\"a b\" -c", "x.exe", "$x.exe$;$y\"$$.exe$"]);
+        let mut split = SplitRow::new();
+        for isa in Isa::available() {
+            split_canonical(raw, &mut split, isa);
+            let cells = split.cells(raw);
+            for view in [
+                RowView::new(&cells, &layout),
+                RowView::new(&record, &layout),
+            ] {
+                assert_eq!(&*view.first_value(cmd), b"\"a b\" -c", "{isa:?}");
+                let mut names = Vec::new();
+                view.any_value(pn, |v| {
+                    names.push(v.to_vec());
+                    false
+                });
+                assert_eq!(names, [&b"x.exe"[..], b"y\"$.exe"], "{isa:?}");
+            }
+        }
     }
 
     #[test]

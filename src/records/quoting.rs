@@ -4,11 +4,103 @@
 //! whole or fed in pieces — ends inside a quoted field.
 
 use super::simd::{Classifier, Isa, Scalar};
+use super::Fields;
+
+/// The fields of one split row ([`split_canonical`]), kept as bounds: a
+/// field is a slice of the row's own bytes (a quoted one without its
+/// quotes), or — only when it holds a doubled quote — of the unescaped
+/// copy kept here. Reused from row to row, so splitting copies only the
+/// fields with `""`.
+#[derive(Debug, Clone, Default)]
+pub struct SplitRow {
+    /// `(start, end)` of each field in the row, or in `unescaped` when
+    /// `start` has the [`OWNED`] bit.
+    bounds: Vec<(usize, usize)>,
+    /// The unescaped fields, one after the other.
+    unescaped: Vec<u8>,
+    /// The length of the row split (checked by [`SplitRow::cells`]).
+    len: usize,
+}
+
+/// The bit of a field's start that says its bytes are in
+/// [`SplitRow::unescaped`] (slice lengths never reach it).
+const OWNED: usize = 1 << (usize::BITS - 1);
+
+impl SplitRow {
+    /// An empty row (no fields).
+    pub fn new() -> SplitRow {
+        SplitRow::default()
+    }
+
+    /// The fields of the last row split, read from `raw`, the bytes that
+    /// were split.
+    ///
+    /// # Panics
+    /// When `raw` is not as long as the row split (another row).
+    pub fn cells<'a>(&'a self, raw: &'a [u8]) -> Cells<'a> {
+        assert_eq!(raw.len(), self.len, "a SplitRow read with other bytes");
+        Cells { row: self, raw }
+    }
+
+    fn clear(&mut self, len: usize) {
+        self.bounds.clear();
+        self.unescaped.clear();
+        self.len = len;
+    }
+}
+
+/// The fields of a [`SplitRow`] over the row's bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Cells<'a> {
+    row: &'a SplitRow,
+    raw: &'a [u8],
+}
+
+impl<'a> Cells<'a> {
+    /// Field `i`, if the row has it.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&'a [u8]> {
+        let &(start, end) = self.row.bounds.get(i)?;
+        Some(if start & OWNED != 0 {
+            &self.row.unescaped[start & !OWNED..end]
+        } else {
+            &self.raw[start..end]
+        })
+    }
+
+    /// Number of fields.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.row.bounds.len()
+    }
+
+    /// True when the row has no fields (never after a split).
+    pub fn is_empty(&self) -> bool {
+        self.row.bounds.is_empty()
+    }
+
+    /// The fields in order.
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+impl Fields for Cells<'_> {
+    #[inline]
+    fn field(&self, i: usize) -> Option<&[u8]> {
+        self.get(i)
+    }
+
+    #[inline]
+    fn count(&self) -> usize {
+        self.len()
+    }
+}
 
 /// Splits one row whose quoting is canonical (every `"` opens a field,
 /// closes it, or is doubled inside it: the rows the scanner in `spans.rs` accepts) into
-/// `record`, as the `csv` crate reads it. `unescaped` is scratch space for
-/// fields with doubled quotes (kept by the caller to reuse its allocation).
+/// `row`, as the `csv` crate reads it; [`SplitRow::cells`] over `raw` reads
+/// the fields. Only fields with doubled quotes are copied (unescaped).
 /// `isa` is the classifier to use (from [`Isa::current`], looked up once per
 /// body by the caller; one the host lacks is replaced by the best it has).
 ///
@@ -16,27 +108,22 @@ use super::simd::{Classifier, Isa, Scalar};
 /// prefix XOR of the quote mask marks the bytes inside quotes, and every
 /// comma outside them ends a field. Other input never panics, but its
 /// fields are unspecified.
-pub fn split_canonical(
-    raw: &[u8],
-    record: &mut csv::ByteRecord,
-    unescaped: &mut Vec<u8>,
-    isa: Isa,
-) {
-    record.clear();
+pub fn split_canonical(raw: &[u8], row: &mut SplitRow, isa: Isa) {
+    row.clear(raw.len());
     let isa = if isa.is_available() { isa } else { Isa::best() };
     match isa {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Avx2` is kept only when the host has AVX2, PCLMULQDQ,
         // POPCNT and BMI1 (`Isa::is_available`).
-        Isa::Avx2 => unsafe { split_avx2(raw, record, unescaped) },
+        Isa::Avx2 => unsafe { split_avx2(raw, row) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: SSE2 is part of the x86-64 baseline.
-        Isa::Sse2 => unsafe { split_blocks::<super::simd::Sse2>(raw, record, unescaped) },
+        Isa::Sse2 => unsafe { split_blocks::<super::simd::Sse2>(raw, row) },
         #[cfg(target_arch = "aarch64")]
         // SAFETY: NEON is part of the aarch64 baseline.
-        Isa::Neon => unsafe { split_blocks::<super::simd::Neon>(raw, record, unescaped) },
+        Isa::Neon => unsafe { split_blocks::<super::simd::Neon>(raw, row) },
         // SAFETY: the scalar classifier needs no instruction set.
-        _ => unsafe { split_blocks::<Scalar>(raw, record, unescaped) },
+        _ => unsafe { split_blocks::<Scalar>(raw, row) },
     }
 }
 
@@ -46,22 +133,18 @@ pub fn split_canonical(
 /// The host must have AVX2, PCLMULQDQ, POPCNT and BMI1.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
-unsafe fn split_avx2(raw: &[u8], record: &mut csv::ByteRecord, unescaped: &mut Vec<u8>) {
+unsafe fn split_avx2(raw: &[u8], row: &mut SplitRow) {
     // SAFETY: the caller guarantees the instruction sets `Avx2` uses.
-    unsafe { split_blocks::<super::simd::Avx2>(raw, record, unescaped) }
+    unsafe { split_blocks::<super::simd::Avx2>(raw, row) }
 }
 
-/// The fields of `raw`, a 64-byte block at a time, pushed onto `record`
+/// The fields of `raw`, a 64-byte block at a time, pushed onto `row`
 /// (cleared by the caller).
 ///
 /// # Safety
 /// `C`'s instruction set must be available.
 #[inline(always)]
-unsafe fn split_blocks<C: Classifier>(
-    raw: &[u8],
-    record: &mut csv::ByteRecord,
-    unescaped: &mut Vec<u8>,
-) {
+unsafe fn split_blocks<C: Classifier>(raw: &[u8], row: &mut SplitRow) {
     let len = raw.len();
     // The last block (fewer than 64 bytes) is read from a zero-padded
     // copy: zero bytes are neither quotes nor commas.
@@ -103,7 +186,7 @@ unsafe fn split_blocks<C: Classifier>(
             separators &= separators - 1;
             let end = base + bit as usize;
             let quotes = up_to - quotes_at_start;
-            push(record, unescaped, raw, start, end, quotes, &masks);
+            push(row, raw, start, end, quotes, &masks);
             start = end + 1;
             quotes_at_start = up_to;
         }
@@ -111,50 +194,42 @@ unsafe fn split_blocks<C: Classifier>(
         base += 64;
     }
     let quotes = quotes_before - quotes_at_start;
-    push(record, unescaped, raw, start, len, quotes, &masks);
+    push(row, raw, start, len, quotes, &masks);
 }
 
 /// Blocks whose quote masks [`split_blocks`] keeps (rows of up to 1 KiB);
 /// a `""` past them is found with `memchr`.
 const MASKED: usize = 16;
 
-/// Pushes the field `raw[start..end]` (holding `quotes` quotes) as the
+/// Adds the field `raw[start..end]` (holding `quotes` quotes) as the
 /// `csv` crate reads it: a quoted one without its quotes and with `""`
-/// unescaped.
+/// unescaped (only then copied).
 #[inline(always)]
 fn push(
-    record: &mut csv::ByteRecord,
-    unescaped: &mut Vec<u8>,
+    row: &mut SplitRow,
     raw: &[u8],
     start: usize,
     end: usize,
     quotes: usize,
     masks: &[u64; MASKED],
 ) {
-    let field = &raw[start..end];
-    if field.is_empty() {
-        // (a constant empty field: no copy)
-        record.push_field(b"");
-        return;
+    let quoted = end - start >= 2 && raw[start] == b'"' && raw[end - 1] == b'"';
+    if !quoted {
+        row.bounds.push((start, end));
+    } else if quotes <= 2 {
+        row.bounds.push((start + 1, end - 1));
+    } else {
+        let from = row.unescaped.len();
+        unescape(&mut row.unescaped, raw, start + 1, end - 1, masks);
+        row.bounds.push((from | OWNED, row.unescaped.len()));
     }
-    let [b'"', content @ .., b'"'] = field else {
-        record.push_field(field);
-        return;
-    };
-    if quotes <= 2 {
-        record.push_field(content);
-        return;
-    }
-    unescape(unescaped, raw, start + 1, end - 1, masks);
-    record.push_field(unescaped);
 }
 
-/// Replaces `out` with `raw[first..last]` (the inside of a quoted field)
+/// Appends `raw[first..last]` (the inside of a quoted field) to `out`
 /// without the second quote of each `""`. The quotes are read from `masks`
 /// when they cover the field, else found with `memchr`.
 #[inline(never)]
 fn unescape(out: &mut Vec<u8>, raw: &[u8], first: usize, last: usize, masks: &[u64; MASKED]) {
-    out.clear();
     // Copied up to each quote (kept), then on from the byte after the
     // next one (the quote dropped).
     let mut from = first;
@@ -313,30 +388,52 @@ mod tests {
     use crate::records::simd::with_isa;
     use proptest::prelude::*;
 
-    /// `raw` split on every path the host has, asserted identical.
-    fn split_everywhere(raw: &[u8]) -> csv::ByteRecord {
-        let (mut want, mut got) = (csv::ByteRecord::new(), csv::ByteRecord::new());
-        let mut unescaped = Vec::new();
-        split_canonical(raw, &mut want, &mut unescaped, Isa::Scalar);
+    /// The fields a split row reads, through [`Fields`] (and nothing past
+    /// the last).
+    fn read(cells: &dyn Fields) -> Vec<Vec<u8>> {
+        assert_eq!(cells.field(cells.count()), None);
+        (0..cells.count())
+            .map(|i| cells.field(i).unwrap().to_vec())
+            .collect()
+    }
+
+    /// `raw` split on every path the host has, asserted identical field
+    /// by field.
+    fn split_everywhere(raw: &[u8]) -> Vec<Vec<u8>> {
+        let mut row = SplitRow::new();
+        split_canonical(raw, &mut row, Isa::Scalar);
+        let want = read(&row.cells(raw));
+        let mut dirty = SplitRow::new();
         for isa in Isa::available() {
-            // Reused, dirty buffers, as the transform reuses them.
-            got.push_field(b"left over");
-            unescaped.extend_from_slice(b"left over");
-            split_canonical(raw, &mut got, &mut unescaped, isa);
-            assert_eq!(got, want, "{isa:?} {:?}", String::from_utf8_lossy(raw));
+            // A reused, dirty row, as the transform reuses it.
+            split_canonical(b"left,\"over\"\"\",over", &mut dirty, isa);
+            split_canonical(raw, &mut dirty, isa);
+            let got = read(&dirty.cells(raw));
+            assert_eq!(
+                got.len(),
+                want.len(),
+                "{isa:?} {:?}",
+                String::from_utf8_lossy(raw)
+            );
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert_eq!(
+                    g,
+                    w,
+                    "{isa:?} field {i} of {:?}",
+                    String::from_utf8_lossy(raw)
+                );
+            }
             // The path from `Isa::current`, as the transform passes it.
-            with_isa(isa, || {
-                split_canonical(raw, &mut got, &mut unescaped, Isa::current())
-            });
-            assert_eq!(got, want, "{isa:?}");
+            with_isa(isa, || split_canonical(raw, &mut dirty, Isa::current()));
+            assert_eq!(read(&dirty.cells(raw)), want, "{isa:?}");
         }
         want
     }
 
-    /// The record the `csv` crate reads from `raw` (one row, no terminator).
-    fn csv_reads(raw: &[u8]) -> csv::ByteRecord {
+    /// The fields the `csv` crate reads from `raw` (one row, no terminator).
+    fn csv_reads(raw: &[u8]) -> Vec<Vec<u8>> {
         if raw.is_empty() {
-            return csv::ByteRecord::from(vec![""]); // (csv reads no record)
+            return vec![Vec::new()]; // (csv reads no record)
         }
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -344,13 +441,38 @@ mod tests {
             .from_reader(raw);
         let mut rec = csv::ByteRecord::new();
         assert!(reader.read_byte_record(&mut rec).unwrap());
-        rec
+        read(&rec)
     }
 
-    fn fields(rec: &csv::ByteRecord) -> Vec<String> {
+    fn fields(rec: &[Vec<u8>]) -> Vec<String> {
         rec.iter()
             .map(|f| String::from_utf8_lossy(f).into_owned())
             .collect()
+    }
+
+    #[test]
+    fn cells_of_another_row_panic() {
+        let mut row = SplitRow::new();
+        split_canonical(b"a,b", &mut row, Isa::current());
+        assert_eq!(row.cells(b"a,b").iter().collect::<Vec<_>>(), [b"a", b"b"]);
+        let other = std::panic::catch_unwind(|| row.cells(b"a,bc").len());
+        assert!(other.is_err());
+    }
+
+    #[test]
+    fn only_fields_with_doubled_quotes_are_copied() {
+        let raw = b"a,\"b,c\",\"d\"\"e\",,\"\"\"\"";
+        let mut row = SplitRow::new();
+        split_canonical(raw, &mut row, Isa::current());
+        let cells = row.cells(raw);
+        let inside = |f: &[u8]| raw.as_ptr_range().contains(&f.as_ptr()) || f.is_empty();
+        let got: Vec<_> = cells.iter().collect();
+        assert_eq!(got, [&b"a"[..], b"b,c", b"d\"e", b"", b"\""]);
+        assert_eq!(
+            got.iter().map(|f| inside(f)).collect::<Vec<_>>(),
+            [true, true, false, true, false]
+        );
+        assert_eq!(row.unescaped, b"d\"e\"");
     }
 
     #[test]

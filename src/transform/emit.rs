@@ -14,7 +14,7 @@ use crate::error::{Error, Position};
 use crate::options::Mode;
 use crate::protocol::message::Message;
 use crate::records::quoting::canonical_quoting;
-use crate::records::{Layout, RowView, MV_PREFIX};
+use crate::records::{Fields, Layout, RowView, MV_PREFIX};
 
 /// Rows with fewer fields than the header: how many, and the first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -123,11 +123,12 @@ impl<'a> BodyWriter<'a> {
         self.stats.rows_out += 1;
     }
 
-    /// Matches the parsed `record` (whose bytes are `raw`) and writes it if
+    /// Matches the parsed `record` (whose bytes are `raw`: a `ByteRecord`, or
+    /// the split row's cells) and writes it if
     /// it is returned: a detection, or any row in annotate mode.
     pub(super) fn parsed(
         &mut self,
-        record: &ByteRecord,
+        record: &dyn Fields,
         raw: &[u8],
         row: u64,
     ) -> Result<(), Error> {
@@ -141,16 +142,16 @@ impl<'a> BodyWriter<'a> {
             return Ok(());
         }
         let width = self.width();
-        if record.len() > width {
+        if record.count() > width {
             return Err(Error::body(
                 Position::row(self.chunk, row),
                 format!(
                     "row has {} fields but the header has {width}; the extra values have no field name",
-                    record.len()
+                    record.count()
                 ),
             ));
         }
-        let short = record.len() < width;
+        let short = record.count() < width;
         if short {
             self.short_rows.count += 1;
             if self.short_rows.first == 0 {
@@ -311,11 +312,11 @@ impl Collisions {
 
     fn row<'r>(
         &self,
-        record: &'r ByteRecord,
+        record: &'r dyn Fields,
         width: usize,
         added: &'r [Cow<'r, [u8]>],
     ) -> Vec<&'r [u8]> {
-        let mut cells: Vec<&[u8]> = (0..width).map(|i| record.get(i).unwrap_or(b"")).collect();
+        let mut cells: Vec<&[u8]> = (0..width).map(|i| record.field(i).unwrap_or(b"")).collect();
         for &i in &self.blank {
             cells[i] = b"";
         }

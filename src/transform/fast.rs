@@ -2,9 +2,10 @@
 //! AVX2, SSE2 or NEON, chosen at run time) cuts it into rows and
 //! flags the rows holding a parent name (`rule::prefilter`). Only flagged
 //! rows — and, in annotate mode, rows whose field count differs from the
-//! header's — are split into the reused record (`split_canonical`, as the
-//! `csv` crate would read them); every other row is skipped (filter mode:
-//! the scanner only counts it) or copied as it is (annotate mode).
+//! header's — are split (`split_canonical`, as the `csv` crate would read
+//! them: field bounds over the row's bytes, only a field with `""` copied,
+//! unescaped); every other row is skipped (filter mode: the scanner only
+//! counts it) or copied as it is (annotate mode).
 //!
 //! A body read from the session arrives through a `BufRead` and is processed
 //! as it arrives. The first piece (`PIECE`, it holds the header) is read
@@ -27,7 +28,7 @@ use super::{BodyStats, Transform};
 use crate::error::{Error, Result};
 use crate::options::Mode;
 use crate::protocol::message::Message;
-use crate::records::quoting::{canonical_quoting, split_canonical};
+use crate::records::quoting::{canonical_quoting, split_canonical, SplitRow};
 use crate::records::simd::Isa;
 use crate::records::spans::{Scanner, Span};
 use crate::rule::prefilter::Anchors;
@@ -64,7 +65,7 @@ impl Transform {
             header,
             record,
             spans: batch,
-            unescaped,
+            split,
             buf,
             header_raw,
             piece,
@@ -146,7 +147,7 @@ impl Transform {
             anchors: Some(anchors),
             batch,
             record,
-            unescaped,
+            split,
             w,
         };
         let Some(r) = reader else {
@@ -258,8 +259,10 @@ struct RowSink<'t, 'w> {
     /// Chosen from the first window, reused for the others.
     anchors: Option<Anchors>,
     batch: &'t mut Vec<Span>,
+    /// The full-parse path's record (for the rows after a decline).
     record: &'t mut ByteRecord,
-    unescaped: &'t mut Vec<u8>,
+    /// The fields of a candidate row, as bounds over its bytes.
+    split: &'t mut SplitRow,
     w: BodyWriter<'w>,
 }
 
@@ -296,8 +299,8 @@ impl RowSink<'_, '_> {
                     }
                 }
                 // The scanner accepted the row's quoting: split it as csv would.
-                split_canonical(raw, self.record, self.unescaped, self.isa);
-                self.w.parsed(self.record, raw, row)?;
+                split_canonical(raw, self.split, self.isa);
+                self.w.parsed(&self.split.cells(raw), raw, row)?;
             }
         };
         // The rows up to here were written or skipped.

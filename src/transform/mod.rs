@@ -9,8 +9,9 @@
 //!   so rows whose bytes do not contain one are never parsed. One SIMD pass
 //!   over the body ([`Scanner`](crate::records::spans::Scanner): AVX2, SSE2
 //!   or NEON, chosen at run time) cuts it into rows and flags the rows
-//!   holding a parent name ([`Prefilter`]); only flagged rows are split into
-//!   one reused `ByteRecord` (as the `csv` crate would read them). This is
+//!   holding a parent name ([`Prefilter`]); only flagged rows are split (as
+//!   the `csv` crate would read them) into field bounds over their own
+//!   bytes — a field is copied only to unescape a `""`. This is
 //!   `fast.rs`;
 //! * the reply's header needs the body's byte length, so the reply is built
 //!   in one reused `Vec` anyway — rows are appended to it, never collected;
@@ -51,6 +52,7 @@ use crate::annotate::{Annotator, CsvLine};
 use crate::error::Result;
 use crate::options::{Mode, Options};
 use crate::protocol::message::Message;
+use crate::records::quoting::SplitRow;
 use crate::records::spans::Span;
 use crate::records::FieldSet;
 use crate::rule::catalog::Catalog;
@@ -97,8 +99,9 @@ pub struct Transform {
     record: ByteRecord,
     /// The scanner's batch of rows.
     spans: Vec<Span>,
-    /// Scratch for unescaping `""` in split fields.
-    unescaped: Vec<u8>,
+    /// The fields of the candidate row being matched (bounds, and its
+    /// unescaped `""` fields).
+    split: SplitRow,
     /// The window of a body read in pieces (see `fast.rs`).
     buf: Vec<u8>,
     /// The header row's bytes (the window moves on).
@@ -125,7 +128,7 @@ impl Transform {
             header: ByteRecord::new(),
             record: ByteRecord::new(),
             spans: Vec::new(),
-            unescaped: Vec::new(),
+            split: SplitRow::new(),
             buf: Vec::new(),
             header_raw: Vec::new(),
             piece: fast::PIECE,
