@@ -200,10 +200,7 @@ impl Transform {
                         break;
                     }
                     let k = (want - appended).min(available.len());
-                    if buf.len() < filled + k {
-                        buf.resize(filled + k, 0);
-                    }
-                    buf[filled..filled + k].copy_from_slice(&available[..k]);
+                    place(buf, filled, &available[..k]);
                     filled += k;
                     appended += k;
                     r.consume(k);
@@ -227,10 +224,7 @@ impl Transform {
                 WindowEnd::Rest(rest) => (rest, false),
             };
             let tail = &window[keep.min(window.len())..];
-            if buf.len() < tail.len() {
-                buf.resize(tail.len(), 0);
-            }
-            buf[..tail.len()].copy_from_slice(tail);
+            place(buf, 0, tail);
             filled = tail.len();
             let used = window.len();
             r.consume(used);
@@ -333,6 +327,15 @@ fn window<'w>(streamed: bool, buf: &'w [u8], filled: usize, slice: &'w [u8]) -> 
     } else {
         slice
     }
+}
+
+/// Copies `bytes` to `buf[at..]`, growing `buf` (zero-filled) if needed.
+fn place(buf: &mut Vec<u8>, at: usize, bytes: &[u8]) {
+    let end = at + bytes.len();
+    if buf.len() < end {
+        buf.resize(end, 0);
+    }
+    buf[at..end].copy_from_slice(bytes);
 }
 
 /// Reads into `buf[*filled..target]` until it is full or the reader ends
