@@ -69,6 +69,7 @@ impl Transform {
             buf,
             header_raw,
             piece,
+            scanned,
         } = self;
         let piece = (*piece).max(1);
         // `buf[..filled]` is the window when reading; `buf` stays
@@ -148,6 +149,7 @@ impl Transform {
             batch,
             record,
             split,
+            scanned,
             w,
         };
         let Some(r) = reader else {
@@ -257,6 +259,8 @@ struct RowSink<'t, 'w> {
     record: &'t mut ByteRecord,
     /// The fields of a candidate row, as bounds over its bytes.
     split: &'t mut SplitRow,
+    /// Bytes handed to the scanner (`Transform::scanned_bytes`).
+    scanned: &'t mut u64,
     w: BodyWriter<'w>,
 }
 
@@ -264,6 +268,7 @@ impl RowSink<'_, '_> {
     /// Scans `window` from `from` (a row boundary) and handles its complete
     /// rows (with `last`, the bytes after the last terminator are a row too).
     fn scan(&mut self, window: &[u8], from: usize, last: bool) -> Result<WindowEnd> {
+        *self.scanned += window.len().saturating_sub(from) as u64;
         let filter = self.filter;
         let mut scanner = Scanner::new(window, from, !filter, self.anchors.take(), self.isa);
         if filter {

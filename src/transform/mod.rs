@@ -108,6 +108,9 @@ pub struct Transform {
     header_raw: Vec<u8>,
     /// Bytes read per piece.
     piece: usize,
+    /// Bytes handed to the row scanner so far (rows carried from one read
+    /// buffer to the next are scanned again; this keeps that bounded).
+    scanned: u64,
 }
 
 impl Transform {
@@ -132,6 +135,7 @@ impl Transform {
             buf: Vec::new(),
             header_raw: Vec::new(),
             piece: fast::PIECE,
+            scanned: 0,
         }
     }
 
@@ -169,6 +173,14 @@ impl Transform {
             // (only for an in-memory body)
             fast::Scanned::FromStart => Ok(BodyStats::default()),
         }
+    }
+
+    /// Bytes handed to the row scanner so far, over every body (tests check
+    /// that a long row carried across read buffers is not rescanned once
+    /// per buffer).
+    #[doc(hidden)]
+    pub fn scanned_bytes(&self) -> u64 {
+        self.scanned
     }
 
     /// Sets the bytes read per piece by [`Transform::process_reader`] (tests

@@ -439,6 +439,40 @@ proptest! {
     }
 }
 
+/// Regression: a row longer than many read buffers (one 3 MiB field) is
+/// completed by appending at least as much as is carried, so its bytes are
+/// scanned a few times — the first in-place version appended one line at a
+/// time and rescanned the carried row once per 4 KiB buffer (quadratic:
+/// hundreds of times the body).
+#[test]
+fn a_row_longer_than_many_read_buffers_is_rescanned_a_few_times_not_once_per_buffer() {
+    let big = "x".repeat(3 << 20);
+    let body = format!(
+        "parent_process_name,process_name,process\nwmiprvse.exe,mshta.exe,\"{big}\"\nwmiprvse.exe,mshta.exe,y\n"
+    );
+    let mut t = transform(&[]);
+    t.set_piece_size(4096);
+    let mut reader = Trickle {
+        bytes: body.as_bytes(),
+        sizes: vec![4096],
+        next: 0,
+    };
+    let (mut out, mut msg) = (Vec::new(), Vec::new());
+    let stats = t
+        .process_reader(5, &mut reader, &mut out, &mut msg)
+        .unwrap();
+    assert_eq!((stats.rows, stats.hits), (2, 2));
+    let (scanned, len) = (t.scanned_bytes(), body.len() as u64);
+    assert!(
+        scanned >= len - 42,
+        "every byte after the header is scanned"
+    );
+    assert!(
+        scanned < 8 * len,
+        "{scanned} bytes scanned for a {len}-byte body"
+    );
+}
+
 /// The scanner declines after handing out whole batches of rows (more rows
 /// than a batch before the stray quote, the CR or the open quote): the csv
 /// reader takes over at the next row, for an in-memory body and for pieces
