@@ -161,8 +161,9 @@ unsafe fn split_blocks<C: Classifier>(raw: &[u8], row: &mut SplitRow) {
     let mut pad = [0u8; 64];
     // The quote masks of the first blocks, to unescape `""` with.
     let mut masks = [0u64; MASKED];
-    let mut start = 0usize; // of the current field
-                            // All ones when the previous block ended inside quotes.
+    // Start of the current field.
+    let mut start = 0usize;
+    // All ones when the previous block ended inside quotes.
     let mut carry = 0u64;
     // Quotes before the block, and before the current field.
     let (mut quotes_before, mut quotes_at_start) = (0usize, 0usize);
