@@ -40,6 +40,7 @@ pub mod annotate;
 pub mod cli;
 pub mod command;
 pub mod error;
+pub mod lineage;
 pub mod options;
 pub mod protocol;
 pub mod records;

@@ -116,7 +116,8 @@ impl Rule {
         ]
     }
 
-    fn is_parent(&self, name: &[u8]) -> bool {
+    /// Whether `name` is one of the parent names (ASCII case ignored).
+    pub fn is_parent(&self, name: &[u8]) -> bool {
         self.parents.iter().any(|p| p.eq_ignore_ascii_case(name))
     }
 
@@ -130,39 +131,63 @@ impl Rule {
         }
 
         // 1. Parent: names if any is present, else path basenames.
-        let mut name_present = false;
-        let parent = row.any_value(s.parent_name, |v| {
-            is_present(v) && {
-                name_present = true;
-                self.is_parent(v)
-            }
-        }) || (!name_present
-            && row.any_value(s.parent_path, |v| {
-                is_present(v) && self.is_parent(basename(v))
-            }));
-        if !parent {
+        if !self.any_parent(row, |v| self.is_parent(v)) {
             return None;
         }
-
         // 2. Child, first rule that applies.
+        self.child_reason(row)
+    }
+
+    /// Calls `f` on the parent as the default rule reads it — the present
+    /// `parent_process_name` values, or if none is present, the basenames
+    /// of the present `parent_process_path` values — until `f` returns
+    /// true. Returns whether it did.
+    pub fn any_parent(&self, row: &RowView<'_>, mut f: impl FnMut(&[u8]) -> bool) -> bool {
+        let s = &self.slots;
+        let mut name_present = false;
+        row.any_value(s.parent_name, |v| {
+            is_present(v) && {
+                name_present = true;
+                f(v)
+            }
+        }) || (!name_present && row.any_value(s.parent_path, |v| is_present(v) && f(basename(v))))
+    }
+
+    /// Whether the row's own process is a catalog binary, and why: in
+    /// strict mode a `process_name` value in the catalog; by default the
+    /// first of name, path (when no name is present) and original file
+    /// name that is. The parent is not looked at.
+    pub fn child_reason(&self, row: &RowView<'_>) -> Option<MatchReason> {
+        self.child_in(row, |v| self.catalog.contains(v))
+    }
+
+    /// Like [`Rule::child_reason`], with `known` in place of the catalog
+    /// (default mode's reading; strict mode reads `process_name` only).
+    pub fn child_in(
+        &self,
+        row: &RowView<'_>,
+        known: impl Fn(&[u8]) -> bool,
+    ) -> Option<MatchReason> {
+        let s = &self.slots;
+        if self.strict {
+            return row
+                .any_value(s.name, &known)
+                .then_some(MatchReason::ProcessName);
+        }
         let mut name_present = false;
         if row.any_value(s.name, |v| {
             is_present(v) && {
                 name_present = true;
-                self.catalog.contains(v)
+                known(v)
             }
         }) {
             return Some(MatchReason::ProcessName);
         }
-        if !name_present
-            && row.any_value(s.path, |v| {
-                is_present(v) && self.catalog.contains(basename(v))
-            })
-        {
+        if !name_present && row.any_value(s.path, |v| is_present(v) && known(basename(v))) {
             return Some(MatchReason::ProcessPath);
         }
         if row.any_value(s.original_file_name, |v| {
-            is_present(v) && self.catalog.contains(strip_mui(v))
+            is_present(v) && known(strip_mui(v))
         }) {
             return Some(MatchReason::OriginalFileName);
         }

@@ -1,0 +1,726 @@
+//! The process tree seen so far, and the rows that wait on it.
+//!
+//! **Nodes.** Every WMI host and launcher row becomes a node: host, GUID,
+//! PID, creation time, names, and how to find its parent. Nodes are small
+//! (about 100 bytes with their index entries); at most
+//! [`Limits::max_nodes`] are kept.
+//!
+//! **Held rows.** A catalog candidate (a catalog binary whose parent is a
+//! launcher) is settled at once when its whole chain is known through GUIDs;
+//! otherwise its row is held, under [`Limits::max_held`] rows and
+//! [`Limits::max_held_bytes`] bytes, until the node it waits for arrives
+//! (GUID links) or the input ends (PID links, and chains never completed).
+//! A WMI-started launcher whose command line names a catalog binary is held
+//! until the input ends, unless a lineage detection runs through it first
+//! (then it is settled as no detection: one detection per chain).
+//!
+//! **The walk.** From a candidate up: its parent must be a launcher node
+//! (found by GUID, or at the end by host + PID + time), whose parent is a
+//! launcher node, … until a parent name is the rule's parent (`wmiprvse.exe`)
+//! — at most [`MAX_LAUNCHERS`] launchers. A parent named otherwise, a chain
+//! too deep, a cycle (a node met twice, a process that is its own parent) or
+//! a node whose name contradicts the name its child gives ends the walk with
+//! no detection. A walk visits at most `MAX_LAUNCHERS` nodes, so no input
+//! makes it loop or grow.
+//!
+//! **PID links** are settled only at the end: a later row may reveal a
+//! process with the same PID created closer before the child, which is then
+//! the parent. The parent of a child is the node on the child's host with
+//! the child's parent PID, created at or before the child, the latest such
+//! (ties: the last row seen). When a time is missing on either side, the
+//! link is made only if exactly one node has that PID on that host. A child
+//! with a parent GUID is linked by PID only to nodes that have no GUID
+//! (mixed sources, e.g. Security 4688 parents of Sysmon children).
+
+use std::collections::HashMap;
+
+use super::facts::{Facts, ParentKind};
+
+/// Most launchers between the WMI parent and the detected process
+/// (`wmiprvse > cmd > cmd > mshta` has 2).
+pub const MAX_LAUNCHERS: usize = 4;
+
+/// How much the tree may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Nodes (WMI hosts and launchers) kept for linking.
+    pub max_nodes: usize,
+    /// Rows held while their chain is open.
+    pub max_held: usize,
+    /// Bytes of held rows (as their owner weighs them).
+    pub max_held_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_nodes: 500_000,
+            max_held: 100_000,
+            max_held_bytes: 64 << 20,
+        }
+    }
+}
+
+/// A held row's size in memory, for [`Limits::max_held_bytes`].
+pub trait Weigh {
+    /// Bytes this value holds (approximately, never less than its heap
+    /// bytes).
+    fn weight(&self) -> usize;
+}
+
+/// A lineage detection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// A catalog binary started by a chain of launchers from the WMI
+    /// parent: `match_reason=lineage`.
+    Lineage {
+        /// The names from the WMI parent down to the process, as observed,
+        /// joined by ` > `.
+        path: Vec<u8>,
+    },
+    /// A launcher started by the WMI parent whose command line runs a
+    /// catalog binary that is not in the data: `match_reason=launcher_command_line`.
+    LauncherCommandLine {
+        /// `WmiPrvSE.exe > cmd.exe > rundll32.exe`: the last name is the
+        /// program as its command line names it.
+        path: Vec<u8>,
+        /// That program (the threat object).
+        program: Vec<u8>,
+    },
+}
+
+impl Verdict {
+    /// The `match_reason` value.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Verdict::Lineage { .. } => "lineage",
+            Verdict::LauncherCommandLine { .. } => "launcher_command_line",
+        }
+    }
+
+    /// The `lineage_path` value.
+    pub fn path(&self) -> &[u8] {
+        match self {
+            Verdict::Lineage { path } | Verdict::LauncherCommandLine { path, .. } => path,
+        }
+    }
+}
+
+/// What [`Tree::observe`] did with a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Observed {
+    /// No lineage detection (now or ever, for this row): the plain rule's
+    /// verdict stands.
+    Pass,
+    /// A lineage detection, settled now.
+    Detected(Verdict),
+    /// Held: the row comes back from [`Tree::drain`] or [`Tree::finish`].
+    Held,
+}
+
+/// A held row settled: its payload and, if it is one, its detection.
+#[derive(Debug)]
+pub struct Settled<P> {
+    /// What the caller handed over.
+    pub payload: P,
+    /// `None`: no lineage detection.
+    pub verdict: Option<Verdict>,
+}
+
+/// Counts for the end-of-search messages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Nodes kept.
+    pub nodes: u64,
+    /// Nodes not kept: the node cap was reached.
+    pub nodes_dropped: u64,
+    /// Rows held at most at once.
+    pub held_peak: u64,
+    /// Candidate rows not held (the held-row cap was reached): no lineage
+    /// verdict.
+    pub held_dropped: u64,
+    /// Launcher rows reported at once because the cap was reached, without
+    /// waiting for their descendants.
+    pub launchers_early: u64,
+    /// Candidate rows with neither a parent GUID nor a parent PID: they
+    /// cannot be linked.
+    pub unlinkable: u64,
+    /// Lineage detections (both reasons).
+    pub detections: u64,
+    /// Candidates settled as no detection (their chain ends elsewhere, or
+    /// their parent never arrived).
+    pub unresolved: u64,
+}
+
+/// A host and a GUID.
+type GuidKey = (u32, u128);
+
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    host: u32,
+    parent_guid: Option<u128>,
+    parent_pid: Option<u64>,
+    time: Option<i64>,
+    parent_kind: ParentKind,
+    parent_name: u32,
+    /// The node of the row itself (a cycle that returns to it ends the
+    /// walk).
+    own: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    link: Link,
+    guid: Option<u128>,
+    name: u32,
+    root: bool,
+    /// The previous node with the same host and PID.
+    same_pid: Option<u32>,
+    /// A lineage detection runs through this node.
+    has_detection: bool,
+    /// This launcher's own held row (a `LauncherCommandLine` candidate).
+    held: Option<u32>,
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// A catalog binary; its own name.
+    Catalog { name: u32 },
+    /// A WMI-started launcher naming `program`.
+    Launcher { node: Option<u32>, program: u32 },
+}
+
+#[derive(Debug)]
+struct Held<P> {
+    payload: P,
+    weight: usize,
+    link: Link,
+    kind: Kind,
+    seq: u64,
+    /// The GUID key it waits on (it is in `waiting` under it).
+    waits_on: Option<GuidKey>,
+}
+
+/// Byte strings stored once, by number.
+#[derive(Debug, Default)]
+struct Interner {
+    ids: HashMap<Box<[u8]>, u32>,
+    strings: Vec<Box<[u8]>>,
+    bytes: usize,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &[u8]) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = u32::try_from(self.strings.len()).unwrap_or(u32::MAX);
+        self.strings.push(s.into());
+        self.ids.insert(s.into(), id);
+        self.bytes += 2 * s.len() + 48;
+        id
+    }
+
+    fn get(&self, id: u32) -> &[u8] {
+        self.strings.get(id as usize).map_or(&[], |s| s)
+    }
+}
+
+/// Where a walk ended.
+enum Walk {
+    /// At the WMI parent: the nodes from the nearest launcher up, and the
+    /// WMI parent's observed name.
+    Rooted { nodes: Vec<u32>, root_name: u32 },
+    /// Not at the WMI parent, for certain.
+    Dead,
+    /// A parent is not known yet; with a GUID key when it is known by GUID.
+    Open(Option<GuidKey>),
+}
+
+/// The process tree and the rows waiting on it. `P` is the caller's held
+/// row.
+#[derive(Debug)]
+pub struct Tree<P> {
+    limits: Limits,
+    hosts: Interner,
+    names: Interner,
+    nodes: Vec<Node>,
+    by_guid: HashMap<GuidKey, u32>,
+    by_pid: HashMap<(u32, u64), u32>,
+    held: Vec<Option<Held<P>>>,
+    free: Vec<u32>,
+    held_count: usize,
+    held_bytes: usize,
+    waiting: HashMap<GuidKey, Vec<u32>>,
+    ready: Vec<Settled<P>>,
+    seq: u64,
+    stats: Stats,
+}
+
+impl<P: Weigh> Tree<P> {
+    /// An empty tree.
+    pub fn new(limits: Limits) -> Tree<P> {
+        Tree {
+            limits,
+            hosts: Interner::default(),
+            names: Interner::default(),
+            nodes: Vec::new(),
+            by_guid: HashMap::new(),
+            by_pid: HashMap::new(),
+            held: Vec::new(),
+            free: Vec::new(),
+            held_count: 0,
+            held_bytes: 0,
+            waiting: HashMap::new(),
+            ready: Vec::new(),
+            seq: 0,
+            stats: Stats::default(),
+        }
+    }
+
+    /// The limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Counts so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Rows held now.
+    pub fn held(&self) -> usize {
+        self.held_count
+    }
+
+    /// Takes in one row's facts. `payload` makes the row to hold; it is
+    /// called only when the row is held.
+    pub fn observe(&mut self, facts: &Facts<'_>, payload: impl FnOnce() -> P) -> Observed {
+        self.seq += 1;
+        let host = self.host_id(&facts.host);
+        let link = Link {
+            host,
+            parent_guid: facts.parent_guid,
+            parent_pid: facts.parent_pid,
+            time: facts.time,
+            parent_kind: facts.parent_kind,
+            parent_name: self.names.intern(&facts.parent_name),
+            own: None,
+        };
+        let node = if facts.launcher || facts.root {
+            self.add_node(facts, link)
+        } else {
+            None
+        };
+        let link = Link { own: node, ..link };
+        if let (Some(_), Some(guid)) = (node, facts.guid) {
+            self.wake((host, guid));
+        }
+        if facts.catalog {
+            if !facts.has_parent_link() {
+                self.stats.unlinkable += 1;
+                self.stats.unresolved += 1;
+                return Observed::Pass;
+            }
+            let name = self.names.intern(&facts.name);
+            return match self.walk(&link, false) {
+                Walk::Rooted { nodes, root_name } => {
+                    Observed::Detected(self.detect(&nodes, root_name, name))
+                }
+                Walk::Dead => {
+                    self.stats.unresolved += 1;
+                    Observed::Pass
+                }
+                Walk::Open(wait) => self.hold(link, Kind::Catalog { name }, wait, payload),
+            };
+        }
+        if let Some(program) = &facts.program {
+            if facts.parent_kind == ParentKind::Wmi {
+                if node.is_some_and(|n| self.nodes[n as usize].has_detection) {
+                    return Observed::Pass;
+                }
+                let program = self.names.intern(program);
+                if self.full() {
+                    // It cannot wait for its descendants: it is a detection
+                    // on its own, reported now.
+                    self.stats.launchers_early += 1;
+                    self.stats.detections += 1;
+                    return Observed::Detected(self.launcher_verdict(&link, node, program));
+                }
+                return self.hold(link, Kind::Launcher { node, program }, None, payload);
+            }
+        }
+        Observed::Pass
+    }
+
+    /// Held rows settled since the last call (their chain completed through
+    /// GUIDs, or a detection ran through a held launcher), in the order they
+    /// were settled.
+    pub fn drain(&mut self) -> Vec<Settled<P>> {
+        std::mem::take(&mut self.ready)
+    }
+
+    /// Settles every held row (the input has ended): catalog candidates
+    /// first (their detections mark the launchers they run through), then
+    /// launchers. Returns them all, [`Tree::drain`]'s first, then in the
+    /// order they arrived.
+    pub fn finish(&mut self) -> Vec<Settled<P>> {
+        let mut order: Vec<u32> = (0..self.held.len() as u32)
+            .filter(|&i| self.held[i as usize].is_some())
+            .collect();
+        order.sort_by_key(|&i| self.held[i as usize].as_ref().map_or(0, |h| h.seq));
+        let mut settled: Vec<(u64, Settled<P>)> = Vec::new();
+        for &i in &order {
+            let Some(h) = self.held[i as usize].as_ref() else {
+                continue;
+            };
+            let Kind::Catalog { name } = h.kind else {
+                continue;
+            };
+            let verdict = match self.walk(&h.link, true) {
+                Walk::Rooted { nodes, root_name } => Some(self.detect(&nodes, root_name, name)),
+                Walk::Dead | Walk::Open(_) => {
+                    self.stats.unresolved += 1;
+                    None
+                }
+            };
+            if let Some(h) = self.take(i) {
+                settled.push((
+                    h.seq,
+                    Settled {
+                        payload: h.payload,
+                        verdict,
+                    },
+                ));
+            }
+        }
+        for &i in &order {
+            let Some(h) = self.take(i) else { continue };
+            let verdict = match h.kind {
+                Kind::Launcher { node, program } => {
+                    if node.is_some_and(|n| self.nodes[n as usize].has_detection) {
+                        None
+                    } else {
+                        self.stats.detections += 1;
+                        Some(self.launcher_verdict(&h.link, node, program))
+                    }
+                }
+                Kind::Catalog { .. } => None,
+            };
+            settled.push((
+                h.seq,
+                Settled {
+                    payload: h.payload,
+                    verdict,
+                },
+            ));
+        }
+        settled.sort_by_key(|(seq, _)| *seq);
+        let mut out = self.drain();
+        out.extend(settled.into_iter().map(|(_, s)| s));
+        self.waiting.clear();
+        out
+    }
+
+    fn host_id(&mut self, host: &[u8]) -> u32 {
+        if host.iter().any(u8::is_ascii_uppercase) {
+            self.hosts.intern(&host.to_ascii_lowercase())
+        } else {
+            self.hosts.intern(host)
+        }
+    }
+
+    fn add_node(&mut self, facts: &Facts<'_>, link: Link) -> Option<u32> {
+        let host = link.host;
+        if let Some(guid) = facts.guid {
+            if let Some(&n) = self.by_guid.get(&(host, guid)) {
+                return Some(n); // the same process again (a duplicate row)
+            }
+        }
+        if self.nodes.len() >= self.limits.max_nodes {
+            self.stats.nodes_dropped += 1;
+            return None;
+        }
+        let id = self.nodes.len() as u32;
+        let same_pid = match facts.pid {
+            Some(pid) => self.by_pid.insert((host, pid), id),
+            None => None,
+        };
+        if let Some(guid) = facts.guid {
+            self.by_guid.insert((host, guid), id);
+        }
+        let name = self.names.intern(&facts.name);
+        self.nodes.push(Node {
+            link,
+            guid: facts.guid,
+            name,
+            root: facts.root && !facts.launcher,
+            same_pid,
+            has_detection: false,
+            held: None,
+        });
+        self.stats.nodes += 1;
+        Some(id)
+    }
+
+    fn hold(
+        &mut self,
+        link: Link,
+        kind: Kind,
+        wait: Option<GuidKey>,
+        payload: impl FnOnce() -> P,
+    ) -> Observed {
+        if self.full() {
+            self.stats.held_dropped += 1;
+            if matches!(kind, Kind::Catalog { .. }) {
+                self.stats.unresolved += 1;
+            }
+            return Observed::Pass;
+        }
+        let payload = payload();
+        let weight = payload.weight() + std::mem::size_of::<Held<P>>();
+        let launcher_node = match kind {
+            Kind::Launcher { node, .. } => node,
+            Kind::Catalog { .. } => None,
+        };
+        let item = Held {
+            payload,
+            weight,
+            link,
+            kind,
+            seq: self.seq,
+            waits_on: wait,
+        };
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.held[id as usize] = Some(item);
+                id
+            }
+            None => {
+                self.held.push(Some(item));
+                (self.held.len() - 1) as u32
+            }
+        };
+        if let Some(key) = wait {
+            self.waiting.entry(key).or_default().push(id);
+        }
+        if let Some(n) = launcher_node {
+            self.nodes[n as usize].held = Some(id);
+        }
+        self.held_count += 1;
+        self.held_bytes += weight;
+        self.stats.held_peak = self.stats.held_peak.max(self.held_count as u64);
+        Observed::Held
+    }
+
+    /// The held-row cap is reached.
+    fn full(&self) -> bool {
+        self.held_count >= self.limits.max_held || self.held_bytes >= self.limits.max_held_bytes
+    }
+
+    fn take(&mut self, id: u32) -> Option<Held<P>> {
+        let h = self.held.get_mut(id as usize)?.take()?;
+        self.free.push(id);
+        self.held_count -= 1;
+        self.held_bytes -= h.weight;
+        Some(h)
+    }
+
+    /// Re-walks the rows waiting on `key` (a node with that GUID arrived).
+    fn wake(&mut self, key: GuidKey) {
+        let Some(ids) = self.waiting.remove(&key) else {
+            return;
+        };
+        for id in ids {
+            let Some(h) = self.held.get(id as usize).and_then(Option::as_ref) else {
+                continue;
+            };
+            if h.waits_on != Some(key) {
+                continue;
+            }
+            let Kind::Catalog { name } = h.kind else {
+                continue;
+            };
+            let link = h.link;
+            match self.walk(&link, false) {
+                Walk::Open(wait) => {
+                    if let Some(h) = self.held[id as usize].as_mut() {
+                        h.waits_on = wait;
+                    }
+                    if let Some(next) = wait {
+                        self.waiting.entry(next).or_default().push(id);
+                    }
+                }
+                Walk::Rooted { nodes, root_name } => {
+                    let verdict = self.detect(&nodes, root_name, name);
+                    if let Some(h) = self.take(id) {
+                        self.ready.push(Settled {
+                            payload: h.payload,
+                            verdict: Some(verdict),
+                        });
+                    }
+                }
+                Walk::Dead => {
+                    self.stats.unresolved += 1;
+                    if let Some(h) = self.take(id) {
+                        self.ready.push(Settled {
+                            payload: h.payload,
+                            verdict: None,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// A lineage detection through `nodes` (nearest launcher first): marks
+    /// them, settles their held launcher rows as no detection, and builds
+    /// the path.
+    fn detect(&mut self, nodes: &[u32], root_name: u32, name: u32) -> Verdict {
+        self.stats.detections += 1;
+        for &n in nodes {
+            let node = &mut self.nodes[n as usize];
+            node.has_detection = true;
+            if let Some(id) = node.held.take() {
+                if let Some(h) = self.take(id) {
+                    self.ready.push(Settled {
+                        payload: h.payload,
+                        verdict: None,
+                    });
+                }
+            }
+        }
+        let mut path = self.names.get(root_name).to_vec();
+        for &n in nodes.iter().rev() {
+            path.extend_from_slice(b" > ");
+            path.extend_from_slice(self.names.get(self.nodes[n as usize].name));
+        }
+        path.extend_from_slice(b" > ");
+        path.extend_from_slice(self.names.get(name));
+        Verdict::Lineage { path }
+    }
+
+    fn launcher_verdict(&self, link: &Link, node: Option<u32>, program: u32) -> Verdict {
+        let mut path = self.names.get(link.parent_name).to_vec();
+        if let Some(n) = node {
+            path.extend_from_slice(b" > ");
+            path.extend_from_slice(self.names.get(self.nodes[n as usize].name));
+        }
+        path.extend_from_slice(b" > ");
+        path.extend_from_slice(self.names.get(program));
+        Verdict::LauncherCommandLine {
+            path,
+            program: self.names.get(program).to_vec(),
+        }
+    }
+
+    /// Walks up from `start` (see the module docs). `last`: the input has
+    /// ended, so PID links may be followed.
+    fn walk(&self, start: &Link, last: bool) -> Walk {
+        let mut nodes: Vec<u32> = Vec::new();
+        let mut link = *start;
+        loop {
+            match link.parent_kind {
+                ParentKind::Wmi => {
+                    return Walk::Rooted {
+                        nodes,
+                        root_name: link.parent_name,
+                    }
+                }
+                ParentKind::Other => return Walk::Dead,
+                ParentKind::Launcher | ParentKind::Absent => {}
+            }
+            if nodes.len() == MAX_LAUNCHERS {
+                return Walk::Dead; // too deep
+            }
+            let n = match self.parent_of(&link, last) {
+                Ok(n) => n,
+                Err(wait) => return Walk::Open(wait),
+            };
+            if nodes.contains(&n) || start.own == Some(n) || link.own == Some(n) {
+                return Walk::Dead; // a cycle
+            }
+            let node = &self.nodes[n as usize];
+            if node.root {
+                // The WMI host's own row: the parent when no name says
+                // otherwise.
+                return if link.parent_kind == ParentKind::Absent {
+                    Walk::Rooted {
+                        nodes,
+                        root_name: node.name,
+                    }
+                } else {
+                    Walk::Dead
+                };
+            }
+            if link.parent_kind == ParentKind::Launcher
+                && !self
+                    .names
+                    .get(link.parent_name)
+                    .eq_ignore_ascii_case(self.names.get(node.name))
+            {
+                return Walk::Dead; // the node is not the parent the child names
+            }
+            nodes.push(n);
+            link = Link {
+                own: Some(n),
+                ..node.link
+            };
+        }
+    }
+
+    /// The parent node of `link`: by GUID; at the end, by host + PID +
+    /// time. `Err` when it is not known (with the GUID key to wait on).
+    fn parent_of(&self, link: &Link, last: bool) -> Result<u32, Option<GuidKey>> {
+        let key = link.parent_guid.map(|g| (link.host, g));
+        if let Some(key) = key {
+            if let Some(&n) = self.by_guid.get(&key) {
+                return Ok(n);
+            }
+        }
+        if !last {
+            return Err(key);
+        }
+        let Some(ppid) = link.parent_pid else {
+            return Err(key);
+        };
+        let mut best: Option<(u32, Option<i64>)> = None;
+        let mut eligible = 0usize;
+        let mut untimed = false;
+        let mut at = self.by_pid.get(&(link.host, ppid)).copied();
+        let mut steps = 0usize;
+        while let Some(n) = at {
+            steps += 1;
+            if steps > self.nodes.len() {
+                break; // never: each node points to an earlier one
+            }
+            let node = &self.nodes[n as usize];
+            at = node.same_pid;
+            if link.own == Some(n) || (link.parent_guid.is_some() && node.guid.is_some()) {
+                continue;
+            }
+            let t = node.link.time;
+            match (t, link.time) {
+                (Some(nt), Some(ct)) if nt > ct => continue, // created after the child
+                (Some(_), Some(_)) => {}
+                _ => untimed = true,
+            }
+            eligible += 1;
+            // Walking from the newest row back: the first wins a tie.
+            let better = match best {
+                None => true,
+                Some((_, bt)) => t > bt,
+            };
+            if better {
+                best = Some((n, t));
+            }
+        }
+        match best {
+            Some((n, _)) if !untimed || eligible == 1 => Ok(n),
+            _ => Err(key),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
