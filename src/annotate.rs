@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use crate::lineage::{identity, Verdict};
 use crate::options::Options;
 use crate::records::{FieldSet, RowView, Slot};
 use crate::rule::profile::{self, constant};
@@ -36,6 +37,26 @@ pub const ADDED_FIELDS: [&str; 18] = [
     "annotations.cis20",
 ];
 
+/// Fields added after [`ADDED_FIELDS`] with `lineage=true`: the chain, and
+/// the `__mv_` companions of the annotation fields that hold two values on
+/// a lineage detection (T1047 and T1059).
+pub const LINEAGE_FIELDS: [&str; 4] = [
+    "lineage_path",
+    "__mv_annotations.mitre_attack",
+    "__mv_annotations.mitre_attack.mitre_technique_id",
+    "__mv_annotations.mitre_attack.mitre_technique",
+];
+
+/// What a returned row is: a plain detection (a direct child of the WMI
+/// parent) or a lineage detection.
+#[derive(Debug, Clone, Copy)]
+pub enum Hit<'v> {
+    /// The plain rule matched, for this reason.
+    Plain(MatchReason),
+    /// Lineage found it.
+    Lineage(&'v Verdict),
+}
+
 /// Values of the fields after `match_reason` (same for every detection of
 /// a profile).
 fn constant_fields(p: &profile::Profile) -> [&'static str; 11] {
@@ -52,6 +73,34 @@ fn constant_fields(p: &profile::Profile) -> [&'static str; 11] {
         constant::NIST,
         constant::CIS,
     ]
+}
+
+/// The same fields for a lineage detection: its own identity, two
+/// techniques (newline-separated: a multivalue field, with its `__mv_`
+/// companion in [`LINEAGE_FIELDS`]).
+fn lineage_constant_fields() -> [String; 11] {
+    [
+        identity::ID.to_string(),
+        identity::NAME.to_string(),
+        constant::STORY.to_string(),
+        identity::TECHNIQUE_IDS.join("\n"),
+        identity::TECHNIQUE_IDS.join("\n"),
+        identity::TECHNIQUES.join("\n"),
+        constant::TACTIC_ID.to_string(),
+        constant::TACTIC.to_string(),
+        constant::KILL_CHAIN.to_string(),
+        constant::NIST.to_string(),
+        constant::CIS.to_string(),
+    ]
+}
+
+/// A multivalue cell: `$a$;$b$`, `$` doubled.
+fn mv_cell(values: &[&str]) -> String {
+    values
+        .iter()
+        .map(|v| format!("${}$", v.replace('$', "$$")))
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// Formats impact × confidence / 100 given in hundredths: `54`, `37.5`,
@@ -214,6 +263,38 @@ pub struct Annotator {
     line: CsvLine,
     message: Vec<u8>,
     threat: Vec<u8>,
+    /// With `lineage=true`.
+    lineage: Option<LineageCells>,
+}
+
+/// What `lineage=true` adds to the annotator.
+struct LineageCells {
+    template: Template,
+    constants: [String; 11],
+    parent: ParentSlots,
+    path: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ParentSlots {
+    name: Slot,
+    path: Slot,
+}
+
+impl ParentSlots {
+    /// The parent as observed: its first present name, else the file name
+    /// of its first present path.
+    fn observed(&self, row: &RowView<'_>, out: &mut Vec<u8>) {
+        let mut take = |v: &[u8]| {
+            let present = is_present(v);
+            if present {
+                out.extend_from_slice(v);
+            }
+            present
+        };
+        let _ = row.any_value(self.name, &mut take)
+            || row.any_value(self.path, |v| is_present(v) && take(basename(v)));
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -264,8 +345,25 @@ impl Annotator {
         let score = format_score(options.risk_score_hundredths());
         let constants = constant_fields(&options.profile);
         let mut line = CsvLine::default();
+        let lineage = options.lineage.then(|| {
+            let message = options.message.as_deref().unwrap_or(identity::MESSAGE);
+            LineageCells {
+                template: Template::compile(message, fields),
+                constants: lineage_constant_fields(),
+                parent: ParentSlots {
+                    name: fields.add("parent_process_name"),
+                    path: fields.add("parent_process_path"),
+                },
+                path: Vec::with_capacity(64),
+            }
+        });
+        let names: Vec<&str> = ADDED_FIELDS
+            .iter()
+            .chain(LINEAGE_FIELDS.iter().filter(|_| lineage.is_some()))
+            .copied()
+            .collect();
         let mut header_suffix = b",".to_vec();
-        line.encode_into(ADDED_FIELDS, &mut header_suffix);
+        line.encode_into(&names, &mut header_suffix);
         let mut score_cell = b",".to_vec();
         line.encode_into([score.as_str()], &mut score_cell);
         score_cell.push(b',');
@@ -286,11 +384,22 @@ impl Annotator {
             header_suffix,
             score_cell,
             tails,
-            empty_suffix: vec![b','; ADDED_FIELDS.len()],
+            empty_suffix: vec![b','; names.len()],
             line,
             message: Vec::with_capacity(128),
             threat: Vec::with_capacity(64),
+            lineage,
         }
+    }
+
+    /// The added fields' names, in output order: [`ADDED_FIELDS`], then
+    /// [`LINEAGE_FIELDS`] with `lineage=true`.
+    pub fn fields(&self) -> Vec<&'static str> {
+        ADDED_FIELDS
+            .iter()
+            .chain(LINEAGE_FIELDS.iter().filter(|_| self.lineage.is_some()))
+            .copied()
+            .collect()
     }
 
     /// `,risk_score,risk_message,…` to append to a CSV header line.
@@ -313,6 +422,27 @@ impl Annotator {
         ];
         self.line.encode_into(cells, out);
         out.extend_from_slice(&self.tails[reason_index(reason)]);
+        if let Some(lin) = self.lineage.as_mut() {
+            // The path of a direct child: parent > child.
+            lin.path.clear();
+            lin.parent.observed(row, &mut lin.path);
+            lin.path.extend_from_slice(b" > ");
+            lin.path.extend_from_slice(&self.threat);
+            out.push(b',');
+            self.line.encode_into([&lin.path[..]], out);
+            out.extend_from_slice(b",,,");
+        }
+    }
+
+    /// Appends `,<value>,…` for a lineage detection (`lineage=true` only;
+    /// without it, nothing is appended).
+    pub fn write_lineage(&mut self, row: &RowView<'_>, verdict: &Verdict, out: &mut Vec<u8>) {
+        if self.lineage.is_none() {
+            return;
+        }
+        let values = self.hit_values(row, Some(Hit::Lineage(verdict)));
+        out.push(b',');
+        self.line.encode_into(values.iter().map(|v| &v[..]), out);
     }
 
     /// Appends empty cells for a row that did not match.
@@ -321,15 +451,52 @@ impl Annotator {
     }
 
     /// The added values for one row (empty for a non-detection), in
-    /// [`ADDED_FIELDS`] order. Allocates; for the slow paths and `scan`.
+    /// [`Annotator::fields`] order. Allocates; for the slow paths and
+    /// `scan`.
     pub fn values<'r>(&self, row: &RowView<'r>, reason: Option<MatchReason>) -> Vec<Cow<'r, [u8]>> {
-        let Some(reason) = reason else {
-            return vec![Cow::Borrowed(&b""[..]); ADDED_FIELDS.len()];
+        self.hit_values(row, reason.map(Hit::Plain))
+    }
+
+    /// [`Annotator::values`] for a plain or a lineage detection.
+    pub fn hit_values<'r>(&self, row: &RowView<'r>, hit: Option<Hit<'_>>) -> Vec<Cow<'r, [u8]>> {
+        let width = ADDED_FIELDS.len() + self.lineage.as_ref().map_or(0, |_| LINEAGE_FIELDS.len());
+        let Some(hit) = hit else {
+            return vec![Cow::Borrowed(&b""[..]); width];
+        };
+        let lineage = match hit {
+            Hit::Lineage(v) => match &self.lineage {
+                Some(lin) => Some((v, lin)),
+                None => return vec![Cow::Borrowed(&b""[..]); width],
+            },
+            Hit::Plain(_) => None,
         };
         let mut message = Vec::new();
-        self.template.render(row, &mut message);
+        match lineage {
+            Some((_, lin)) => lin.template.render(row, &mut message),
+            None => self.template.render(row, &mut message),
+        }
         let mut threat = Vec::new();
-        self.child.threat_object(row, &mut threat);
+        match lineage {
+            Some((Verdict::LauncherCommandLine { program, .. }, _)) => {
+                threat.extend_from_slice(program)
+            }
+            _ => self.child.threat_object(row, &mut threat),
+        }
+        let reason: &'static str = match (hit, lineage) {
+            (Hit::Plain(r), _) => r.as_str(),
+            (Hit::Lineage(v), _) => v.reason(),
+        };
+        let path: Option<Vec<u8>> = match (hit, &self.lineage) {
+            (Hit::Lineage(v), _) => Some(v.path().to_vec()),
+            (Hit::Plain(_), Some(lin)) => {
+                let mut p = Vec::new();
+                lin.parent.observed(row, &mut p);
+                p.extend_from_slice(b" > ");
+                p.extend_from_slice(&threat);
+                Some(p)
+            }
+            (Hit::Plain(_), None) => None,
+        };
         let mut values: Vec<Cow<'r, [u8]>> = vec![
             Cow::Owned(self.score.as_bytes().to_vec()),
             Cow::Owned(message),
@@ -337,9 +504,30 @@ impl Annotator {
             Cow::Borrowed(constant::RISK_OBJECT_TYPE.as_bytes()),
             Cow::Owned(threat),
             Cow::Borrowed(constant::THREAT_OBJECT_TYPE.as_bytes()),
-            Cow::Borrowed(reason.as_str().as_bytes()),
+            Cow::Borrowed(reason.as_bytes()),
         ];
-        values.extend(self.constants.iter().map(|c| Cow::Borrowed(c.as_bytes())));
+        match lineage {
+            Some((_, lin)) => values.extend(
+                lin.constants
+                    .iter()
+                    .map(|c| Cow::Owned(c.as_bytes().to_vec())),
+            ),
+            None => values.extend(self.constants.iter().map(|c| Cow::Borrowed(c.as_bytes()))),
+        }
+        if let Some(path) = path {
+            values.push(Cow::Owned(path));
+            if lineage.is_some() {
+                values.push(Cow::Owned(mv_cell(&identity::TECHNIQUE_IDS).into_bytes()));
+                values.push(Cow::Owned(mv_cell(&identity::TECHNIQUE_IDS).into_bytes()));
+                values.push(Cow::Owned(mv_cell(&identity::TECHNIQUES).into_bytes()));
+            } else {
+                values.extend([
+                    Cow::Borrowed(&b""[..]),
+                    Cow::Borrowed(&b""[..]),
+                    Cow::Borrowed(&b""[..]),
+                ]);
+            }
+        }
         values
     }
 }
@@ -465,6 +653,84 @@ mod tests {
         );
     }
 
+    fn lineage_options() -> Options {
+        Options {
+            lineage: true,
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn with_lineage_a_plain_detection_gains_its_path_and_empty_mv_cells() {
+        let out = annotate(
+            &lineage_options(),
+            &["dest", "parent_process_name", "process_name"],
+            &["H", "WmiPrvSE.exe", "Rundll32.exe"],
+            MatchReason::ProcessName,
+        );
+        assert!(
+            out.ends_with(",T1047,T1047,Windows Management Instrumentation,TA0002,Execution,Installation,DE.CM,CIS 10,WmiPrvSE.exe > Rundll32.exe,,,"),
+            "{out}"
+        );
+        assert!(
+            out.contains(",95a455f0-4c04-11ec-b8ac-3e22fbd008af,"),
+            "{out}"
+        );
+    }
+
+    fn lineage_hit(verdict: &Verdict) -> String {
+        let mut fields = FieldSet::new();
+        let mut a = Annotator::new(&lineage_options(), &mut fields);
+        let header = ByteRecord::from(vec!["dest", "parent_process_name", "process_name"]);
+        let layout = Layout::resolve(&fields, &header);
+        let row = ByteRecord::from(vec!["H", "cmd.exe", "MSBuild.exe"]);
+        let view = RowView::new(&row, &layout);
+        let mut out = Vec::new();
+        a.write_lineage(&view, verdict, &mut out);
+        let values = a.hit_values(&view, Some(Hit::Lineage(verdict)));
+        assert_eq!(values.len(), a.fields().len());
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_lineage_detection_has_its_own_identity_two_techniques_and_its_path() {
+        let out = lineage_hit(&Verdict::Lineage {
+            path: b"WmiPrvSE.exe > cmd.exe > MSBuild.exe".to_vec(),
+        });
+        assert_eq!(
+            out,
+            ",54,Wmiprvse.exe started a LOLBAS process through a shell on H.,H,system,MSBuild.exe,process_name,lineage,\
+             18c7474d-dc38-4e8c-9687-0bee44df759e,Wmiprvse LOLBAS Execution Through a Shell,\
+             Active Directory Lateral Movement,\"T1047\nT1059\",\"T1047\nT1059\",\
+             \"Windows Management Instrumentation\nCommand and Scripting Interpreter\",\
+             TA0002,Execution,Installation,DE.CM,CIS 10,WmiPrvSE.exe > cmd.exe > MSBuild.exe,\
+             $T1047$;$T1059$,$T1047$;$T1059$,$Windows Management Instrumentation$;$Command and Scripting Interpreter$"
+        );
+        let out = lineage_hit(&Verdict::LauncherCommandLine {
+            path: b"WmiPrvSE.exe > cmd.exe > rundll32.exe".to_vec(),
+            program: b"rundll32.exe".to_vec(),
+        });
+        assert!(
+            out.starts_with(",54,Wmiprvse.exe started a LOLBAS process through a shell on H.,H,system,rundll32.exe,process_name,launcher_command_line,18c7474d-"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn without_lineage_nothing_changes_and_a_lineage_verdict_adds_nothing() {
+        let mut fields = FieldSet::new();
+        let mut a = Annotator::new(&Options::default(), &mut fields);
+        assert_eq!(a.fields(), ADDED_FIELDS);
+        let layout = Layout::resolve(&fields, &ByteRecord::from(vec!["dest"]));
+        let row = ByteRecord::from(vec!["H"]);
+        let mut out = Vec::new();
+        let v = Verdict::Lineage {
+            path: b"a > b".to_vec(),
+        };
+        a.write_lineage(&RowView::new(&row, &layout), &v, &mut out);
+        assert!(out.is_empty());
+    }
+
     #[test]
     fn header_and_empty_suffix_have_one_cell_per_field() {
         let mut fields = FieldSet::new();
@@ -476,5 +742,13 @@ mod tests {
         let mut out = Vec::new();
         a.write_miss(&mut out);
         assert_eq!(out, vec![b','; 18]);
+
+        let mut fields = FieldSet::new();
+        let a = Annotator::new(&lineage_options(), &mut fields);
+        let header = String::from_utf8(a.header_suffix().to_vec()).unwrap();
+        assert!(header.ends_with(",annotations.cis20,lineage_path,__mv_annotations.mitre_attack,__mv_annotations.mitre_attack.mitre_technique_id,__mv_annotations.mitre_attack.mitre_technique"));
+        let mut out = Vec::new();
+        a.write_miss(&mut out);
+        assert_eq!(out, vec![b','; 22]);
     }
 }

@@ -37,6 +37,11 @@ Detection (the same as the search command's options):
   --parent NAMES                     comma-separated parent names (default wmiprvse.exe)
   --message TEXT                     risk message with $field$ tokens
   --catalog FILE                     CSV whose process_name column replaces the 55 ESCU names
+  --lineage                          also follow process trees: a LOLBAS binary WMI starts through
+                                     a shell, linked by process GUID or host + PID + time, across
+                                     all FILEs (match_reason lineage or launcher_command_line)
+  --launchers NAMES                  the shells a chain may run through, with --lineage
+                                     (default cmd.exe,powershell.exe,pwsh.exe)
 ";
 
 fn usage(option: &str, why: impl Into<String>) -> Error {
@@ -76,7 +81,7 @@ fn bad_choice(option: &str, value: &str, expected: &str) -> Error {
 #[derive(Debug)]
 pub enum ScanRequest {
     /// Run.
-    Run(ScanConfig),
+    Run(Box<ScanConfig>),
     /// Print usage.
     Help,
 }
@@ -121,9 +126,10 @@ pub fn parse_scan(args: Vec<std::ffi::OsString>) -> Result<ScanRequest> {
             Long("progress") => progress = Some(true),
             Long("no-progress") => progress = Some(false),
             Long("strict") => options.set(Front::Cli, "strict", "true")?,
+            Long("lineage") => options.set(Front::Cli, "lineage", "true")?,
             Long(
                 key @ ("mode" | "profile" | "impact" | "confidence" | "parent" | "message"
-                | "catalog"),
+                | "catalog" | "launchers"),
             ) => {
                 let key = key.to_string();
                 set(&mut options, &mut parser, &key)?
@@ -140,17 +146,18 @@ pub fn parse_scan(args: Vec<std::ffi::OsString>) -> Result<ScanRequest> {
             }
         }
     }
+    options.check(Front::Cli)?;
     let format = format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Table
     } else {
         Format::Csv
     });
-    Ok(ScanRequest::Run(ScanConfig {
+    Ok(ScanRequest::Run(Box::new(ScanConfig {
         files,
         input_format,
         format,
         options,
         strict_input,
         progress: progress.unwrap_or_else(|| std::io::stderr().is_terminal()),
-    }))
+    })))
 }

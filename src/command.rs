@@ -7,6 +7,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::lineage::{Limits, Stats as LineageStats};
 use crate::options::Options;
 use crate::protocol::message::{GetInfo, Message};
 use crate::protocol::session::Command;
@@ -62,13 +63,18 @@ impl Command for SearchCommand {
         let options = Options::from_args(&info.search_info.args)?;
         let catalog = catalog::load(&options.catalog, self.app_dir.as_deref())?;
         self.transform = Some(Transform::new(&options, catalog));
+        // Lineage needs every row in one process: on the search head,
+        // whatever the package declares otherwise (docs/lineage.md).
+        if options.lineage {
+            return Ok(CommandType::Stateful.as_str());
+        }
         Ok(self.kind.as_str())
     }
 
     fn execute(
         &mut self,
         chunk: u64,
-        _finished: bool,
+        finished: bool,
         body: &mut dyn io::BufRead,
         out: &mut Vec<u8>,
         messages: &mut Vec<Message>,
@@ -76,6 +82,7 @@ impl Command for SearchCommand {
         let Some(transform) = self.transform.as_mut() else {
             return Err(Error::request(chunk, "execute before a successful getinfo"));
         };
+        transform.set_last(finished);
         let stats = transform.process_reader(chunk, body, out, messages)?;
         if stats.rows > 0 {
             self.rows += stats.rows;
@@ -86,6 +93,9 @@ impl Command for SearchCommand {
     }
 
     fn finish(&mut self, messages: &mut Vec<Message>) {
+        if let Some((stats, limits)) = self.transform.as_ref().and_then(Transform::lineage_stats) {
+            messages.extend(lineage_messages(&stats, &limits));
+        }
         if self.rows == 0 {
             return;
         }
@@ -108,4 +118,37 @@ impl Command for SearchCommand {
             )));
         }
     }
+}
+
+/// The end-of-search messages of `lineage=true`: a WARN for each cap
+/// reached and for rows that could not be linked, then an INFO with the
+/// counts.
+pub fn lineage_messages(stats: &LineageStats, limits: &Limits) -> Vec<Message> {
+    let mut out = Vec::new();
+    if stats.nodes_dropped > 0 {
+        out.push(Message::warn(format!(
+            "wmilolbas lineage: the cap of {} processes kept for linking was reached; {} more launcher or WMI host rows were not kept, so chains through them could not be followed",
+            limits.max_nodes, stats.nodes_dropped
+        )));
+    }
+    if stats.held_dropped > 0 || stats.launchers_early > 0 {
+        out.push(Message::warn(format!(
+            "wmilolbas lineage: the cap of {} held rows ({} MiB) was reached; {} rows waiting for a parent could not be held and were given no lineage verdict (mode=filter does not return them), and {} launcher rows were reported as launcher_command_line at once, without waiting for their descendants",
+            limits.max_held,
+            limits.max_held_bytes >> 20,
+            stats.held_dropped,
+            stats.launchers_early
+        )));
+    }
+    if stats.unlinkable > 0 {
+        out.push(Message::warn(format!(
+            "wmilolbas lineage: {} rows whose parent is a launcher had neither parent_process_guid nor parent_process_id, so they could not be linked to a parent; add Processes.process_guid Processes.parent_process_guid Processes.process_id Processes.parent_process_id (and min(_time) as firstTime) to the tstats search",
+            stats.unlinkable
+        )));
+    }
+    out.push(Message::info(format!(
+        "wmilolbas lineage: {} processes kept for linking, {} rows held at most, {} lineage detections, {} candidates not on a WMI chain",
+        stats.nodes, stats.held_peak, stats.detections, stats.unresolved
+    )));
+    out
 }

@@ -6,6 +6,7 @@
 //! — in the front end's own vocabulary ([`Front`]: `mode=` or `--mode`).
 
 use crate::error::{Front, OptionError, OptionProblem, Result};
+use crate::lineage::DEFAULT_LAUNCHERS;
 pub use crate::rule::catalog::CatalogChoice;
 use crate::rule::catalog::{check_lookup_name, SHIPPED_LOOKUP};
 use crate::rule::profile::{Profile, DEFAULT_IMPACT_CONFIDENCE};
@@ -41,6 +42,11 @@ pub struct Options {
     pub message: Option<String>,
     /// `catalog=<file>.csv`.
     pub catalog: CatalogChoice,
+    /// `lineage=true`: also follow the process tree through launchers
+    /// (see [`crate::lineage`]).
+    pub lineage: bool,
+    /// `launchers=a.exe,b.exe`, when given (see [`Options::launchers`]).
+    pub launchers: Option<Vec<String>>,
 }
 
 impl Default for Options {
@@ -54,12 +60,14 @@ impl Default for Options {
             parents: vec![DEFAULT_PARENT.to_string()],
             message: None,
             catalog: CatalogChoice::Escu,
+            lineage: false,
+            launchers: None,
         }
     }
 }
 
 /// The search-time option names, for messages and searchbnf.conf.
-pub const OPTION_NAMES: [&str; 8] = [
+pub const OPTION_NAMES: [&str; 10] = [
     "mode",
     "strict",
     "profile",
@@ -68,6 +76,8 @@ pub const OPTION_NAMES: [&str; 8] = [
     "parent",
     "message",
     "catalog",
+    "lineage",
+    "launchers",
 ];
 
 impl Options {
@@ -92,7 +102,43 @@ impl Options {
             options.set(Front::Search, key, value)?;
             seen.extend(OPTION_NAMES.iter().find(|n| **n == key));
         }
+        options.check(Front::Search)?;
         Ok(options)
+    }
+
+    /// Checks what no single option can: `launchers` needs `lineage`, and
+    /// no name is both a parent and a launcher. Both front ends call it
+    /// after the last option.
+    pub fn check(&self, front: Front) -> Result<()> {
+        let problem = |expected: String| OptionError {
+            front,
+            option: "launchers".to_string(),
+            problem: OptionProblem::BadValue {
+                value: self.launchers().join(","),
+                expected,
+            },
+        };
+        if self.launchers.is_some() && !self.lineage {
+            let lineage = match front {
+                Front::Search => "lineage=true",
+                Front::Cli => "--lineage",
+            };
+            return Err(problem(format!(
+                "launchers only with {lineage} (they have no effect without it)"
+            ))
+            .into());
+        }
+        let launchers = self.launchers();
+        if let Some(both) = launchers
+            .iter()
+            .filter(|_| self.lineage)
+            .find(|l| self.parents.iter().any(|p| p.eq_ignore_ascii_case(l)))
+        {
+            return Err(
+                problem(format!("names that are not parent names ({both} is both)")).into(),
+            );
+        }
+        Ok(())
     }
 
     /// Sets one option from its text value, as `front` gave it. The only
@@ -143,6 +189,22 @@ impl Options {
                 }
                 self.parents = parents;
             }
+            "lineage" => {
+                self.lineage = parse_bool(value).ok_or_else(|| bad("true or false"))?;
+            }
+            "launchers" => {
+                let launchers: Vec<String> = value
+                    .split(',')
+                    .map(|p| p.trim_matches(' ').to_string())
+                    .collect();
+                if launchers.iter().any(|p| p.is_empty()) {
+                    return Err(bad(
+                        "a comma-separated list of process names, such as cmd.exe,powershell.exe",
+                    )
+                    .into());
+                }
+                self.launchers = Some(launchers);
+            }
             "message" => {
                 if value.trim().is_empty() {
                     return Err(bad("a non-empty text with $field$ tokens").into());
@@ -189,6 +251,14 @@ impl Options {
         }
         let (impact, confidence) = DEFAULT_IMPACT_CONFIDENCE;
         u32::from(self.impact.unwrap_or(impact)) * u32::from(self.confidence.unwrap_or(confidence))
+    }
+
+    /// The launchers: `launchers=`, else `cmd.exe,powershell.exe,pwsh.exe`.
+    pub fn launchers(&self) -> Vec<String> {
+        match &self.launchers {
+            Some(l) => l.clone(),
+            None => DEFAULT_LAUNCHERS.iter().map(|s| s.to_string()).collect(),
+        }
     }
 
     /// The risk message template: `message=`, else the profile's.
@@ -244,6 +314,32 @@ mod tests {
             "Wmiprsve.exe spawned a LOLBAS process on $dest$."
         );
         assert_eq!(o.catalog, CatalogChoice::Escu);
+        assert!(!o.lineage);
+        assert_eq!(o.launchers(), ["cmd.exe", "powershell.exe", "pwsh.exe"]);
+    }
+
+    #[test]
+    fn lineage_and_launchers() {
+        let o = args(&["lineage=true", "launchers=cmd.exe, wscript.exe"]).unwrap();
+        assert!(o.lineage);
+        assert_eq!(o.launchers(), ["cmd.exe", "wscript.exe"]);
+        let o = args(&["lineage=f"]).unwrap();
+        assert!(!o.lineage);
+        let err = args(&["launchers=cmd.exe"]).unwrap_err().to_string();
+        assert!(err.contains("launchers only with lineage=true"), "{err}");
+        let err = args(&["lineage=true", "parent=cmd.exe"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cmd.exe is both"), "{err}");
+        let err = args(&["lineage=true", "launchers=a.exe,"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("for launchers: expected a comma-separated list"),
+            "{err}"
+        );
+        let err = args(&["lineage=maybe"]).unwrap_err().to_string();
+        assert!(err.contains("for lineage: expected true or false"), "{err}");
     }
 
     #[test]
@@ -299,7 +395,7 @@ mod tests {
             (&["message= "], "for message"),
             (&["catalog=../etc/passwd.csv"], "without /, \\ or .."),
             (&["catalog=x.txt"], "must name a .csv lookup file"),
-            (&["colour=red"], "unknown option \"colour\"; wmilolbas takes mode, strict, profile, impact, confidence, parent, message, catalog"),
+            (&["colour=red"], "unknown option \"colour\"; wmilolbas takes mode, strict, profile, impact, confidence, parent, message, catalog, lineage, launchers"),
             (&["profile=escu2019"], "invalid value \"escu2019\" for profile: expected one of escu2021, escu2025"),
             (&["annotate"], "wmilolbas takes key=value options, got \"annotate\""),
             (&["mode=filter", "mode=annotate"], "option mode is given more than once"),

@@ -251,6 +251,9 @@ pub struct Tree<P> {
     free: Vec<u32>,
     held_count: usize,
     held_bytes: usize,
+    /// Bytes the owner keeps on behalf of held rows (see
+    /// [`Tree::set_external_bytes`]).
+    external_bytes: usize,
     waiting: HashMap<GuidKey, Vec<u32>>,
     ready: Vec<Settled<P>>,
     seq: u64,
@@ -271,6 +274,7 @@ impl<P: Weigh> Tree<P> {
             free: Vec::new(),
             held_count: 0,
             held_bytes: 0,
+            external_bytes: 0,
             waiting: HashMap::new(),
             ready: Vec::new(),
             seq: 0,
@@ -286,6 +290,13 @@ impl<P: Weigh> Tree<P> {
     /// Counts so far.
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// Sets the bytes the owner keeps on behalf of the held rows (shared
+    /// parts, such as the header each row came with): they count against
+    /// [`Limits::max_held_bytes`] with the rows' own weight.
+    pub fn set_external_bytes(&mut self, bytes: usize) {
+        self.external_bytes = bytes;
     }
 
     /// Rows held now.
@@ -515,7 +526,8 @@ impl<P: Weigh> Tree<P> {
 
     /// The held-row cap is reached.
     fn full(&self) -> bool {
-        self.held_count >= self.limits.max_held || self.held_bytes >= self.limits.max_held_bytes
+        self.held_count >= self.limits.max_held
+            || self.held_bytes + self.external_bytes >= self.limits.max_held_bytes
     }
 
     fn take(&mut self, id: u32) -> Option<Held<P>> {

@@ -8,13 +8,16 @@ use std::borrow::Cow;
 
 use csv::ByteRecord;
 
+use super::lineage::{LineageState, Release, Written};
 use super::{BodyStats, Matcher, MAX_ROWS_PER_CHUNK};
-use crate::annotate::{Annotator, CsvLine, ADDED_FIELDS};
+use crate::annotate::{Annotator, CsvLine, Hit};
 use crate::error::{Error, Position};
+use crate::lineage::{Observed, Verdict};
 use crate::options::Mode;
 use crate::protocol::message::Message;
 use crate::records::quoting::canonical_quoting;
 use crate::records::{Fields, Layout, RowView, MV_PREFIX};
+use crate::rule::MatchReason;
 
 /// Rows with fewer fields than the header: how many, and the first.
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,11 +42,20 @@ pub(super) struct BodyWriter<'a> {
     /// Where the first returned invalid UTF-8 is.
     bad_utf8: Option<Position>,
     stats: BodyStats,
+    /// With `lineage=true`: the session's tree and held rows.
+    lineage: Option<&'a mut LineageState>,
+    /// Where this body's reply starts in `out`, where its header line ends,
+    /// and where each row ends (kept with `lineage=true`, to widen the
+    /// reply when a released row brings fields it lacks).
+    start: usize,
+    header_end: usize,
+    row_ends: Vec<usize>,
 }
 
 impl<'a> BodyWriter<'a> {
     /// A writer for the body whose header row is `header` (its bytes
     /// `header_raw`), appending to `out`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         chunk: u64,
         matcher: &'a Matcher,
@@ -52,6 +64,7 @@ impl<'a> BodyWriter<'a> {
         header: &'a ByteRecord,
         header_raw: &'a [u8],
         out: &'a mut Vec<u8>,
+        lineage: Option<&'a mut LineageState>,
     ) -> BodyWriter<'a> {
         let layout = Layout::resolve(&matcher.fields, header);
         let [pn, pp] = matcher.rule.parent_slots();
@@ -60,6 +73,8 @@ impl<'a> BodyWriter<'a> {
             child_fields: matcher.rule.child_slots().iter().any(|s| layout.has(*s)),
             ..BodyStats::default()
         };
+        let collisions = Collisions::find(header, &annotator.fields());
+        let start = out.len();
         BodyWriter {
             chunk,
             matcher,
@@ -68,12 +83,16 @@ impl<'a> BodyWriter<'a> {
             header,
             header_raw,
             layout,
-            collisions: Collisions::find(header),
+            collisions,
             out,
             header_written: false,
             short_rows: ShortRows::default(),
             bad_utf8: None,
             stats,
+            lineage,
+            start,
+            header_end: start,
+            row_ends: Vec::new(),
         }
     }
 
@@ -119,8 +138,46 @@ impl<'a> BodyWriter<'a> {
         self.write_header();
         self.out.extend_from_slice(raw);
         self.annotator.write_miss(self.out);
+        self.end_row();
+    }
+
+    /// Ends a written row.
+    fn end_row(&mut self) {
         self.out.push(b'\n');
         self.stats.rows_out += 1;
+        if self.lineage.is_some() {
+            self.row_ends.push(self.out.len());
+        }
+    }
+
+    /// With `lineage=true`, shows the row to the tree: `Err(())` when the
+    /// tree holds it (it comes back later), else its lineage detection if
+    /// it is one now.
+    fn observe(
+        &mut self,
+        record: &dyn Fields,
+        hit: Option<MatchReason>,
+    ) -> std::result::Result<Option<Verdict>, ()> {
+        let Some(state) = self.lineage.as_deref_mut() else {
+            return Ok(None);
+        };
+        let view = RowView::new(record, &self.layout);
+        let (rule, tree, headers) = state.parts();
+        let Some(facts) = rule.facts(&view, &self.matcher.rule, hit.is_some()) else {
+            return Ok(None);
+        };
+        let (raw, header, fields) = (self.header_raw, self.header, &self.matcher.fields);
+        let observed = tree.observe(&facts, || {
+            LineageState::held_row(headers, raw, header, fields, record)
+        });
+        match observed {
+            Observed::Pass => Ok(None),
+            Observed::Detected(v) => Ok(Some(v)),
+            Observed::Held => {
+                state.account();
+                Err(())
+            }
+        }
     }
 
     /// Matches the parsed `record` (whose bytes are `raw`: a `ByteRecord`, or
@@ -136,20 +193,25 @@ impl<'a> BodyWriter<'a> {
             .matcher
             .rule
             .evaluate(&RowView::new(record, &self.layout));
-        if hit.is_some() {
+        let width = self.width();
+        let verdict = if self.lineage.is_some() {
+            if record.count() > width {
+                return Err(too_many_fields(self.chunk, row, record.count(), width));
+            }
+            match self.observe(record, hit) {
+                Ok(v) => v,
+                Err(()) => return Ok(()), // held
+            }
+        } else {
+            None
+        };
+        if hit.is_some() || verdict.is_some() {
             self.stats.hits += 1;
         } else if self.matcher.mode == Mode::Filter {
             return Ok(());
         }
-        let width = self.width();
         if record.count() > width {
-            return Err(Error::body(
-                Position::row(self.chunk, row),
-                format!(
-                    "row has {} fields but the header has {width}; the extra values have no field name",
-                    record.count()
-                ),
-            ));
+            return Err(too_many_fields(self.chunk, row, record.count(), width));
         }
         let short = record.count() < width;
         if short {
@@ -164,23 +226,48 @@ impl<'a> BodyWriter<'a> {
         if !short && self.collisions.is_empty() && canonical_quoting(raw) {
             // The row's own bytes, then the added cells.
             self.out.extend_from_slice(raw);
-            match hit {
-                Some(reason) => self.annotator.write_hit(&view, reason, self.out),
-                None => self.annotator.write_miss(self.out),
+            match (hit, &verdict) {
+                (Some(reason), _) => self.annotator.write_hit(&view, reason, self.out),
+                (None, Some(v)) => self.annotator.write_lineage(&view, v, self.out),
+                (None, None) => self.annotator.write_miss(self.out),
             }
         } else {
-            let added = self.annotator.values(&view, hit);
+            let hit = hit.map(Hit::Plain).or(verdict.as_ref().map(Hit::Lineage));
+            let added = self.annotator.hit_values(&view, hit);
             let cells = self.collisions.row(record, width, &added);
             self.line
                 .encode_into(cells.iter().map(|c| &c[..]), self.out);
         }
-        self.out.push(b'\n');
-        self.stats.rows_out += 1;
+        self.end_row();
         Ok(())
     }
 
-    /// Ends the body: the counts, and its warnings added to `messages`.
-    pub(super) fn finish(self, messages: &mut Vec<Message>) -> BodyStats {
+    /// Ends the body: the held rows that settled (all of them at the last
+    /// request) are appended, then the counts, and the body's warnings added
+    /// to `messages`.
+    pub(super) fn finish(mut self, messages: &mut Vec<Message>) -> BodyStats {
+        if let Some(state) = self.lineage.take() {
+            let settled = state.take_settled();
+            if !settled.is_empty() {
+                let written = self.header_written.then(|| Written {
+                    start: self.start,
+                    header_end: self.header_end,
+                    names: self
+                        .collisions
+                        .header(self.header, &self.annotator.fields())
+                        .into_iter()
+                        .map(<[u8]>::to_vec)
+                        .collect(),
+                    row_ends: std::mem::take(&mut self.row_ends),
+                });
+                let mut release = Release {
+                    annotator: self.annotator,
+                    line: self.line,
+                    mode: self.matcher.mode,
+                };
+                release.write(state, settled, written, self.out, &mut self.stats);
+            }
+        }
         if let Some(at) = &self.bad_utf8 {
             messages.push(Message::warn(format!(
                 "wmilolbas: {at}: invalid UTF-8; the bytes were passed through unchanged"
@@ -203,15 +290,18 @@ impl<'a> BodyWriter<'a> {
         }
         self.header_written = true;
         self.check_utf8(self.header_raw, 0);
+        self.start = self.out.len();
         if self.collisions.is_empty() && canonical_quoting(self.header_raw) {
             self.out.extend_from_slice(self.header_raw);
             self.out.extend_from_slice(self.annotator.header_suffix());
         } else {
-            let names = self.collisions.header(self.header);
+            let added = self.annotator.fields();
+            let names = self.collisions.header(self.header, &added);
             self.line
                 .encode_into(names.iter().map(|n| &n[..]), self.out);
         }
         self.out.push(b'\n');
+        self.header_end = self.out.len();
     }
 
     /// Notes the first returned row (0 = header) holding invalid UTF-8, and
@@ -242,6 +332,14 @@ impl<'a> BodyWriter<'a> {
             field,
         });
     }
+}
+
+/// A row with more fields than its header.
+fn too_many_fields(chunk: u64, row: u64, count: usize, width: usize) -> Error {
+    Error::body(
+        Position::row(chunk, row),
+        format!("row has {count} fields but the header has {width}; the extra values have no field name"),
+    )
 }
 
 /// A `csv` reading error at `row` of `chunk` (0 = the header).
@@ -277,16 +375,17 @@ pub(super) fn trim_line(slice: &[u8]) -> &[u8] {
 /// column of the same name.
 pub(super) struct Collisions {
     /// For each added field, the input column it replaces.
-    replace: [Option<usize>; ADDED_FIELDS.len()],
+    replace: Vec<Option<usize>>,
     /// Input `__mv_` columns of replaced fields.
     blank: Vec<usize>,
 }
 
 impl Collisions {
-    pub(super) fn find(header: &ByteRecord) -> Collisions {
-        let mut replace = [None; ADDED_FIELDS.len()];
+    /// The collisions of `header` with the `added` field names.
+    pub(super) fn find(header: &ByteRecord, added: &[&str]) -> Collisions {
+        let mut replace = vec![None; added.len()];
         let mut blank = Vec::new();
-        for (k, name) in ADDED_FIELDS.iter().enumerate() {
+        for (k, name) in added.iter().enumerate() {
             replace[k] = header.iter().position(|h| h == name.as_bytes());
             if replace[k].is_some() {
                 let mv = format!("{MV_PREFIX}{name}");
@@ -300,10 +399,12 @@ impl Collisions {
         self.replace.iter().all(Option::is_none)
     }
 
-    fn header<'h>(&self, header: &'h ByteRecord) -> Vec<&'h [u8]> {
+    /// The reply's field names: the input's, then the added ones that no
+    /// input column carries.
+    pub(super) fn header<'h>(&self, header: &'h ByteRecord, added: &[&'h str]) -> Vec<&'h [u8]> {
         let mut names: Vec<&[u8]> = header.iter().collect();
-        for (k, name) in ADDED_FIELDS.iter().enumerate() {
-            if self.replace[k].is_none() {
+        for (k, name) in added.iter().enumerate() {
+            if self.replace.get(k).copied().flatten().is_none() {
                 names.push(name.as_bytes());
             }
         }
@@ -321,7 +422,7 @@ impl Collisions {
             cells[i] = b"";
         }
         for (k, value) in added.iter().enumerate() {
-            match self.replace[k] {
+            match self.replace.get(k).copied().flatten() {
                 Some(i) => cells[i] = value,
                 None => cells.push(value),
             }

@@ -70,6 +70,7 @@ impl Transform {
             header_raw,
             piece,
             scanned,
+            lineage,
         } = self;
         let piece = (*piece).max(1);
         // `buf[..filled]` is the window when reading; `buf` stays
@@ -112,7 +113,8 @@ impl Transform {
             header_raw.clear();
             header_raw.extend_from_slice(raw);
         }
-        let scannable = canonical_quoting(header_raw) && Collisions::find(header).is_empty();
+        let scannable = canonical_quoting(header_raw)
+            && Collisions::find(header, &annotator.fields()).is_empty();
         let Some(prefilter) = matcher.prefilter.as_ref().filter(|_| scannable) else {
             // The scanner cannot start on this body (no prefilter, a header
             // it does not copy as it is): the csv reader parses it all.
@@ -134,10 +136,28 @@ impl Transform {
             header_raw.clear();
             header_raw.extend_from_slice(rdr.get_ref().raw(header, end));
             rdr.get_mut().forget_before(end);
-            let w = BodyWriter::new(chunk, matcher, annotator, line, header, header_raw, out);
+            let w = BodyWriter::new(
+                chunk,
+                matcher,
+                annotator,
+                line,
+                header,
+                header_raw,
+                out,
+                lineage.as_mut(),
+            );
             return parse_rest(chunk, w, &mut rdr, record, messages).map(Scanned::Done);
         };
-        let w = BodyWriter::new(chunk, matcher, annotator, line, header, header_raw, out);
+        let w = BodyWriter::new(
+            chunk,
+            matcher,
+            annotator,
+            line,
+            header,
+            header_raw,
+            out,
+            lineage.as_mut(),
+        );
         let anchors = {
             let window = window(reader.is_some(), buf, filled, slice);
             prefilter.anchors(window, header_end)

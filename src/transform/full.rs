@@ -32,6 +32,7 @@ impl Transform {
             line,
             header,
             record,
+            lineage,
             ..
         } = self;
         let mut reader = csv::ReaderBuilder::new()
@@ -45,7 +46,16 @@ impl Transform {
             return Ok(BodyStats::default()); // only blank lines
         }
         let header_raw = raw_slice(body, header, reader.position().byte());
-        let mut w = BodyWriter::new(chunk, matcher, annotator, line, header, header_raw, out);
+        let mut w = BodyWriter::new(
+            chunk,
+            matcher,
+            annotator,
+            line,
+            header,
+            header_raw,
+            out,
+            lineage.as_mut(),
+        );
         let mut rows = 0;
         while reader
             .read_byte_record(record)

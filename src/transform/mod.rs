@@ -43,6 +43,7 @@
 mod emit;
 mod fast;
 mod full;
+mod lineage;
 
 use std::io::BufRead;
 
@@ -50,6 +51,7 @@ use csv::ByteRecord;
 
 use crate::annotate::{Annotator, CsvLine};
 use crate::error::Result;
+use crate::lineage::{Limits, LineageRule, Stats as LineageStats};
 use crate::options::{Mode, Options};
 use crate::protocol::message::Message;
 use crate::records::quoting::SplitRow;
@@ -111,20 +113,37 @@ pub struct Transform {
     /// Bytes handed to the row scanner so far (rows carried from one read
     /// buffer to the next are scanned again; this keeps that bounded).
     scanned: u64,
+    /// With `lineage=true`: the process tree and the held rows, kept from
+    /// body to body.
+    lineage: Option<lineage::LineageState>,
 }
 
 impl Transform {
     /// Compiles the rule and annotator for `options`.
     pub fn new(options: &Options, catalog: Catalog) -> Transform {
+        Transform::with_limits(options, catalog, Limits::default())
+    }
+
+    /// [`Transform::new`] with lineage limits other than the default (tests
+    /// reach the caps with small inputs).
+    pub fn with_limits(options: &Options, catalog: Catalog, limits: Limits) -> Transform {
         let mut fields = FieldSet::new();
         let rule = Rule::new(options.strict, &options.parents, catalog, &mut fields);
         let annotator = Annotator::new(options, &mut fields);
+        // Lineage reads launcher rows too: a row can matter only if it
+        // holds a parent or a launcher name.
+        let mut needles = options.parents.clone();
+        let lineage = options.lineage.then(|| {
+            let launchers = options.launchers();
+            needles.extend(launchers.iter().cloned());
+            lineage::LineageState::new(LineageRule::new(&launchers, &mut fields), limits)
+        });
         Transform {
             matcher: Matcher {
                 mode: options.mode,
                 fields,
                 rule,
-                prefilter: Prefilter::new(&options.parents),
+                prefilter: Prefilter::new(&needles),
             },
             annotator,
             line: CsvLine::default(),
@@ -136,7 +155,48 @@ impl Transform {
             header_raw: Vec::new(),
             piece: fast::PIECE,
             scanned: 0,
+            lineage,
         }
+    }
+
+    /// Tells the transform whether the next body is the last of the input
+    /// (the request with `finished: true`): with `lineage=true`, every held
+    /// row is settled into that body's reply.
+    pub fn set_last(&mut self, last: bool) {
+        if let Some(l) = self.lineage.as_mut() {
+            l.last = last;
+        }
+    }
+
+    /// Lineage's counts so far (`None` without `lineage=true`).
+    pub fn lineage_stats(&self) -> Option<(LineageStats, Limits)> {
+        self.lineage
+            .as_ref()
+            .map(|l| (l.tree.stats(), l.tree.limits()))
+    }
+
+    /// Rows held now (`lineage=true`).
+    pub fn held_rows(&self) -> usize {
+        self.lineage.as_ref().map_or(0, |l| l.tree.held())
+    }
+
+    /// With `lineage=true`: appends to `out` the held rows that settled
+    /// while no body header was written (an empty or header-only body):
+    /// they bring their own header.
+    fn release_headerless(&mut self, out: &mut Vec<u8>, stats: &mut BodyStats) {
+        let Some(state) = self.lineage.as_mut() else {
+            return;
+        };
+        let settled = state.take_settled();
+        if settled.is_empty() {
+            return;
+        }
+        let mut release = lineage::Release {
+            annotator: &self.annotator,
+            line: &mut self.line,
+            mode: self.matcher.mode,
+        };
+        release.write(state, settled, None, out, stats);
     }
 
     /// Processes one CSV body into `out` (appending). Empty output when no
@@ -148,13 +208,16 @@ impl Transform {
         out: &mut Vec<u8>,
         messages: &mut Vec<Message>,
     ) -> Result<BodyStats> {
-        if body.is_empty() {
-            return Ok(BodyStats::default());
-        }
-        match self.process_scanned(chunk, body, None, out, messages)? {
-            fast::Scanned::Done(stats) => Ok(stats),
-            fast::Scanned::FromStart => self.process_parsed(chunk, body, out, messages),
-        }
+        let mut stats = if body.is_empty() {
+            BodyStats::default()
+        } else {
+            match self.process_scanned(chunk, body, None, out, messages)? {
+                fast::Scanned::Done(stats) => stats,
+                fast::Scanned::FromStart => self.process_parsed(chunk, body, out, messages)?,
+            }
+        };
+        self.release_headerless(out, &mut stats);
+        Ok(stats)
     }
 
     /// Processes the CSV body `body` gives (to its end) as it arrives, a
@@ -168,11 +231,13 @@ impl Transform {
         out: &mut Vec<u8>,
         messages: &mut Vec<Message>,
     ) -> Result<BodyStats> {
-        match self.process_scanned(chunk, &[], Some(body), out, messages)? {
-            fast::Scanned::Done(stats) => Ok(stats),
+        let mut stats = match self.process_scanned(chunk, &[], Some(body), out, messages)? {
+            fast::Scanned::Done(stats) => stats,
             // (only for an in-memory body)
-            fast::Scanned::FromStart => Ok(BodyStats::default()),
-        }
+            fast::Scanned::FromStart => BodyStats::default(),
+        };
+        self.release_headerless(out, &mut stats);
+        Ok(stats)
     }
 
     /// Bytes handed to the row scanner so far, over every body (tests check
@@ -193,3 +258,6 @@ impl Transform {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod lineage_tests;

@@ -1,0 +1,326 @@
+//! `lineage=true` in the command: rows held across execute requests, and
+//! how they come back.
+//!
+//! A held row is its parsed fields ([`HeldRow`]) and a reference to the
+//! header it came with ([`Headers`]: each distinct header once, counted
+//! against the held-byte cap, freed with its last row). When rows settle —
+//! during a later body (their parent arrived) or at the final request
+//! (`finished: true`) — they are appended to that reply: detections, and in
+//! annotate mode every held row.
+//!
+//! A reply has one header, and a held row may come from a body with other
+//! fields. So released rows are written **by field name** into the reply's
+//! header: its own fields go to the columns of the same name, the added
+//! fields are computed for the row, and fields the reply's header lacks are
+//! appended to it as extra columns — the rows already in the reply get
+//! empty cells there (they are rewritten once; this is rare: splunkd sends
+//! one header per search unless events differ in fields). An `__mv_`
+//! column of one of our added fields is blanked, as on the body's own rows.
+
+use std::collections::HashMap;
+
+use csv::ByteRecord;
+
+use super::emit::Collisions;
+use super::BodyStats;
+use crate::annotate::{Annotator, CsvLine, Hit};
+use crate::lineage::{Limits, LineageRule, Settled, Tree, Weigh};
+use crate::options::Mode;
+use crate::records::{FieldSet, Fields, Layout, RowView, MV_PREFIX};
+
+/// A held row: its fields and its header's number.
+#[derive(Debug)]
+pub(super) struct HeldRow {
+    header: u32,
+    record: ByteRecord,
+}
+
+impl Weigh for HeldRow {
+    fn weight(&self) -> usize {
+        self.record.as_slice().len() + 16 * self.record.len() + 64
+    }
+}
+
+/// One registered header.
+struct Header {
+    record: ByteRecord,
+    layout: Layout,
+    rows: usize,
+    bytes: usize,
+}
+
+/// The headers of held rows, each once.
+#[derive(Default)]
+pub(super) struct Headers {
+    list: Vec<Option<Header>>,
+    by_raw: HashMap<Box<[u8]>, u32>,
+    free: Vec<u32>,
+    /// Bytes of the live headers (counted against the held-byte cap).
+    bytes: usize,
+}
+
+impl Headers {
+    /// The number of `header` (whose bytes are `raw`), registering it.
+    fn id(&mut self, raw: &[u8], header: &ByteRecord, fields: &FieldSet) -> u32 {
+        if let Some(&id) = self.by_raw.get(raw) {
+            if let Some(Some(h)) = self.list.get_mut(id as usize) {
+                h.rows += 1;
+                return id;
+            }
+        }
+        let bytes = 2 * raw.len() + 32 * header.len() + 128;
+        let entry = Header {
+            record: header.clone(),
+            layout: Layout::resolve(fields, header),
+            rows: 1,
+            bytes,
+        };
+        self.bytes += bytes;
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.list[id as usize] = Some(entry);
+                id
+            }
+            None => {
+                self.list.push(Some(entry));
+                (self.list.len() - 1) as u32
+            }
+        };
+        self.by_raw.insert(raw.into(), id);
+        id
+    }
+
+    fn get(&self, id: u32) -> Option<&Header> {
+        self.list.get(id as usize).and_then(Option::as_ref)
+    }
+
+    /// One row of header `id` is gone.
+    fn release(&mut self, id: u32) {
+        let Some(slot) = self.list.get_mut(id as usize) else {
+            return;
+        };
+        let Some(h) = slot.as_mut() else { return };
+        h.rows -= 1;
+        if h.rows == 0 {
+            self.bytes -= h.bytes;
+            *slot = None;
+            self.by_raw.retain(|_, v| *v != id);
+            self.free.push(id);
+        }
+    }
+}
+
+/// The lineage state of a session: the rule, the tree and the held rows'
+/// headers.
+pub(super) struct LineageState {
+    pub(super) rule: LineageRule,
+    pub(super) tree: Tree<HeldRow>,
+    headers: Headers,
+    /// The current request is the last (`finished: true`).
+    pub(super) last: bool,
+}
+
+impl LineageState {
+    pub(super) fn new(rule: LineageRule, limits: Limits) -> LineageState {
+        LineageState {
+            rule,
+            tree: Tree::new(limits),
+            headers: Headers::default(),
+            last: false,
+        }
+    }
+
+    /// A row to hold: its fields, under its header.
+    pub(super) fn held_row(
+        headers: &mut Headers,
+        raw_header: &[u8],
+        header: &ByteRecord,
+        fields: &FieldSet,
+        record: &dyn Fields,
+    ) -> HeldRow {
+        let id = headers.id(raw_header, header, fields);
+        let mut copy = ByteRecord::new();
+        for i in 0..record.count() {
+            copy.push_field(record.field(i).unwrap_or(b""));
+        }
+        HeldRow {
+            header: id,
+            record: copy,
+        }
+    }
+
+    /// Split borrows for [`LineageState::held_row`].
+    pub(super) fn parts(&mut self) -> (&LineageRule, &mut Tree<HeldRow>, &mut Headers) {
+        (&self.rule, &mut self.tree, &mut self.headers)
+    }
+
+    /// Counts the held rows' headers against the held-byte cap.
+    pub(super) fn account(&mut self) {
+        self.tree.set_external_bytes(self.headers.bytes);
+    }
+
+    /// The rows settled so far, and at the last request every held row.
+    pub(super) fn take_settled(&mut self) -> Vec<Settled<HeldRow>> {
+        if self.last {
+            self.tree.finish()
+        } else {
+            self.tree.drain()
+        }
+    }
+}
+
+/// The reply written so far for the current body.
+pub(super) struct Written {
+    /// Where the reply's header line starts in `out`.
+    pub(super) start: usize,
+    /// Where it ends (after its `\n`): the first row starts there.
+    pub(super) header_end: usize,
+    /// Its field names, as written.
+    pub(super) names: Vec<Vec<u8>>,
+    /// Where each row written after the header ends (after its `\n`).
+    pub(super) row_ends: Vec<usize>,
+}
+
+/// What writing released rows needs.
+pub(super) struct Release<'a> {
+    pub(super) annotator: &'a Annotator,
+    pub(super) line: &'a mut CsvLine,
+    pub(super) mode: Mode,
+}
+
+impl Release<'_> {
+    /// Appends the rows in `settled` that are returned (detections; every
+    /// row in annotate mode) to the reply in `out`, whose part for this
+    /// body is `written` (none yet: the rows make the header).
+    pub(super) fn write(
+        &mut self,
+        state: &mut LineageState,
+        settled: Vec<Settled<HeldRow>>,
+        written: Option<Written>,
+        out: &mut Vec<u8>,
+        stats: &mut BodyStats,
+    ) {
+        let added = self.annotator.fields();
+        let mut rows = Vec::new();
+        for s in settled {
+            if s.verdict.is_some() || self.mode == Mode::Annotate {
+                rows.push(s);
+            } else {
+                state.headers.release(s.payload.header);
+            }
+        }
+        if rows.is_empty() {
+            state.tree.set_external_bytes(state.headers.bytes);
+            return;
+        }
+        // The reply's names: as written, or the first row's header with the
+        // added fields.
+        let (mut names, written) = match written {
+            Some(mut w) => (std::mem::take(&mut w.names), Some(w)),
+            None => {
+                let first = state
+                    .headers
+                    .get(rows[0].payload.header)
+                    .map(|h| h.record.clone())
+                    .unwrap_or_default();
+                let names = Collisions::find(&first, &added)
+                    .header(&first, &added)
+                    .into_iter()
+                    .map(<[u8]>::to_vec)
+                    .collect();
+                (names, None)
+            }
+        };
+        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+        for (i, n) in names.iter().enumerate() {
+            index.entry(n.clone()).or_insert(i);
+        }
+        let ours = |name: &[u8]| {
+            added.iter().any(|a| {
+                a.as_bytes() == name
+                    || name
+                        .strip_prefix(MV_PREFIX.as_bytes())
+                        .is_some_and(|rest| rest == a.as_bytes())
+            })
+        };
+        // Fields of the held rows that the reply lacks.
+        let before = names.len();
+        for s in &rows {
+            let Some(h) = state.headers.get(s.payload.header) else {
+                continue;
+            };
+            for name in h.record.iter() {
+                if !ours(name) && !index.contains_key(name) {
+                    index.insert(name.to_vec(), names.len());
+                    names.push(name.to_vec());
+                }
+            }
+        }
+        let extra = names.len() - before;
+        match &written {
+            Some(w) if extra > 0 => widen(out, w, &names, extra, self.line),
+            Some(_) => {}
+            None => {
+                self.line.encode_into(&names, out);
+                out.push(b'\n');
+            }
+        }
+        let mut cells: Vec<Vec<u8>> = vec![Vec::new(); names.len()];
+        for s in rows {
+            let Settled { payload, verdict } = s;
+            let Some(h) = state.headers.get(payload.header) else {
+                continue;
+            };
+            for c in cells.iter_mut() {
+                c.clear();
+            }
+            let mut filled = vec![false; names.len()];
+            for (i, name) in h.record.iter().enumerate() {
+                if ours(name) {
+                    continue;
+                }
+                if let Some(&k) = index.get(name) {
+                    if !filled[k] {
+                        filled[k] = true;
+                        cells[k].extend_from_slice(payload.record.get(i).unwrap_or(b""));
+                    }
+                }
+            }
+            let view = RowView::new(&payload.record, &h.layout);
+            let hit = verdict.as_ref().map(Hit::Lineage);
+            let values = self.annotator.hit_values(&view, hit);
+            for (name, value) in added.iter().zip(values.iter()) {
+                if let Some(&k) = index.get(name.as_bytes()) {
+                    cells[k].clear();
+                    cells[k].extend_from_slice(value);
+                }
+            }
+            self.line.encode_into(&cells, out);
+            out.push(b'\n');
+            stats.rows_out += 1;
+            if verdict.is_some() {
+                stats.hits += 1;
+            }
+            state.headers.release(payload.header);
+        }
+        state.tree.set_external_bytes(state.headers.bytes);
+    }
+}
+
+/// Rewrites the reply part `w` describes: the header with `names` (the
+/// last `extra` of them new), each row with `extra` empty cells more.
+fn widen(out: &mut Vec<u8>, w: &Written, names: &[Vec<u8>], extra: usize, line: &mut CsvLine) {
+    let start = w.start.min(out.len());
+    let body = out.split_off(start);
+    line.encode_into(names, out);
+    out.push(b'\n');
+    let mut from = w.header_end.saturating_sub(start).min(body.len());
+    for &end in &w.row_ends {
+        let end = end.saturating_sub(start).min(body.len());
+        let row = &body[from.min(end)..end];
+        out.extend_from_slice(row.strip_suffix(b"\n").unwrap_or(row));
+        out.extend(std::iter::repeat_n(b',', extra));
+        out.push(b'\n');
+        from = end;
+    }
+}

@@ -1,0 +1,297 @@
+//! `lineage=true` through the transform: rows held from one body to a later
+//! reply, replies widened for a held row's fields, the final request's
+//! reply, and properties over random sessions (fast path = full-parse path;
+//! in annotate mode every row comes back exactly once). Compiled only under
+//! #[cfg(test)].
+
+use super::*;
+use proptest::prelude::*;
+
+const HEADER: &str = "dest,parent_process_name,process_name,process,process_guid,parent_process_guid,process_id,parent_process_id,_time";
+
+fn transform(args: &[&str]) -> Transform {
+    let options =
+        Options::from_args(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    Transform::new(&options, Catalog::escu())
+}
+
+/// Runs `bodies` as one session's execute requests (the last one with
+/// `finished: true`); returns each reply as CSV records (header first) and
+/// the messages.
+fn session(t: &mut Transform, bodies: &[String]) -> (Vec<Vec<Vec<String>>>, Vec<Message>) {
+    let mut replies = Vec::new();
+    let mut msgs = Vec::new();
+    for (i, body) in bodies.iter().enumerate() {
+        t.set_last(i + 1 == bodies.len());
+        let mut out = Vec::new();
+        t.process_reader(i as u64 + 2, &mut body.as_bytes(), &mut out, &mut msgs)
+            .unwrap();
+        replies.push(parse(&out));
+    }
+    (replies, msgs)
+}
+
+fn parse(out: &[u8]) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(out)
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// The value of `field` in each data row of `reply`.
+fn column(reply: &[Vec<String>], field: &str) -> Vec<String> {
+    let Some(header) = reply.first() else {
+        return Vec::new();
+    };
+    let i = header.iter().position(|h| h == field).unwrap();
+    reply[1..].iter().map(|r| r[i].clone()).collect()
+}
+
+#[test]
+fn a_grandchild_in_an_earlier_body_comes_back_in_the_reply_that_completes_its_chain() {
+    let mut t = transform(&["lineage=true"]);
+    let bodies = [
+        format!("{HEADER}\nh1,cmd.exe,MSBuild.exe,MSBuild.exe x.xml,{{g3}},{{g2}},3,2,100.5\n"),
+        format!("{HEADER}\nh1,explorer.exe,notepad.exe,notepad,{{g9}},{{g8}},9,8,99\n"),
+        format!("{HEADER}\nh1,WmiPrvSE.exe,cmd.exe,cmd.exe /c MSBuild.exe x.xml,{{g2}},{{g1}},2,1,100.1\n"),
+        String::new(),
+    ];
+    let (replies, _) = session(&mut t, &bodies);
+    assert!(replies[0].is_empty() && replies[1].is_empty());
+    assert_eq!(column(&replies[2], "process_name"), ["MSBuild.exe"]);
+    assert_eq!(column(&replies[2], "match_reason"), ["lineage"]);
+    assert_eq!(
+        column(&replies[2], "lineage_path"),
+        ["WmiPrvSE.exe > cmd.exe > MSBuild.exe"]
+    );
+    assert_eq!(
+        column(&replies[2], "detection_id"),
+        ["18c7474d-dc38-4e8c-9687-0bee44df759e"]
+    );
+    assert_eq!(
+        column(&replies[2], "annotations.mitre_attack.mitre_technique_id"),
+        ["T1047\nT1059"]
+    );
+    assert_eq!(
+        column(
+            &replies[2],
+            "__mv_annotations.mitre_attack.mitre_technique_id"
+        ),
+        ["$T1047$;$T1059$"]
+    );
+    // cmd.exe's command line names MSBuild.exe, but MSBuild's row is there:
+    // one detection per chain, nothing at the end.
+    assert!(replies[3].is_empty(), "{:?}", replies[3]);
+    assert_eq!(t.held_rows(), 0);
+    let (stats, _) = t.lineage_stats().unwrap();
+    assert_eq!((stats.detections, stats.held_peak, stats.nodes), (1, 1, 1));
+}
+
+#[test]
+fn a_launcher_naming_a_missing_lolbas_is_reported_once_in_the_final_reply() {
+    let mut t = transform(&["lineage=true"]);
+    let bodies = [
+        format!(
+            "{HEADER}\n\
+             h1,WmiPrvSE.exe,cmd.exe,\"cmd.exe /Q /c c:\\windows\\system32\\rundll32.exe c:\\programdata\\7okjer,#1 1> \\\\127.0.0.1\\C$\\x 2>&1\",{{c1}},{{w}},10,1,5\n\
+             h1,WmiPrvSE.exe,cmd.exe,\"cmd.exe /Q /c cd \\ 1> \\\\127.0.0.1\\ADMIN$\\__1 2>&1\",{{c2}},{{w}},11,1,6\n"
+        ),
+        String::new(), // the final request: header-less
+    ];
+    let (replies, _) = session(&mut t, &bodies);
+    assert!(replies[0].is_empty());
+    assert_eq!(column(&replies[1], "process_guid"), ["{c1}"]);
+    assert_eq!(
+        column(&replies[1], "match_reason"),
+        ["launcher_command_line"]
+    );
+    assert_eq!(column(&replies[1], "threat_object"), ["rundll32.exe"]);
+    assert_eq!(
+        column(&replies[1], "lineage_path"),
+        ["WmiPrvSE.exe > cmd.exe > rundll32.exe"]
+    );
+}
+
+#[test]
+fn a_held_row_with_fields_the_reply_lacks_widens_the_reply() {
+    let mut t = transform(&["lineage=true", "mode=annotate"]);
+    let bodies = [
+        format!("{HEADER},extra\nh1,cmd.exe,mshta.exe,mshta x,{{m}},{{c}},3,2,9,kept\n"),
+        format!("{HEADER}\nh1,WmiPrvSE.exe,cmd.exe,cmd /c echo,{{c}},{{w}},2,1,8\nh2,a.exe,b.exe,b,,,,,\n"),
+    ];
+    let (replies, _) = session(&mut t, &bodies);
+    assert!(replies[0].is_empty(), "the only row is held");
+    let r = &replies[1];
+    assert_eq!(r[0].last().map(String::as_str), Some("extra"));
+    assert!(r.iter().all(|row| row.len() == r[0].len()), "{r:?}");
+    assert_eq!(column(r, "process_name"), ["cmd.exe", "b.exe", "mshta.exe"]);
+    assert_eq!(column(r, "extra"), ["", "", "kept"]);
+    assert_eq!(column(r, "match_reason"), ["", "", "lineage"]);
+}
+
+#[test]
+fn without_lineage_held_rows_never_exist_and_the_reply_is_unchanged() {
+    let body = format!("{HEADER}\nh1,cmd.exe,mshta.exe,mshta x,{{m}},{{c}},3,2,9\n");
+    let mut plain = transform(&[]);
+    let (replies, msgs) = session(&mut plain, &[body]);
+    assert!(replies[0].is_empty());
+    assert!(msgs.is_empty());
+}
+
+#[test]
+fn direct_children_are_plain_detections_with_their_path() {
+    let mut t = transform(&["lineage=true"]);
+    let body = format!("{HEADER}\nh1,WmiPrvSE.exe,Rundll32.exe,rundll32 x,{{r}},{{w}},3,1,9\n");
+    let (replies, _) = session(&mut t, std::slice::from_ref(&body));
+    assert_eq!(column(&replies[0], "match_reason"), ["process_name"]);
+    assert_eq!(
+        column(&replies[0], "detection_id"),
+        ["95a455f0-4c04-11ec-b8ac-3e22fbd008af"]
+    );
+    assert_eq!(
+        column(&replies[0], "lineage_path"),
+        ["WmiPrvSE.exe > Rundll32.exe"]
+    );
+    // the same added values as without lineage, then the lineage fields
+    let mut plain = transform(&[]);
+    let (plain_replies, _) = session(&mut plain, &[body]);
+    let n = plain_replies[0][1].len();
+    assert_eq!(replies[0][1][..n], plain_replies[0][1][..]);
+}
+
+#[test]
+fn the_held_row_cap_warns_with_counts_and_loses_no_annotated_row() {
+    let options = Options::from_args(&["lineage=true".into(), "mode=annotate".into()]).unwrap();
+    let limits = Limits {
+        max_held: 3,
+        ..Limits::default()
+    };
+    let mut t = Transform::with_limits(&options, Catalog::escu(), limits);
+    let mut body = format!("{HEADER}\n");
+    for i in 0..10 {
+        body.push_str(&format!(
+            "h1,cmd.exe,mshta.exe,mshta,{{m{i}}},{{nobody}},{i},2,9\n"
+        ));
+    }
+    let (replies, _) = session(&mut t, &[body, String::new()]);
+    let rows: usize = replies.iter().map(|r| r.len().saturating_sub(1)).sum();
+    assert_eq!(rows, 10, "every row is returned once");
+    let (stats, _) = t.lineage_stats().unwrap();
+    assert_eq!((stats.held_peak, stats.held_dropped), (3, 7));
+}
+
+/// A row of a random session: ids and names from a small vocabulary, so
+/// chains, cycles, reused PIDs and decoys occur.
+fn row() -> impl Strategy<Value = Vec<String>> {
+    let name = prop_oneof![
+        Just("WmiPrvSE.exe"),
+        Just("cmd.exe"),
+        Just("powershell.exe"),
+        Just("mshta.exe"),
+        Just("rundll32.exe"),
+        Just("notepad.exe"),
+        Just("explorer.exe"),
+        Just(""),
+    ];
+    let line = prop_oneof![
+        Just("cmd.exe /c rundll32.exe x,y"),
+        Just("cmd.exe /Q /c cd \\ 1> \\\\127.0.0.1\\ADMIN$\\__1"),
+        Just("powershell -c mshta http://x"),
+        Just(""),
+    ];
+    (
+        prop_oneof![Just("h1"), Just("H1"), Just("h2")],
+        name.clone(),
+        name,
+        line,
+        0u8..6,
+        0u8..6,
+        0u8..6,
+        0u8..6,
+        0u8..4,
+    )
+        .prop_map(|(dest, parent, child, line, g, pg, pid, ppid, t)| {
+            let id = |n: u8, pre: &str| {
+                if n == 0 {
+                    String::new()
+                } else {
+                    format!("{pre}{n}")
+                }
+            };
+            vec![
+                dest.to_string(),
+                parent.to_string(),
+                child.to_string(),
+                line.to_string(),
+                id(g, "{g"),
+                id(pg, "{g"),
+                id(pid, ""),
+                id(ppid, "0x"),
+                id(t, "10"),
+            ]
+        })
+}
+
+fn bodies_of(rows: &[Vec<String>], cuts: &[usize]) -> Vec<String> {
+    let mut bodies = Vec::new();
+    let mut at = 0;
+    for &cut in cuts.iter().chain(std::iter::once(&rows.len())) {
+        let end = cut.clamp(at, rows.len());
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        w.write_record(HEADER.split(',')).unwrap();
+        for r in &rows[at..end] {
+            w.write_record(r).unwrap();
+        }
+        bodies.push(String::from_utf8(w.into_inner().unwrap()).unwrap());
+        at = end;
+    }
+    bodies
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// Over random sessions cut into random bodies: the streamed fast path
+    /// gives the full-parse path's replies (every SIMD path), and in
+    /// annotate mode every row comes back exactly once.
+    #[test]
+    fn lineage_sessions_agree_across_paths_and_lose_no_row(
+        rows in proptest::collection::vec(row(), 0..24),
+        cuts in proptest::collection::vec(0usize..24, 0..4),
+        annotate in any::<bool>(),
+        piece in 1usize..90,
+    ) {
+        use crate::records::simd::{with_isa, Isa};
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        let bodies = bodies_of(&rows, &cuts);
+        let args: &[&str] = if annotate { &["lineage=true", "mode=annotate"] } else { &["lineage=true"] };
+        let mut full = transform(args);
+        let mut want = Vec::new();
+        for (i, body) in bodies.iter().enumerate() {
+            full.set_last(i + 1 == bodies.len());
+            let (mut out, mut msgs) = (Vec::new(), Vec::new());
+            full.process_parsed(2, body.as_bytes(), &mut out, &mut msgs).unwrap();
+            want.push(out);
+        }
+        for isa in Isa::available() {
+            let mut t = transform(args);
+            t.set_piece_size(piece);
+            for (i, body) in bodies.iter().enumerate() {
+                t.set_last(i + 1 == bodies.len());
+                let (mut out, mut msgs) = (Vec::new(), Vec::new());
+                with_isa(isa, || t.process_reader(2, &mut body.as_bytes(), &mut out, &mut msgs)).unwrap();
+                prop_assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&want[i]), "{:?} body {}", isa, i);
+            }
+            prop_assert_eq!(t.held_rows(), 0);
+        }
+        if annotate {
+            let returned: usize = want.iter().map(|o| parse(o).len().saturating_sub(1)).sum();
+            prop_assert_eq!(returned, rows.len());
+        }
+    }
+}
