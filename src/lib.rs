@@ -16,8 +16,8 @@
 //! | layer | modules | uses |
 //! | --- | --- | --- |
 //! | 1 | [`error`] — one error model: a kind and a position (chunk/row/field, file:line) | — |
-//! | 2 | [`records`] — CSV rows, the `__mv_` codec, column lookup (plain or `Processes.`-prefixed), the row scanner | — |
-//! | 3 | [`rule`] — the detection (strict ESCU and default), its [`rule::catalog`], [`rule::prefilter`] and the published [`rule::profile`]s | error, records |
+//! | 2 | [`records`] — CSV rows, the `__mv_` codec, column lookup (plain or `Processes.`-prefixed), the row scanner and the anchor bytes it finds needles by ([`records::anchors`]) | — |
+//! | 3 | [`rule`] — the detection (strict ESCU and default), its [`rule::catalog`], [`rule::prefilter`] (which rows can match: the needles the row scanner looks for) and the published [`rule::profile`]s | error, records |
 //! | 4 | [`options`] — typed, validated options from `key=value` or flags | error, rule |
 //! | 5 | [`annotate`] — risk, threat object and ES annotation fields | options, records, rule |
 //! | 5 | [`protocol`] — SCPv2: [`protocol::frame`] (headers, bounded reads), [`protocol::message`] (getinfo/execute JSON), [`protocol::session`] (getinfo → execute* → EOF, error replies; hands each body to the command as a bounded `BufRead`; knows nothing of CSV), [`protocol::prefetch`] (stdin read ahead on a second thread) | error |

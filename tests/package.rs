@@ -485,9 +485,9 @@ const FOREIGN_NAMES: [&str; 9] = [
 ];
 
 /// Issue 11: the packaged app's knowledge objects live in the `wmilolbas`
-/// namespace, it exports only the command, its help and its macros, and the
-/// saved search carries the ES 7 and ES 8 keys with one source for the
-/// score and a threat object.
+/// namespace, it exports only the command, its help and its macros, and
+/// every correlation search carries the ES 7 and ES 8 keys, its own
+/// detection id, the score's one source and a threat object.
 #[test]
 fn packaged_knowledge_objects_are_namespaced_and_es8_ready() {
     let (_, pkg) = default_package();
@@ -523,87 +523,137 @@ fn packaged_knowledge_objects_are_namespaced_and_es8_ready() {
         .collect();
     assert_eq!(exported, ["commands", "macros", "searchbnf"]);
 
-    // The saved search uses only macros the app defines, or the CIM's.
-    assert_eq!(saved.len(), 1);
-    let (name, _) = saved.iter().next().unwrap();
-    let search = value(&saved, name, "search");
+    // Every saved search uses only macros the app defines, or the CIM's,
+    // and carries the ES 7 and ES 8 keys with its own detection id.
     let macro_key = |call: &str| match call.split_once('(') {
         Some((n, args)) => format!("{n}({})", args.matches(',').count() + 1),
         None => call.to_string(),
     };
-    for key in ["search", "action.notable.param.drilldown_search"] {
-        let text = value(&saved, name, key);
-        let calls: Vec<&str> = text.split('`').skip(1).step_by(2).collect();
-        assert!(calls.len() >= 4, "{key}: {calls:?}");
-        for call in calls {
-            let k = macro_key(call);
-            assert!(
-                macros.contains_key(&k) || k == "drop_dm_object_name(1)",
-                "{key} uses `{call}`, which nobody defines"
-            );
+    let mut ids = Vec::new();
+    for name in correlation_searches(&saved) {
+        let search = value(&saved, name, "search");
+        for key in ["search", "action.notable.param.drilldown_search"] {
+            let text = value(&saved, name, key);
+            let calls: Vec<&str> = text.split('`').skip(1).step_by(2).collect();
+            assert!(calls.len() >= 4, "[{name}] {key}: {calls:?}");
+            for call in calls {
+                let k = macro_key(call);
+                assert!(
+                    macros.contains_key(&k) || k == "drop_dm_object_name(1)",
+                    "[{name}] {key} uses `{call}`, which nobody defines"
+                );
+            }
+        }
+        assert!(
+            wmilolbas_segment(search).contains("`wmilolbas_options`"),
+            "[{name}] the score's source is not passed: {search}"
+        );
+        assert!(
+            search.ends_with("| `wmilolbas_filter`"),
+            "[{name}] {search}"
+        );
+
+        // ES 8 keys, as contentctl writes them.
+        assert_eq!(
+            value(&saved, name, "action.correlationsearch.detection_type"),
+            "ebd"
+        );
+        assert_eq!(value(&saved, name, "allow_skew"), "100%");
+        assert_eq!(value(&saved, name, "realtime_schedule"), "0");
+        let meta_json = json(&saved, name, "action.correlationsearch.metadata");
+        assert_eq!(meta_json["deprecated"], "0");
+        let own_id = meta_json["detection_id"].as_str().unwrap().to_string();
+        assert_eq!(own_id.len(), 36);
+        assert!(!own_id.starts_with("95a455f0") && !own_id.starts_with("b7e11721"));
+        assert!(
+            !ids.contains(&own_id),
+            "[{name}] reuses detection_id {own_id}"
+        );
+        ids.push(own_id);
+        assert!(json(&saved, name, "action.notable.param._entities").is_array());
+        let drilldowns = json(&saved, name, "action.notable.param.drilldown_searches");
+        let drilldowns = drilldowns.as_array().unwrap();
+        assert_eq!(drilldowns.len(), 2, "[{name}]");
+        for d in drilldowns {
+            for k in ["name", "search", "earliest_offset", "latest_offset"] {
+                assert!(d[k].is_string(), "[{name}] drilldown without {k}: {d}");
+            }
+            for call in d["search"].as_str().unwrap().split('`').skip(1).step_by(2) {
+                let k = macro_key(call);
+                assert!(
+                    macros.contains_key(&k) || k == "drop_dm_object_name(1)",
+                    "[{name}] {call}"
+                );
+            }
+        }
+
+        // The risk action: dest as risk object, the threat object field.
+        let risk = json(&saved, name, "action.risk.param._risk");
+        let risk = risk.as_array().unwrap();
+        assert_eq!(risk[0]["risk_object_field"], "dest");
+        assert_eq!(risk[0]["risk_object_type"], "system");
+        let threat = risk
+            .iter()
+            .find(|e| e.get("threat_object_field").is_some())
+            .expect("a threat object entry");
+        assert_eq!(threat["threat_object_field"], "threat_object");
+        assert_eq!(threat["threat_object_type"], "process_name");
+    }
+
+    // Preview: off, as 9.0+ defaults for chunked commands, also on 8.x.
+    let commands = packaged_conf(pkg, "default/commands.conf");
+    assert_eq!(value(&commands, "wmilolbas", "run_in_preview"), "false");
+}
+
+/// The stanzas of a savedsearches.conf that are ES correlation searches.
+fn correlation_searches(saved: &Conf) -> Vec<&str> {
+    let names: Vec<&str> = saved
+        .iter()
+        .filter(|(_, keys)| {
+            keys.iter()
+                .any(|(k, v)| k == "action.correlationsearch.enabled" && v == "1")
+        })
+        .map(|(s, _)| s.as_str())
+        .collect();
+    assert!(!names.is_empty(), "no correlation search");
+    names
+}
+
+/// A JSON-valued setting, parsed.
+fn json(conf: &Conf, stanza: &str, key: &str) -> serde_json::Value {
+    serde_json::from_str(value(conf, stanza, key))
+        .unwrap_or_else(|e| panic!("[{stanza}] {key} is not JSON: {e}"))
+}
+
+/// What follows `| wmilolbas ` in a search, up to the next pipe.
+fn wmilolbas_segment(search: &str) -> &str {
+    let (_, rest) = search
+        .split_once("| wmilolbas ")
+        .unwrap_or_else(|| panic!("no | wmilolbas in {search}"));
+    rest.split('|').next().unwrap_or("")
+}
+
+/// The arguments a saved search passes to `| wmilolbas`, its macros
+/// expanded (argument-less macros only, as the app's are).
+fn command_args(search: &str, macros: &Conf) -> Vec<String> {
+    let mut expanded = String::new();
+    for (i, piece) in wmilolbas_segment(search).split('`').enumerate() {
+        if i % 2 == 1 {
+            expanded.push_str(value(macros, piece, "definition"));
+        } else {
+            expanded.push_str(piece);
         }
     }
     assert!(
-        search.contains("| wmilolbas `wmilolbas_options` |"),
-        "{search}"
+        !expanded.contains('"'),
+        "quoted arguments: extend command_args for {expanded}"
     );
-    assert!(search.ends_with("| `wmilolbas_filter`"), "{search}");
+    expanded.split_whitespace().map(String::from).collect()
+}
 
-    // ES 8 keys, as contentctl writes them.
-    assert_eq!(
-        value(&saved, name, "action.correlationsearch.detection_type"),
-        "ebd"
-    );
-    assert_eq!(value(&saved, name, "allow_skew"), "100%");
-    assert_eq!(value(&saved, name, "realtime_schedule"), "0");
-    let meta_json: serde_json::Value =
-        serde_json::from_str(value(&saved, name, "action.correlationsearch.metadata")).unwrap();
-    assert_eq!(meta_json["deprecated"], "0");
-    let own_id = meta_json["detection_id"].as_str().unwrap();
-    assert_eq!(own_id.len(), 36);
-    assert!(!own_id.starts_with("95a455f0") && !own_id.starts_with("b7e11721"));
-    let entities: serde_json::Value =
-        serde_json::from_str(value(&saved, name, "action.notable.param._entities")).unwrap();
-    assert!(entities.is_array());
-    let drilldowns: serde_json::Value = serde_json::from_str(value(
-        &saved,
-        name,
-        "action.notable.param.drilldown_searches",
-    ))
-    .unwrap();
-    let drilldowns = drilldowns.as_array().unwrap();
-    assert_eq!(drilldowns.len(), 2);
-    for d in drilldowns {
-        for k in ["name", "search", "earliest_offset", "latest_offset"] {
-            assert!(d[k].is_string(), "drilldown without {k}: {d}");
-        }
-        for call in d["search"].as_str().unwrap().split('`').skip(1).step_by(2) {
-            let k = macro_key(call);
-            assert!(
-                macros.contains_key(&k) || k == "drop_dm_object_name(1)",
-                "{call}"
-            );
-        }
-    }
-
-    // The risk action: dest as risk object, the threat object field.
-    let risk: serde_json::Value =
-        serde_json::from_str(value(&saved, name, "action.risk.param._risk")).unwrap();
-    let risk = risk.as_array().unwrap();
-    assert_eq!(risk[0]["risk_object_field"], "dest");
-    assert_eq!(risk[0]["risk_object_type"], "system");
-    let threat = risk
-        .iter()
-        .find(|e| e.get("threat_object_field").is_some())
-        .expect("a threat object entry");
-    assert_eq!(threat["threat_object_field"], "threat_object");
-    assert_eq!(threat["threat_object_type"], "process_name");
-
-    // One source for the score: the options in `wmilolbas_options` give the
-    // results' risk_score, and the action shows the same number.
-    let options = value(&macros, "wmilolbas_options", "definition");
-    let args: Vec<&str> = options.split_whitespace().collect();
-    let mut input = getinfo(&args);
+/// The risk_score `| wmilolbas ARGS` gives a wmiprvse.exe → mshta.exe row.
+fn score_with(args: &[&str]) -> f64 {
+    let mut input = getinfo(args);
     input.extend(execute(
         true,
         b"dest,parent_process_name,process_name\nH,wmiprvse.exe,mshta.exe\n",
@@ -611,11 +661,198 @@ fn packaged_knowledge_objects_are_namespaced_and_es8_ready() {
     let r = run(&[], &input);
     let rows = csv_rows(&parse_replies(&r.stdout)[1].body);
     let col = rows[0].iter().position(|h| h == "risk_score").unwrap();
-    assert_eq!(rows[1][col], risk[0]["risk_score"].to_string());
+    let row = rows
+        .get(1)
+        .unwrap_or_else(|| panic!("| wmilolbas {args:?} did not detect the probe row"));
+    row[col].parse().unwrap()
+}
 
-    // Preview: off, as 9.0+ defaults for chunked commands, also on 8.x.
-    let commands = packaged_conf(pkg, "default/commands.conf");
-    assert_eq!(value(&commands, "wmilolbas", "run_in_preview"), "false");
+/// contentctl's notable severity for a risk score (`detection_abstract.py`,
+/// `severity`: 0–20 informational, then up to 40 low, 60 medium, 80 high,
+/// 100 critical; docs/deployment.md §4).
+fn contentctl_severity(score: f64) -> &'static str {
+    match score {
+        s if s <= 20.0 => "informational",
+        s if s <= 40.0 => "low",
+        s if s <= 60.0 => "medium",
+        s if s <= 80.0 => "high",
+        _ => "critical",
+    }
+}
+
+/// contentctl's `providing_technologies` for a search: each key found in
+/// the search text adds its technologies (`enums.py`,
+/// `ProvidingTechnology.getProvidingTechFromSearch`, v5.6.0), sorted.
+fn contentctl_providing_technologies(search: &str) -> Vec<&'static str> {
+    const GOOGLE: &[&str] = &["Google Cloud Platform", "Google Workspace"];
+    const MAP: &[(&str, &[&str])] = &[
+        ("`amazon_security_lake`", &["Amazon Security Lake"]),
+        ("audit_searches", &["Splunk Internal Logs"]),
+        ("`azure_monitor_aad`", &["Azure AD", "Entra ID"]),
+        ("`cloudtrail`", &["Amazon Web Services - Cloudtrail"]),
+        (
+            "Endpoint",
+            &[
+                "Microsoft Sysmon",
+                "Microsoft Windows",
+                "Carbon Black Response",
+                "CrowdStrike Falcon",
+                "Symantec Endpoint Protection",
+            ],
+        ),
+        ("`google_", GOOGLE),
+        ("`gsuite", GOOGLE),
+        ("`gws_", GOOGLE),
+        ("`kube", &["Kubernetes"]),
+        ("`ms_defender`", &["Microsoft Defender"]),
+        ("`o365_", &["Microsoft Office 365"]),
+        ("`okta", &["Okta"]),
+        ("`pingid`", &["Ping ID"]),
+        ("`powershell`", &["Microsoft Windows"]),
+        ("`splunkd_", &["Splunk Internal Logs"]),
+        ("`sysmon`", &["Microsoft Sysmon"]),
+        ("`wineventlog_security`", &["Microsoft Windows"]),
+        ("`zeek_", &["Zeek"]),
+    ];
+    let mut found: Vec<&str> = MAP
+        .iter()
+        .filter(|(key, _)| search.contains(key))
+        .flat_map(|(_, techs)| techs.iter().copied())
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    found
+}
+
+#[test]
+fn contentctl_severity_bands_match_its_source() {
+    for (score, want) in [
+        (0.0, "informational"),
+        (20.0, "informational"),
+        (20.25, "low"),
+        (40.0, "low"),
+        (40.5, "medium"),
+        (50.0, "medium"),
+        (54.0, "medium"),
+        (60.0, "medium"),
+        (60.5, "high"),
+        (80.0, "high"),
+        (81.0, "critical"),
+        (100.0, "critical"),
+    ] {
+        assert_eq!(contentctl_severity(score), want, "{score}");
+    }
+}
+
+/// Issue 19: every correlation search carries what contentctl 5.x writes
+/// (annotations with type, type_list and data_source and without
+/// confidence/impact; providing_technologies as contentctl derives it),
+/// its 7-day risk drilldown is not bounded by the detection's own window,
+/// and its notable severity is the band of the score its results carry.
+#[test]
+fn correlation_searches_follow_contentctl_5_and_severity_follows_the_score() {
+    let (_, pkg) = default_package();
+    let macros = packaged_conf(pkg, "default/macros.conf");
+    let saved = packaged_conf(pkg, "default/savedsearches.conf");
+    for name in correlation_searches(&saved) {
+        let search = value(&saved, name, "search");
+
+        // Annotations: contentctl 5 writes analytic_story, type, type_list,
+        // data_source and the mappings; since 5.0 no confidence or impact.
+        let ann = json(&saved, name, "action.correlationsearch.annotations");
+        let ann = ann.as_object().unwrap();
+        assert!(!ann.contains_key("confidence"), "[{name}] {ann:?}");
+        assert!(!ann.contains_key("impact"), "[{name}] {ann:?}");
+        let kind = ann["type"].as_str().expect("type is a string");
+        assert!(
+            ["TTP", "Anomaly", "Hunting", "Correlation"].contains(&kind),
+            "[{name}] type {kind}"
+        );
+        assert_eq!(ann["type_list"], serde_json::json!([kind]), "[{name}]");
+        let sources = ann["data_source"].as_array().expect("data_source list");
+        assert!(!sources.is_empty(), "[{name}]");
+        assert!(sources.iter().all(|s| s.is_string()), "[{name}]");
+        assert_eq!(
+            ann["analytic_story"],
+            json(&saved, name, "action.escu.analytic_story"),
+            "[{name}]"
+        );
+        let mappings = json(&saved, name, "action.escu.mappings");
+        for (k, v) in mappings.as_object().unwrap() {
+            assert_eq!(&ann[k], v, "[{name}] annotations.{k} vs mappings");
+        }
+        let keys: Vec<&str> = ann.keys().map(String::as_str).collect();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        assert_eq!(keys, sorted, "[{name}] contentctl sorts the keys");
+
+        // Providing technologies: derived from the search, as contentctl does.
+        let techs = json(&saved, name, "action.escu.providing_technologies");
+        let want = contentctl_providing_technologies(search);
+        assert!(!want.is_empty(), "[{name}]");
+        assert_eq!(techs, serde_json::json!(want), "[{name}]");
+
+        // The risk drilldown covers the 7 days before the notable (ESCU
+        // b7e11721 v5: earliest_offset 7d, latest_offset "0"); the results
+        // drilldown keeps the detection's own window.
+        let drilldowns = json(&saved, name, "action.notable.param.drilldown_searches");
+        let drilldowns = drilldowns.as_array().unwrap();
+        let risk_dd = drilldowns
+            .iter()
+            .find(|d| {
+                d["name"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("View risk events for the last 7 days")
+            })
+            .unwrap_or_else(|| panic!("[{name}] no 7-day risk drilldown"));
+        assert_eq!(risk_dd["earliest_offset"], "7d", "[{name}]");
+        assert_eq!(risk_dd["latest_offset"], "0", "[{name}]");
+        let risk_search = risk_dd["search"].as_str().unwrap();
+        assert!(risk_search.starts_with("| from datamodel Risk.All_Risk"));
+        assert!(!risk_search.contains("$info_"), "[{name}] {risk_search}");
+        assert!(!risk_search.contains("hoursago"), "[{name}] {risk_search}");
+        for d in drilldowns.iter().filter(|d| *d != risk_dd) {
+            assert_eq!(d["earliest_offset"], "$info_min_time$", "[{name}]");
+            assert_eq!(d["latest_offset"], "$info_max_time$", "[{name}]");
+        }
+
+        // One source for the score: the options in the search's macro give
+        // the results' risk_score; the risk action shows the same number and
+        // the notable's severity is its contentctl band.
+        let args = command_args(search, &macros);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let score = score_with(&args);
+        let risk = json(&saved, name, "action.risk.param._risk");
+        let shown = risk[0]["risk_score"].as_f64().unwrap();
+        assert_eq!(shown, score, "[{name}] risk action vs | wmilolbas {args:?}");
+        assert_eq!(
+            value(&saved, name, "action.notable.param.severity"),
+            contentctl_severity(score),
+            "[{name}] severity vs score {score}"
+        );
+    }
+
+    // Switching profile keeps the band; a custom score can leave it, which
+    // is why the macro's description says to set the severity with it.
+    assert_eq!(score_with(&["profile=escu2021"]), 54.0);
+    assert_eq!(score_with(&["profile=escu2025"]), 50.0);
+    assert_eq!(contentctl_severity(50.0), contentctl_severity(54.0));
+    assert_eq!(
+        contentctl_severity(score_with(&["impact=90", "confidence=90"])),
+        "critical"
+    );
+    let help = value(&macros, "wmilolbas_options", "description");
+    for needle in [
+        "severity",
+        "action.notable.param.severity",
+        "above 80 critical",
+    ] {
+        assert!(
+            help.contains(needle),
+            "wmilolbas_options description: {needle}"
+        );
+    }
 }
 
 /// Splunk's system default replication allowlist entries (distsearch.conf,

@@ -11,6 +11,7 @@
 //! ([`quoting::Cells`]) — through a [`RowView`], comparing bytes. Nothing
 //! here allocates per row unless a multivalue item contains an escaped `$`.
 
+pub mod anchors;
 pub mod mv;
 pub mod quoting;
 pub mod simd;

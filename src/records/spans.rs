@@ -7,9 +7,9 @@
 //!
 //! 1. one pass of byte compares gives bitmasks of `"`, `\n`, `,` and `\r`
 //!    ([`super::simd`]: AVX2 or SSE2 on x86-64, NEON on aarch64, a scalar
-//!    loop as the reference) and, in the same registers, of the prefilter's
-//!    anchor bytes ([`crate::rule::prefilter`]), so one pass over the body
-//!    gives the rows and which of them can match;
+//!    loop as the reference) and, in the same registers, of the needles'
+//!    anchor bytes ([`super::anchors`]), so one pass over the body gives the
+//!    rows and which of them hold a needle (for the caller: can match);
 //! 2. the prefix XOR of the quote mask marks the bytes inside quotes (an
 //!    escaped `""` toggles twice, so it needs no special case);
 //! 3. row terminators are the newlines outside quotes, fields the commas
@@ -33,8 +33,8 @@
 mod block;
 
 use self::block::{block, full_blocks, Splatted, Structural};
+use super::anchors::Anchors;
 use super::simd::{Classifier, Isa, Scalar};
-use crate::rule::prefilter::Anchors;
 
 /// One row of a body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -364,17 +364,34 @@ mod tests {
     use crate::records::quoting::{
         canonical_quoting, ends_inside_quotes, split_canonical, QuoteState, SplitRow,
     };
-    use crate::rule::prefilter::Prefilter;
     use proptest::prelude::*;
+
+    /// Needles as the scanner takes them: lowercase.
+    struct Needles(Vec<Vec<u8>>);
+
+    impl Needles {
+        fn new(names: &[&str]) -> Needles {
+            Needles(
+                names
+                    .iter()
+                    .map(|n| n.as_bytes().to_ascii_lowercase())
+                    .collect(),
+            )
+        }
+
+        fn anchors(&self, body: &[u8], from: usize) -> Anchors {
+            Anchors::choose(&self.0, body, from)
+        }
+    }
 
     /// Every row with one path, batches joined.
     fn scan_with(
         body: &[u8],
         count: bool,
-        prefilter: Option<&Prefilter>,
+        needles: Option<&Needles>,
         isa: Isa,
     ) -> Result<Vec<Span>, Unsupported> {
-        let anchors = prefilter.map(|p| p.anchors(body, 0));
+        let anchors = needles.map(|p| p.anchors(body, 0));
         let mut scanner = Scanner::new(body, 0, count, anchors, isa);
         let (mut all, mut batch) = (Vec::new(), Vec::new());
         while scanner.fill(&mut batch)? {
@@ -510,7 +527,7 @@ mod tests {
 
     #[test]
     fn candidates_are_the_rows_holding_a_needle_in_any_case() {
-        let f = Prefilter::new(&["wmiprvse.exe".into()]).unwrap();
+        let f = Needles::new(&["wmiprvse.exe"]);
         let mut body = b"x,WmiPrvSE.exe\ny,C:\\wbem\\WMIPRVSE.EXE\nz,wmiprvse.ex\n".to_vec();
         body.extend_from_slice(&[b'p'; 61]);
         body.extend_from_slice(b",wMiPrVsE.eXe\n\"a\nwmiprvse.exe\"\nq");
@@ -634,8 +651,8 @@ mod tests {
             two in any::<bool>(),
         ) {
             let body = pieces.concat().into_bytes();
-            let names: Vec<String> = if two { vec!["WmiPrvSE.exe".into(), "mmc.exe".into()] } else { vec!["wmiprvse.exe".into()] };
-            let f = Prefilter::new(&names).unwrap();
+            let names: &[&str] = if two { &["WmiPrvSE.exe", "mmc.exe"] } else { &["wmiprvse.exe"] };
+            let f = Needles::new(names);
             let lower = body.to_ascii_lowercase();
             let reference = scan_with(&body, false, Some(&f), Isa::Scalar);
             for isa in Isa::available() {

@@ -28,10 +28,10 @@ use super::{BodyStats, Transform};
 use crate::error::{Error, Result};
 use crate::options::Mode;
 use crate::protocol::message::Message;
+use crate::records::anchors::Anchors;
 use crate::records::quoting::{canonical_quoting, split_canonical, SplitRow};
 use crate::records::simd::Isa;
 use crate::records::spans::{Scanner, Span};
-use crate::rule::prefilter::Anchors;
 
 /// Bytes read into the reused buffer for the first window of a streamed
 /// body, and the most scanned in place at once: a few hundred rows, small

@@ -1,0 +1,226 @@
+//! Anchor bytes: how the row scanner ([`super::spans`]) finds needles in a
+//! body during its block pass.
+//!
+//! Per body, each needle gets two anchor bytes (its rarest bytes in a
+//! sample of the body, at most [`MAX_DISTANCE`] bytes apart, both ASCII
+//! cases). The block pass compares every 64-byte block against both (the
+//! second at the anchors' distance) in the same registers as the structural
+//! masks, and only where both match is the window around them compared with
+//! the needle ([`Anchor::verify`]). Which needles to look for, and why a row
+//! without one cannot match, is the caller's business
+//! (`rule::prefilter`); this module only knows bytes.
+
+/// How much of a body is sampled to pick each needle's anchor bytes.
+const SAMPLE: usize = 16 << 10;
+
+/// Farthest apart the two anchor bytes of a needle may be (the block pass
+/// reads the second one's block at this offset).
+pub const MAX_DISTANCE: usize = 63;
+
+/// How one needle is searched in one body: bytes `first` and
+/// `first + distance` of the needle are compared block-wide.
+#[derive(Debug, Clone)]
+pub struct Anchor {
+    /// The needle, lowercase.
+    needle: Vec<u8>,
+    /// Per needle byte: `0x20` where it is a letter, else 0 (`byte | fold`
+    /// equals the needle byte exactly for both cases of a letter).
+    fold_mask: Vec<u8>,
+    /// Index in the needle of the first anchor byte.
+    pub(crate) first: usize,
+    /// Offset of the second anchor byte from the first (≤ [`MAX_DISTANCE`]).
+    pub(crate) distance: usize,
+    /// Per anchor byte: `0x20` when it is a letter (compare `byte | 0x20`
+    /// with the lowercase letter, which matches both cases), else 0.
+    pub(crate) fold: [u8; 2],
+    /// The anchor bytes, lowercase.
+    pub(crate) byte: [u8; 2],
+}
+
+impl Anchor {
+    /// The rarest byte of `needle` by `counts`, and the rarest other
+    /// position within [`MAX_DISTANCE`] of it.
+    fn choose(needle: &[u8], counts: &[u32; 256]) -> Anchor {
+        let count = |i: usize| counts[usize::from(needle[i])];
+        let a = (0..needle.len()).min_by_key(|&i| count(i)).unwrap_or(0);
+        let b = (0..needle.len())
+            .filter(|&i| i != a && i.abs_diff(a) <= MAX_DISTANCE)
+            .min_by_key(|&i| (count(i), needle[i] == needle[a]))
+            .unwrap_or(a);
+        let (first, second) = (a.min(b), a.max(b));
+        let class = |i: usize| {
+            let c = needle.get(i).copied().unwrap_or(0);
+            (if c.is_ascii_lowercase() { 0x20 } else { 0 }, c)
+        };
+        let (f0, b0) = class(first);
+        let (f1, b1) = class(second);
+        Anchor {
+            needle: needle.to_vec(),
+            fold_mask: needle
+                .iter()
+                .map(|c| if c.is_ascii_lowercase() { 0x20 } else { 0 })
+                .collect(),
+            first,
+            distance: second - first,
+            fold: [f0, f1],
+            byte: [b0, b1],
+        }
+    }
+
+    /// Of the positions in `bits` (bit i = the first anchor byte at
+    /// `block + i`), those where the needle occurs (ASCII case ignored),
+    /// starting at or after `from`.
+    #[inline]
+    pub(crate) fn verify(&self, body: &[u8], from: usize, block: usize, mut bits: u64) -> u64 {
+        let mut found = 0u64;
+        while bits != 0 {
+            let bit = bits.trailing_zeros();
+            bits &= bits - 1;
+            let Some(start) = (block + bit as usize).checked_sub(self.first) else {
+                continue;
+            };
+            if start < from {
+                continue;
+            }
+            if let Some(window) = body.get(start..start + self.needle.len()) {
+                if eq_folded(window, &self.needle, &self.fold_mask) {
+                    found |= 1 << bit;
+                }
+            }
+        }
+        found
+    }
+}
+
+/// `window.eq_ignore_ascii_case(needle)` for a lowercase `needle` whose
+/// letters are marked in `fold` (all three the same length), 8 bytes at a
+/// time: `window | fold == needle`.
+#[inline]
+fn eq_folded(window: &[u8], needle: &[u8], fold: &[u8]) -> bool {
+    let word = |s: &[u8], at: usize| {
+        s.get(at..)
+            .and_then(|s| s.first_chunk::<8>())
+            .map_or(0, |b| u64::from_le_bytes(*b))
+    };
+    let n = needle.len();
+    if n < 8 {
+        return window
+            .iter()
+            .zip(needle)
+            .zip(fold)
+            .all(|((w, c), f)| (w | f) == *c);
+    }
+    // Words at 0, 8, 16, … and one ending at the last byte (overlapping).
+    (0..n - 7)
+        .step_by(8)
+        .chain(std::iter::once(n - 8))
+        .all(|at| word(window, at) | word(fold, at) == word(needle, at))
+}
+
+/// The anchors of every needle for one body.
+#[derive(Debug, Clone, Default)]
+pub struct Anchors {
+    pub(crate) list: Vec<Anchor>,
+}
+
+impl Anchors {
+    /// The anchors for searching `body[from..]` for each of `needles`
+    /// (lowercase), chosen from a sample of it.
+    pub fn choose(needles: &[Vec<u8>], body: &[u8], from: usize) -> Anchors {
+        let hay = body.get(from..).unwrap_or(&[]);
+        let mut counts = [0u32; 256];
+        for &b in &hay[..hay.len().min(SAMPLE)] {
+            counts[usize::from(b.to_ascii_lowercase())] += 1;
+        }
+        let list = needles
+            .iter()
+            .map(|needle| Anchor::choose(needle, &counts))
+            .collect();
+        Anchors { list }
+    }
+
+    /// The largest anchor distance (0 without anchors).
+    pub(crate) fn max_distance(&self) -> usize {
+        self.list.iter().map(|a| a.distance).max().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choose(needles: &[&str], body: &[u8], from: usize) -> Anchors {
+        let needles: Vec<Vec<u8>> = needles
+            .iter()
+            .map(|n| n.as_bytes().to_ascii_lowercase())
+            .collect();
+        Anchors::choose(&needles, body, from)
+    }
+
+    #[test]
+    fn anchors_are_rare_bytes_at_most_63_apart() {
+        let body = b"header\neeeeeeexxxxxxxx....wwwwmmmmiiii,,,,pppprrrrssss";
+        let a = &choose(&["WmiPrvSE.exe"], body, 7).list[0];
+        // `v` does not occur in the body, then the needle's other bytes are
+        // rarer than `e`, `x`, `.`, `w`, `m`, `i`, `p`, `r`, `s`: none is.
+        // Both anchors are needle bytes, in order, lowercase, case-folded.
+        assert_eq!(a.byte[0], b"wmiprvse.exe"[a.first]);
+        assert_eq!(a.byte[1], b"wmiprvse.exe"[a.first + a.distance]);
+        assert!(a.first == 5 || a.first + a.distance == 5, "{a:?}");
+        assert_eq!(a.fold, [0x20, if a.byte[1] == b'.' { 0 } else { 0x20 }]);
+
+        let long = format!("{}q{}z", "a".repeat(10), "a".repeat(100));
+        let a = &choose(&[long.as_str()], long.as_bytes(), 0).list[0];
+        assert!(a.distance <= MAX_DISTANCE, "{a:?}");
+        assert_eq!(a.byte, [b'a', b'q']);
+    }
+
+    #[test]
+    fn verify_keeps_exactly_the_occurrences_from_the_lower_bound() {
+        let body = b"a.EXE,exe,ex,eXe";
+        let a = Anchor::choose(b"exe", &[0; 256]);
+        assert_eq!((a.first, a.distance), (0, 1));
+        // Candidate first-anchor positions: every `e`/`E`.
+        let bits = (1 << 2) | (1 << 4) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 13) | (1 << 15);
+        assert_eq!(a.verify(body, 0, 0, bits), (1 << 2) | (1 << 6) | (1 << 13));
+        assert_eq!(a.verify(body, 3, 0, bits), (1 << 6) | (1 << 13));
+        assert_eq!(choose(&["exe"], body, 0).list.len(), 1);
+        assert_eq!(choose(&["b.exe", "a.exe"], b"", 0).list.len(), 2);
+    }
+
+    #[test]
+    fn folded_compare_is_eq_ignore_ascii_case() {
+        for needle in ["wmiprvse.exe", "a.b", "mmc.exe", "x_1-@[`{~.exe0123456789"] {
+            let lower = needle.as_bytes().to_ascii_lowercase();
+            let fold: Vec<u8> = lower
+                .iter()
+                .map(|c| if c.is_ascii_lowercase() { 0x20 } else { 0 })
+                .collect();
+            let mut windows = vec![lower.clone(), lower.to_ascii_uppercase()];
+            for i in 0..lower.len() {
+                for b in [
+                    0u8,
+                    b'@',
+                    b'[',
+                    b'`',
+                    b'{',
+                    0x80,
+                    lower[i] ^ 0x20,
+                    lower[i] ^ 1,
+                ] {
+                    let mut w = lower.clone();
+                    w[i] = b;
+                    windows.push(w);
+                }
+            }
+            for w in windows {
+                assert_eq!(
+                    eq_folded(&w, &lower, &fold),
+                    w.eq_ignore_ascii_case(&lower),
+                    "{needle:?} vs {:?}",
+                    String::from_utf8_lossy(&w)
+                );
+            }
+        }
+    }
+}
