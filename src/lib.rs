@@ -18,13 +18,14 @@
 //! | 1 | [`error`] — one error model: a kind and a position (chunk/row/field, file:line) | — |
 //! | 2 | [`records`] — CSV rows, the `__mv_` codec, column lookup (plain or `Processes.`-prefixed), the row scanner and the anchor bytes it finds needles by ([`records::anchors`]) | — |
 //! | 3 | [`rule`] — the detection (strict ESCU and default), its [`rule::catalog`], [`rule::prefilter`] (which rows can match: the needles the row scanner looks for) and the published [`rule::profile`]s | error, records |
-//! | 4 | [`options`] — typed, validated options from `key=value` or flags | error, rule |
-//! | 5 | [`annotate`] — risk, threat object and ES annotation fields | options, records, rule |
-//! | 5 | [`protocol`] — SCPv2: [`protocol::frame`] (headers, bounded reads), [`protocol::message`] (getinfo/execute JSON), [`protocol::session`] (getinfo → execute* → EOF, error replies; hands each body to the command as a bounded `BufRead`; knows nothing of CSV), [`protocol::prefetch`] (stdin read ahead on a second thread) | error |
-//! | 6 | [`transform`] — the hot path from an execute body, scanned in the read-ahead buffers as it arrives, to the reply body (fast and full-parse paths, one writer) | error … annotate, protocol::message |
-//! | 7 | [`command`] — `\| wmilolbas`: the thin adapter between the session and the transform | protocol, transform, options, rule |
-//! | 7 | [`scan`] — `wmilolbas scan`: `.evtx` logs, CSV, JSON lines and Sysmon XML files and folders (readers, one pipeline, CIM mapping, parallel units written in order, output) | error … annotate |
-//! | 8 | [`cli`] — command-line parsing for `scan` | options, scan |
+//! | 4 | [`lineage`] — the process tree across rows: [`lineage::facts`] (what a row tells), [`lineage::cmdline`] (the program a launcher's command line runs), [`lineage::tree`] (links by GUID or host + PID + time, held rows, caps, settlement) | records, rule |
+//! | 5 | [`options`] — typed, validated options from `key=value` or flags | error, rule, lineage |
+//! | 6 | [`annotate`] — risk, threat object and ES annotation fields (plain and lineage detections) | options, records, rule, lineage |
+//! | 6 | [`protocol`] — SCPv2: [`protocol::frame`] (headers, bounded reads), [`protocol::message`] (getinfo/execute JSON), [`protocol::session`] (getinfo → execute* → EOF, error replies; hands each body to the command as a bounded `BufRead`; knows nothing of CSV), [`protocol::prefetch`] (stdin read ahead on a second thread) | error |
+//! | 7 | [`transform`] — the hot path from an execute body, scanned in the read-ahead buffers as it arrives, to the reply body (fast and full-parse paths, one writer; with `lineage=true`, rows held from body to body) | error … annotate, protocol::message |
+//! | 8 | [`command`] — `\| wmilolbas`: the thin adapter between the session and the transform | protocol, transform, options, rule, lineage |
+//! | 8 | [`scan`] — `wmilolbas scan`: `.evtx` logs, CSV, JSON lines and Sysmon XML files and folders (readers, one pipeline, CIM mapping, parallel units written in order, output) | error … annotate |
+//! | 9 | [`cli`] — command-line parsing for `scan` | options, scan |
 //!
 //! Packaging (tar, gzip, ELF/PE checks, cross builds) is not here: it is the
 //! `xtask` workspace member (`cargo xtask package`), never in the shipped binary.
