@@ -9,16 +9,21 @@ use crate::detection::generated;
 use crate::oracle::Oracle;
 use crate::util::*;
 
-struct Session {
-    summary: serde_json::Value,
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
+pub struct Session {
+    pub summary: serde_json::Value,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
 }
 
 /// Rows of an input CSV: header, rows, and each row as a field map.
 type Input = (Vec<String>, Vec<Vec<String>>, Vec<HashMap<String, String>>);
 
-fn fake_splunkd(input: Option<&Path>, args: &str, extra: &[&str], command: &Path) -> Session {
+pub fn fake_splunkd(
+    input: Option<&Path>,
+    args: &str,
+    extra: &[&str],
+    command: &Path,
+) -> Session {
     let dir = tempdir();
     let out = dir.join("out.csv");
     let summary = dir.join("summary.json");
