@@ -64,8 +64,23 @@ impl Command for SearchCommand {
         let catalog = catalog::load(&options.catalog, self.app_dir.as_deref())?;
         self.transform = Some(Transform::new(&options, catalog));
         // Lineage needs every row in one process: on the search head,
-        // whatever the package declares otherwise (docs/lineage.md).
+        // whatever the package declares otherwise (docs/lineage.md). A
+        // search peer's dispatch directory is `remote_<head>_<sid>`: if
+        // splunkd ever ran a lineage command there, it would see a part of
+        // the rows and miss chains silently, so it stops instead.
         if options.lineage {
+            if let Some(dir) = info.search_info.dispatch_dir.as_deref() {
+                let last = dir.trim_end_matches(['/', '\\']);
+                let last = last.rsplit(['/', '\\']).next().unwrap_or(last);
+                if last.starts_with("remote_") {
+                    return Err(Error::request(
+                        1,
+                        format!(
+                            "lineage=true needs every row in one process, but this runs on a search peer (dispatch directory {last}); run it on the search head, after a transforming command such as tstats, or with the default (search-head) package"
+                        ),
+                    ));
+                }
+            }
             return Ok(CommandType::Stateful.as_str());
         }
         Ok(self.kind.as_str())

@@ -18,12 +18,7 @@ pub struct Session {
 /// Rows of an input CSV: header, rows, and each row as a field map.
 type Input = (Vec<String>, Vec<Vec<String>>, Vec<HashMap<String, String>>);
 
-pub fn fake_splunkd(
-    input: Option<&Path>,
-    args: &str,
-    extra: &[&str],
-    command: &Path,
-) -> Session {
+pub fn fake_splunkd(input: Option<&Path>, args: &str, extra: &[&str], command: &Path) -> Session {
     let dir = tempdir();
     let out = dir.join("out.csv");
     let summary = dir.join("summary.json");

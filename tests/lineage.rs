@@ -40,10 +40,7 @@ fn returned(s: &Session) -> BTreeMap<String, String> {
         if row[reason].is_empty() {
             continue;
         }
-        let prev = out.insert(
-            row[tag].clone(),
-            format!("{}|{}", row[reason], row[path]),
-        );
+        let prev = out.insert(row[tag].clone(), format!("{}|{}", row[reason], row[path]));
         assert!(prev.is_none(), "{} returned twice", row[tag]);
     }
     out
@@ -142,13 +139,13 @@ fn lineage_detections_carry_their_own_identity_and_both_techniques() {
         &bin(),
     );
     let col = |name: &str| s.header.iter().position(|h| h == name).unwrap();
-    let by_tag: BTreeMap<&str, &Vec<String>> = s
-        .rows
-        .iter()
-        .map(|r| (r[col("tag")].as_str(), r))
-        .collect();
+    let by_tag: BTreeMap<&str, &Vec<String>> =
+        s.rows.iter().map(|r| (r[col("tag")].as_str(), r)).collect();
     let msbuild = by_tag["A-msbuild"];
-    assert_eq!(msbuild[col("detection_id")], "18c7474d-dc38-4e8c-9687-0bee44df759e");
+    assert_eq!(
+        msbuild[col("detection_id")],
+        "18c7474d-dc38-4e8c-9687-0bee44df759e"
+    );
     assert_eq!(
         msbuild[col("detection_name")],
         "Wmiprvse LOLBAS Execution Through a Shell"
@@ -171,8 +168,205 @@ fn lineage_detections_carry_their_own_identity_and_both_techniques() {
         direct[col("detection_id")],
         "95a455f0-4c04-11ec-b8ac-3e22fbd008af"
     );
-    assert_eq!(direct[col("annotations.mitre_attack.mitre_technique_id")], "T1047");
+    assert_eq!(
+        direct[col("annotations.mitre_attack.mitre_technique_id")],
+        "T1047"
+    );
     // the end-of-search INFO gives the counts
     let info = s.summary["inspector_messages"].to_string();
     assert!(info.contains("4 lineage detections"), "{info}");
+}
+
+/// A getinfo request like [`getinfo`], with another dispatch directory.
+fn getinfo_in(dispatch_dir: &str, args: &[&str]) -> Vec<u8> {
+    let raw = getinfo(args);
+    let text = String::from_utf8(raw).unwrap();
+    let (_, meta) = text.split_once('\n').unwrap();
+    let meta = meta.replace(
+        "/opt/splunk/var/run/splunk/dispatch/1700000000.1",
+        dispatch_dir,
+    );
+    chunk(&meta, b"")
+}
+
+#[test]
+fn on_a_search_peer_lineage_stops_with_an_error_instead_of_missing_chains() {
+    let input = [
+        getinfo_in(
+            "/opt/splunk/var/run/splunk/dispatch/remote_sh1_scheduler__admin__search__RMD5x_at_1700000000_7",
+            &["lineage=true"],
+        ),
+        execute(true, b""),
+    ]
+    .concat();
+    let r = run(&[], &input);
+    assert_eq!(r.code, 1);
+    let replies = parse_replies(&r.stdout);
+    assert_eq!(replies.len(), 1);
+    let error = replies[0].meta["error"].as_str().unwrap();
+    assert!(
+        error.contains("lineage=true needs every row in one process")
+            && error.contains("remote_sh1_scheduler"),
+        "{error}"
+    );
+    r.assert_no_secret();
+    // the same search without lineage is fine there (the distributed package)
+    let input = [
+        getinfo_in("/x/dispatch/remote_sh1_1700000000.7", &[]),
+        execute(true, b""),
+    ]
+    .concat();
+    assert_eq!(run(&[], &input).code, 0);
+}
+
+#[test]
+fn lineage_declares_stateful_even_in_the_distributed_package() {
+    // The distributed package starts the binary with no argument (streaming).
+    let input = [getinfo(&["lineage=true"]), execute(true, b"")].concat();
+    let r = run(&[], &input);
+    assert_eq!(r.code, 0);
+    let replies = parse_replies(&r.stdout);
+    assert_eq!(replies[0].meta["type"], "stateful");
+    let input = [getinfo(&[]), execute(true, b"")].concat();
+    let replies = parse_replies(&run(&[], &input).stdout);
+    assert_eq!(replies[0].meta["type"], "streaming");
+}
+
+#[test]
+fn raw_session_held_row_goes_out_in_the_reply_to_its_parents_chunk_and_the_final_reply_settles_the_rest(
+) {
+    let h = "dest,parent_process_name,process_name,process,process_guid,parent_process_guid";
+    let input = [
+        getinfo(&["lineage=true"]),
+        // the grandchild first
+        execute(
+            false,
+            format!("{h}\nW,cmd.exe,mshta.exe,mshta x,{{3}},{{2}}\n").as_bytes(),
+        ),
+        // its parent: the held row comes back in this reply
+        execute(
+            false,
+            format!("{h}\nW,WmiPrvSE.exe,cmd.exe,cmd /c mshta x,{{2}},{{1}}\n").as_bytes(),
+        ),
+        // a launcher naming rundll32, whose own row never comes
+        execute(
+            false,
+            format!("{h}\nW,WmiPrvSE.exe,cmd.exe,\"cmd /Q /c rundll32.exe a.dll,B\",{{4}},{{1}}\n")
+                .as_bytes(),
+        ),
+        // the final request, header-only
+        execute(true, format!("{h}\n").as_bytes()),
+    ]
+    .concat();
+    let r = run(&[], &input);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let replies = parse_replies(&r.stdout);
+    assert_eq!(replies.len(), 5);
+    let rows = |i: usize| csv_rows(&replies[i].body);
+    assert!(replies[1].body.is_empty(), "the grandchild is held");
+    let second = rows(2);
+    assert_eq!(second.len(), 2);
+    assert_eq!(&second[1][..3], ["W", "cmd.exe", "mshta.exe"]);
+    assert!(second[1].contains(&"lineage".to_string()));
+    assert!(
+        replies[3].body.is_empty(),
+        "the launcher is held to the end"
+    );
+    let last = rows(4);
+    assert_eq!(last.len(), 2);
+    assert!(last[1].contains(&"launcher_command_line".to_string()));
+    assert_eq!(replies[4].meta["finished"], true);
+    let msgs = replies[4].meta["inspector"]["messages"].to_string();
+    assert!(msgs.contains("2 lineage detections"), "{msgs}");
+}
+
+/// Runs the binary with `stdin` from a file, stdout to a file; returns the
+/// exit code, stdout and its peak RSS in KiB (GNU/Linux `wait4`, through
+/// python3: std has no rusage for a child).
+#[cfg(unix)]
+fn run_measured(stdin: &Path, stdout: &Path) -> (i32, Vec<u8>, u64) {
+    let script = "import os,subprocess,sys\n\
+        p=subprocess.Popen([sys.argv[1]],stdin=open(sys.argv[2],'rb'),stdout=open(sys.argv[3],'wb'),stderr=subprocess.DEVNULL)\n\
+        _,st,ru=os.wait4(p.pid,0)\n\
+        print(os.waitstatus_to_exitcode(st),ru.ru_maxrss)\n";
+    let out = std::process::Command::new(python())
+        .args(["-c", script])
+        .arg(bin())
+        .arg(stdin)
+        .arg(stdout)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut it = text.split_whitespace();
+    let code = it.next().unwrap().parse().unwrap();
+    let rss = it.next().unwrap().parse().unwrap();
+    (code, std::fs::read(stdout).unwrap(), rss)
+}
+
+/// A million launcher children whose parents never arrive (600,000
+/// cmd.exe under cmd.exe — links to keep — and 400,000 rundll32.exe under
+/// cmd.exe — rows to hold), in 50,000-row chunks: the session ends, memory
+/// stays under 256 MiB (the caps: 500,000 links, 100,000 held rows or 64 MiB),
+/// and the WARN gives the counts. Filter and annotate mode (where every row
+/// must still come back).
+#[cfg(unix)]
+#[test]
+fn a_million_orphans_finish_in_bounded_memory_with_a_warning() {
+    use std::io::Write;
+    let dir = tempdir();
+    for mode in ["filter", "annotate"] {
+        let stream = dir.join(format!("orphans-{mode}.bin"));
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&stream).unwrap());
+        let args: &[&str] = if mode == "filter" {
+            &["lineage=true"]
+        } else {
+            &["lineage=true", "mode=annotate"]
+        };
+        f.write_all(&getinfo(args)).unwrap();
+        let header = "dest,parent_process_name,process_name,process,process_guid,parent_process_guid,process_id,parent_process_id,_time\n";
+        let mut body = String::new();
+        for i in 0..1_000_000u64 {
+            let child = if i % 5 < 3 { "cmd.exe" } else { "rundll32.exe" };
+            body.push_str(&format!(
+                "WS-{},cmd.exe,{child},{child} /c x,{{{i:x}}},{{f{i:x}}},{},{},{}.5\n",
+                i % 997,
+                i % 65536,
+                (i + 7) % 65536,
+                1_700_000_000 + i / 100,
+            ));
+            if (i + 1) % 50_000 == 0 {
+                f.write_all(&execute(false, format!("{header}{body}").as_bytes()))
+                    .unwrap();
+                body.clear();
+            }
+        }
+        f.write_all(&execute(true, b"")).unwrap();
+        f.flush().unwrap();
+        drop(f);
+        let (code, out, rss_kib) = run_measured(&stream, &dir.join("out.bin"));
+        assert_eq!(code, 0, "{mode}");
+        let replies = parse_replies(&out);
+        assert_eq!(replies.len(), 22, "{mode}: getinfo and 21 executes");
+        assert!(
+            rss_kib <= 256 * 1024,
+            "{mode}: peak RSS {rss_kib} KiB is over 256 MiB"
+        );
+        let last = replies.last().unwrap();
+        let msgs = last.meta["inspector"]["messages"].to_string();
+        assert!(
+            msgs.contains("the cap of 500000 processes kept for linking was reached; 100000 more"),
+            "{mode}: {msgs}"
+        );
+        assert!(
+            msgs.contains("the cap of 100000 held rows (64 MiB) was reached; 300000 rows waiting"),
+            "{mode}: {msgs}"
+        );
+        let returned: usize = replies[1..]
+            .iter()
+            .map(|r| csv_rows(&r.body).len().saturating_sub(1))
+            .sum();
+        let want = if mode == "filter" { 0 } else { 1_000_000 };
+        assert_eq!(returned, want, "{mode}");
+        eprintln!("{mode}: peak RSS {} MiB", rss_kib / 1024);
+    }
 }

@@ -155,31 +155,122 @@ pub struct Stats {
 /// A host and a GUID.
 type GuidKey = (u32, u128);
 
+/// "None" for the compact fields below.
+const NONE: u32 = u32::MAX;
+
+/// How a row names its parent. Compact: 48 bytes (sentinels instead of
+/// `Option`s), since half a million nodes each carry one.
 #[derive(Debug, Clone, Copy)]
 struct Link {
+    /// 0: none (the all-zero GUID is never an identifier).
+    parent_guid: u128,
+    /// `i64::MIN`: none.
+    time: i64,
     host: u32,
-    parent_guid: Option<u128>,
-    parent_pid: Option<u64>,
-    time: Option<i64>,
-    parent_kind: ParentKind,
+    parent_pid: u32,
     parent_name: u32,
     /// The node of the row itself (a cycle that returns to it ends the
-    /// walk).
-    own: Option<u32>,
+    /// walk); [`NONE`] when it is none.
+    own: u32,
+    has_parent_pid: bool,
+    parent_kind: ParentKind,
 }
 
+impl Link {
+    fn parent_guid(&self) -> Option<u128> {
+        (self.parent_guid != 0).then_some(self.parent_guid)
+    }
+
+    fn parent_pid(&self) -> Option<u32> {
+        self.has_parent_pid.then_some(self.parent_pid)
+    }
+
+    fn time(&self) -> Option<i64> {
+        (self.time != i64::MIN).then_some(self.time)
+    }
+
+    fn own(&self) -> Option<u32> {
+        (self.own != NONE).then_some(self.own)
+    }
+}
+
+/// A PID as the tree keeps it: Windows PIDs are 32-bit; a larger value is
+/// no PID.
+fn pid32(pid: Option<u64>) -> Option<u32> {
+    pid.and_then(|p| u32::try_from(p).ok())
+}
+
+/// A kept process: 80 bytes.
 #[derive(Debug, Clone)]
 struct Node {
     link: Link,
-    guid: Option<u128>,
+    /// 0: none.
+    guid: u128,
     name: u32,
+    /// The previous node with the same host and PID ([`NONE`]: none).
+    same_pid: u32,
+    /// This launcher's own held row, a `LauncherCommandLine` candidate
+    /// ([`NONE`]: none).
+    held: u32,
     root: bool,
-    /// The previous node with the same host and PID.
-    same_pid: Option<u32>,
     /// A lineage detection runs through this node.
     has_detection: bool,
-    /// This launcher's own held row (a `LauncherCommandLine` candidate).
-    held: Option<u32>,
+}
+
+/// Nodes in segments of [`Nodes::SEGMENT`]: growing never copies the nodes
+/// already kept (a doubling `Vec` would briefly hold both copies).
+#[derive(Debug, Default)]
+struct Nodes {
+    segments: Vec<Vec<Node>>,
+    len: usize,
+}
+
+impl Nodes {
+    const SEGMENT: usize = 4096;
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, node: Node) -> u32 {
+        if self.len % Self::SEGMENT == 0 {
+            self.segments.push(Vec::with_capacity(Self::SEGMENT));
+        }
+        if let Some(last) = self.segments.last_mut() {
+            last.push(node);
+        }
+        self.len += 1;
+        (self.len - 1) as u32
+    }
+
+    fn get(&self, id: u32) -> Option<&Node> {
+        let i = id as usize;
+        self.segments
+            .get(i / Self::SEGMENT)
+            .and_then(|s| s.get(i % Self::SEGMENT))
+    }
+
+    fn get_mut(&mut self, id: u32) -> Option<&mut Node> {
+        let i = id as usize;
+        self.segments
+            .get_mut(i / Self::SEGMENT)
+            .and_then(|s| s.get_mut(i % Self::SEGMENT))
+    }
+}
+
+/// The index key of a host and a GUID, or a host and a PID: 64 bits of a
+/// hash (the node it finds is checked, so a collision can only hide a
+/// link, never make a false one).
+fn key(host: u32, id: u128) -> u64 {
+    let mut x = (id as u64) ^ ((id >> 64) as u64).rotate_left(29) ^ (u64::from(host) << 17);
+    // splitmix64's finaliser
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d049bb133111eb);
+    x ^ (x >> 31)
+}
+
+fn pid_key(host: u32, pid: u32) -> u64 {
+    (u64::from(host) << 32) | u64::from(pid)
 }
 
 #[derive(Debug)]
@@ -206,7 +297,6 @@ struct Held<P> {
 struct Interner {
     ids: HashMap<Box<[u8]>, u32>,
     strings: Vec<Box<[u8]>>,
-    bytes: usize,
 }
 
 impl Interner {
@@ -214,10 +304,9 @@ impl Interner {
         if let Some(&id) = self.ids.get(s) {
             return id;
         }
-        let id = u32::try_from(self.strings.len()).unwrap_or(u32::MAX);
+        let id = u32::try_from(self.strings.len()).unwrap_or(NONE - 1);
         self.strings.push(s.into());
         self.ids.insert(s.into(), id);
-        self.bytes += 2 * s.len() + 48;
         id
     }
 
@@ -244,9 +333,12 @@ pub struct Tree<P> {
     limits: Limits,
     hosts: Interner,
     names: Interner,
-    nodes: Vec<Node>,
-    by_guid: HashMap<GuidKey, u32>,
-    by_pid: HashMap<(u32, u64), u32>,
+    nodes: Nodes,
+    /// [`key`] of host + GUID → node.
+    by_guid: HashMap<u64, u32>,
+    /// [`pid_key`] of host + PID → the newest node with it (older ones
+    /// through [`Node::same_pid`]).
+    by_pid: HashMap<u64, u32>,
     held: Vec<Option<Held<P>>>,
     free: Vec<u32>,
     held_count: usize,
@@ -267,7 +359,7 @@ impl<P: Weigh> Tree<P> {
             limits,
             hosts: Interner::default(),
             names: Interner::default(),
-            nodes: Vec::new(),
+            nodes: Nodes::default(),
             by_guid: HashMap::new(),
             by_pid: HashMap::new(),
             held: Vec::new(),
@@ -309,26 +401,31 @@ impl<P: Weigh> Tree<P> {
     pub fn observe(&mut self, facts: &Facts<'_>, payload: impl FnOnce() -> P) -> Observed {
         self.seq += 1;
         let host = self.host_id(&facts.host);
+        let parent_pid = pid32(facts.parent_pid);
         let link = Link {
+            parent_guid: facts.parent_guid.unwrap_or(0),
+            time: facts.time.unwrap_or(i64::MIN),
             host,
-            parent_guid: facts.parent_guid,
-            parent_pid: facts.parent_pid,
-            time: facts.time,
-            parent_kind: facts.parent_kind,
+            parent_pid: parent_pid.unwrap_or(0),
             parent_name: self.names.intern(&facts.parent_name),
-            own: None,
+            own: NONE,
+            has_parent_pid: parent_pid.is_some(),
+            parent_kind: facts.parent_kind,
         };
         let node = if facts.launcher || facts.root {
             self.add_node(facts, link)
         } else {
             None
         };
-        let link = Link { own: node, ..link };
+        let link = Link {
+            own: node.unwrap_or(NONE),
+            ..link
+        };
         if let (Some(_), Some(guid)) = (node, facts.guid) {
             self.wake((host, guid));
         }
         if facts.catalog {
-            if !facts.has_parent_link() {
+            if link.parent_guid().is_none() && link.parent_pid().is_none() {
                 self.stats.unlinkable += 1;
                 self.stats.unresolved += 1;
                 return Observed::Pass;
@@ -347,7 +444,10 @@ impl<P: Weigh> Tree<P> {
         }
         if let Some(program) = &facts.program {
             if facts.parent_kind == ParentKind::Wmi {
-                if node.is_some_and(|n| self.nodes[n as usize].has_detection) {
+                if node
+                    .and_then(|n| self.nodes.get(n))
+                    .is_some_and(|n| n.has_detection)
+                {
                     return Observed::Pass;
                 }
                 let program = self.names.intern(program);
@@ -409,7 +509,10 @@ impl<P: Weigh> Tree<P> {
             let Some(h) = self.take(i) else { continue };
             let verdict = match h.kind {
                 Kind::Launcher { node, program } => {
-                    if node.is_some_and(|n| self.nodes[n as usize].has_detection) {
+                    if node
+                        .and_then(|n| self.nodes.get(n))
+                        .is_some_and(|n| n.has_detection)
+                    {
                         None
                     } else {
                         self.stats.detections += 1;
@@ -441,10 +544,17 @@ impl<P: Weigh> Tree<P> {
         }
     }
 
+    /// The node with `guid` on `host`, if kept.
+    fn node_by_guid(&self, host: u32, guid: u128) -> Option<u32> {
+        let &n = self.by_guid.get(&key(host, guid))?;
+        let node = self.nodes.get(n)?;
+        (node.link.host == host && node.guid == guid).then_some(n)
+    }
+
     fn add_node(&mut self, facts: &Facts<'_>, link: Link) -> Option<u32> {
         let host = link.host;
         if let Some(guid) = facts.guid {
-            if let Some(&n) = self.by_guid.get(&(host, guid)) {
+            if let Some(n) = self.node_by_guid(host, guid) {
                 return Some(n); // the same process again (a duplicate row)
             }
         }
@@ -453,22 +563,24 @@ impl<P: Weigh> Tree<P> {
             return None;
         }
         let id = self.nodes.len() as u32;
-        let same_pid = match facts.pid {
-            Some(pid) => self.by_pid.insert((host, pid), id),
-            None => None,
+        let same_pid = match pid32(facts.pid) {
+            Some(pid) => self.by_pid.insert(pid_key(host, pid), id).unwrap_or(NONE),
+            None => NONE,
         };
         if let Some(guid) = facts.guid {
-            self.by_guid.insert((host, guid), id);
+            // A 64-bit key collision keeps the first node (a link lost,
+            // never a false one).
+            self.by_guid.entry(key(host, guid)).or_insert(id);
         }
         let name = self.names.intern(&facts.name);
         self.nodes.push(Node {
             link,
-            guid: facts.guid,
+            guid: facts.guid.unwrap_or(0),
             name,
-            root: facts.root && !facts.launcher,
             same_pid,
+            held: NONE,
+            root: facts.root && !facts.launcher,
             has_detection: false,
-            held: None,
         });
         self.stats.nodes += 1;
         Some(id)
@@ -515,8 +627,8 @@ impl<P: Weigh> Tree<P> {
         if let Some(key) = wait {
             self.waiting.entry(key).or_default().push(id);
         }
-        if let Some(n) = launcher_node {
-            self.nodes[n as usize].held = Some(id);
+        if let Some(node) = launcher_node.and_then(|n| self.nodes.get_mut(n)) {
+            node.held = id;
         }
         self.held_count += 1;
         self.held_bytes += weight;
@@ -591,10 +703,13 @@ impl<P: Weigh> Tree<P> {
     fn detect(&mut self, nodes: &[u32], root_name: u32, name: u32) -> Verdict {
         self.stats.detections += 1;
         for &n in nodes {
-            let node = &mut self.nodes[n as usize];
+            let Some(node) = self.nodes.get_mut(n) else {
+                continue;
+            };
             node.has_detection = true;
-            if let Some(id) = node.held.take() {
-                if let Some(h) = self.take(id) {
+            let held = std::mem::replace(&mut node.held, NONE);
+            if held != NONE {
+                if let Some(h) = self.take(held) {
                     self.ready.push(Settled {
                         payload: h.payload,
                         verdict: None,
@@ -604,8 +719,10 @@ impl<P: Weigh> Tree<P> {
         }
         let mut path = self.names.get(root_name).to_vec();
         for &n in nodes.iter().rev() {
-            path.extend_from_slice(b" > ");
-            path.extend_from_slice(self.names.get(self.nodes[n as usize].name));
+            if let Some(node) = self.nodes.get(n) {
+                path.extend_from_slice(b" > ");
+                path.extend_from_slice(self.names.get(node.name));
+            }
         }
         path.extend_from_slice(b" > ");
         path.extend_from_slice(self.names.get(name));
@@ -614,9 +731,9 @@ impl<P: Weigh> Tree<P> {
 
     fn launcher_verdict(&self, link: &Link, node: Option<u32>, program: u32) -> Verdict {
         let mut path = self.names.get(link.parent_name).to_vec();
-        if let Some(n) = node {
+        if let Some(node) = node.and_then(|n| self.nodes.get(n)) {
             path.extend_from_slice(b" > ");
-            path.extend_from_slice(self.names.get(self.nodes[n as usize].name));
+            path.extend_from_slice(self.names.get(node.name));
         }
         path.extend_from_slice(b" > ");
         path.extend_from_slice(self.names.get(program));
@@ -649,10 +766,12 @@ impl<P: Weigh> Tree<P> {
                 Ok(n) => n,
                 Err(wait) => return Walk::Open(wait),
             };
-            if nodes.contains(&n) || start.own == Some(n) || link.own == Some(n) {
+            if nodes.contains(&n) || start.own() == Some(n) || link.own() == Some(n) {
                 return Walk::Dead; // a cycle
             }
-            let node = &self.nodes[n as usize];
+            let Some(node) = self.nodes.get(n) else {
+                return Walk::Dead;
+            };
             if node.root {
                 // The WMI host's own row: the parent when no name says
                 // otherwise.
@@ -675,7 +794,7 @@ impl<P: Weigh> Tree<P> {
             }
             nodes.push(n);
             link = Link {
-                own: Some(n),
+                own: n,
                 ..node.link
             };
         }
@@ -684,35 +803,35 @@ impl<P: Weigh> Tree<P> {
     /// The parent node of `link`: by GUID; at the end, by host + PID +
     /// time. `Err` when it is not known (with the GUID key to wait on).
     fn parent_of(&self, link: &Link, last: bool) -> Result<u32, Option<GuidKey>> {
-        let key = link.parent_guid.map(|g| (link.host, g));
-        if let Some(key) = key {
-            if let Some(&n) = self.by_guid.get(&key) {
+        let wait = link.parent_guid().map(|g| (link.host, g));
+        if let Some(g) = link.parent_guid() {
+            if let Some(n) = self.node_by_guid(link.host, g) {
                 return Ok(n);
             }
         }
         if !last {
-            return Err(key);
+            return Err(wait);
         }
-        let Some(ppid) = link.parent_pid else {
-            return Err(key);
+        let Some(ppid) = link.parent_pid() else {
+            return Err(wait);
         };
         let mut best: Option<(u32, Option<i64>)> = None;
         let mut eligible = 0usize;
         let mut untimed = false;
-        let mut at = self.by_pid.get(&(link.host, ppid)).copied();
+        let mut at = self.by_pid.get(&pid_key(link.host, ppid)).copied();
         let mut steps = 0usize;
         while let Some(n) = at {
             steps += 1;
-            if steps > self.nodes.len() {
+            let Some(node) = self.nodes.get(n) else { break };
+            if steps > self.nodes.len() || node.link.host != link.host {
                 break; // never: each node points to an earlier one
             }
-            let node = &self.nodes[n as usize];
-            at = node.same_pid;
-            if link.own == Some(n) || (link.parent_guid.is_some() && node.guid.is_some()) {
+            at = (node.same_pid != NONE).then_some(node.same_pid);
+            if link.own() == Some(n) || (link.parent_guid().is_some() && node.guid != 0) {
                 continue;
             }
-            let t = node.link.time;
-            match (t, link.time) {
+            let t = node.link.time();
+            match (t, link.time()) {
                 (Some(nt), Some(ct)) if nt > ct => continue, // created after the child
                 (Some(_), Some(_)) => {}
                 _ => untimed = true,
@@ -729,7 +848,7 @@ impl<P: Weigh> Tree<P> {
         }
         match best {
             Some((n, _)) if !untimed || eligible == 1 => Ok(n),
-            _ => Err(key),
+            _ => Err(wait),
         }
     }
 }

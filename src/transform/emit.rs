@@ -156,6 +156,7 @@ impl<'a> BodyWriter<'a> {
     fn observe(
         &mut self,
         record: &dyn Fields,
+        raw: &[u8],
         hit: Option<MatchReason>,
     ) -> std::result::Result<Option<Verdict>, ()> {
         let Some(state) = self.lineage.as_deref_mut() else {
@@ -166,9 +167,9 @@ impl<'a> BodyWriter<'a> {
         let Some(facts) = rule.facts(&view, &self.matcher.rule, hit.is_some()) else {
             return Ok(None);
         };
-        let (raw, header, fields) = (self.header_raw, self.header, &self.matcher.fields);
+        let (raw_header, header, fields) = (self.header_raw, self.header, &self.matcher.fields);
         let observed = tree.observe(&facts, || {
-            LineageState::held_row(headers, raw, header, fields, record)
+            LineageState::held_row(headers, raw_header, header, fields, raw)
         });
         match observed {
             Observed::Pass => Ok(None),
@@ -198,7 +199,7 @@ impl<'a> BodyWriter<'a> {
             if record.count() > width {
                 return Err(too_many_fields(self.chunk, row, record.count(), width));
             }
-            match self.observe(record, hit) {
+            match self.observe(record, raw, hit) {
                 Ok(v) => v,
                 Err(()) => return Ok(()), // held
             }

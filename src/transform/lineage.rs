@@ -26,18 +26,34 @@ use super::BodyStats;
 use crate::annotate::{Annotator, CsvLine, Hit};
 use crate::lineage::{Limits, LineageRule, Settled, Tree, Weigh};
 use crate::options::Mode;
-use crate::records::{FieldSet, Fields, Layout, RowView, MV_PREFIX};
+use crate::records::{FieldSet, Layout, RowView, MV_PREFIX};
 
-/// A held row: its fields and its header's number.
+/// A held row: its bytes as they arrived (one allocation; parsed again
+/// when it is released) and its header's number.
 #[derive(Debug)]
 pub(super) struct HeldRow {
     header: u32,
-    record: ByteRecord,
+    raw: Box<[u8]>,
 }
 
 impl Weigh for HeldRow {
     fn weight(&self) -> usize {
-        self.record.as_slice().len() + 16 * self.record.len() + 64
+        self.raw.len() + 16
+    }
+}
+
+impl HeldRow {
+    /// The row's fields (the bytes were one CSV record when held).
+    fn record(&self) -> ByteRecord {
+        let mut record = ByteRecord::new();
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&self.raw[..]);
+        if !matches!(reader.read_byte_record(&mut record), Ok(true)) {
+            record.clear();
+        }
+        record
     }
 }
 
@@ -130,22 +146,17 @@ impl LineageState {
         }
     }
 
-    /// A row to hold: its fields, under its header.
+    /// A row to hold: its bytes (`raw`, one CSV record), under its header.
     pub(super) fn held_row(
         headers: &mut Headers,
         raw_header: &[u8],
         header: &ByteRecord,
         fields: &FieldSet,
-        record: &dyn Fields,
+        raw: &[u8],
     ) -> HeldRow {
-        let id = headers.id(raw_header, header, fields);
-        let mut copy = ByteRecord::new();
-        for i in 0..record.count() {
-            copy.push_field(record.field(i).unwrap_or(b""));
-        }
         HeldRow {
-            header: id,
-            record: copy,
+            header: headers.id(raw_header, header, fields),
+            raw: raw.into(),
         }
     }
 
@@ -275,6 +286,7 @@ impl Release<'_> {
                 c.clear();
             }
             let mut filled = vec![false; names.len()];
+            let record = payload.record();
             for (i, name) in h.record.iter().enumerate() {
                 if ours(name) {
                     continue;
@@ -282,11 +294,11 @@ impl Release<'_> {
                 if let Some(&k) = index.get(name) {
                     if !filled[k] {
                         filled[k] = true;
-                        cells[k].extend_from_slice(payload.record.get(i).unwrap_or(b""));
+                        cells[k].extend_from_slice(record.get(i).unwrap_or(b""));
                     }
                 }
             }
-            let view = RowView::new(&payload.record, &h.layout);
+            let view = RowView::new(&record, &h.layout);
             let hit = verdict.as_ref().map(Hit::Lineage);
             let values = self.annotator.hit_values(&view, hit);
             for (name, value) in added.iter().zip(values.iter()) {
