@@ -13,14 +13,17 @@
 //!   read twice). A file is read when its content says what it is: EVTX by
 //!   its magic (or any file named `*.evtx`, so a damaged one is reported),
 //!   XML when its first 4 KiB hold `<Event`, JSON lines when it starts with
-//!   `{`, CSV when its first line names a process field (`process_name`,
-//!   `process_path`, `parent_process_name`, …). Other files are passed over
-//!   silently. `--input-format` does not apply inside directories.
+//!   `{`, CSV when its first line names a process field (CIM names such as
+//!   `process_name` or `parent_process_path`, or Windows event names such as
+//!   `Image` or `NewProcessName`: [`event::header_shape`]). Other files are
+//!   passed over with one line each on stderr (not an error).
+//!   `--input-format` does not apply inside directories.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use super::event::{self, HeaderShape};
 use super::evtx;
 use super::InputFormat;
 use crate::error::Error;
@@ -70,6 +73,8 @@ pub enum Unit<'a> {
     },
     /// A problem to report.
     Report(Error),
+    /// A line to show that is not a problem (a walked file passed over).
+    Note(String),
     /// An input was opened (counted in the summary).
     Opened,
 }
@@ -167,15 +172,26 @@ fn choose(name: &Path, head: &[u8]) -> Option<InputFormat> {
         Some(b'<') if memchr::memmem::find(text, b"<Event").is_some() => Some(InputFormat::Xml),
         Some(b'{') => Some(InputFormat::Json),
         Some(_) => {
-            let first = &text[..memchr::memchr(b'\n', text).unwrap_or(text.len())];
-            let fields = [&b"process_name"[..], b"process_path", b"original_file_name"];
-            fields
-                .iter()
-                .any(|f| memchr::memmem::find(first, f).is_some())
+            // The first line, read as the CSV reader will read it.
+            let mut header = csv::ByteRecord::new();
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text);
+            let read = reader.read_byte_record(&mut header).unwrap_or(false);
+            (read && event::header_shape(header.iter()) != HeaderShape::NoProcessField)
                 .then_some(InputFormat::Csv)
         }
         None => None,
     }
+}
+
+/// The line shown for a walked file that is passed over.
+fn passed_over(name: &str) -> String {
+    format!(
+        "{name}: passed over: not an EVTX log, XML events, JSON lines or a CSV with a \
+         process field"
+    )
 }
 
 /// Cuts inputs into units, lazily (files are opened as units are needed).
@@ -222,7 +238,10 @@ impl<'a> Units<'a> {
         let format = if input.walked {
             match choose(&path, &head) {
                 Some(f) => f,
-                None => return,
+                None => {
+                    self.queue.push_back(Unit::Note(passed_over(&input.name)));
+                    return;
+                }
             }
         } else {
             match input.forced {

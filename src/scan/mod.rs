@@ -173,6 +173,12 @@ impl<'w, W: Write> Writer<'w, W> {
         }
     }
 
+    /// Shows a line that is not a problem (not counted as an error).
+    fn note(&mut self, note: &str) {
+        self.clear_progress();
+        let _ = writeln!(self.stderr, "wmilolbas: {note}");
+    }
+
     fn finish(mut self) -> Summary {
         self.clear_progress();
         let _ = self.output.finish();

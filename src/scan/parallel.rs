@@ -40,6 +40,7 @@ impl<R: Read> Read for Counting<R> {
 /// What a worker sends to the writer, in input order.
 enum Msg {
     Opened,
+    Note(String),
     Counts(Counts),
     Row(Row),
     Error(Error),
@@ -50,6 +51,10 @@ impl<W: Write> Writer<'_, W> {
         match msg {
             Msg::Opened => {
                 self.summary.files += 1;
+                Ok(())
+            }
+            Msg::Note(note) => {
+                self.note(&note);
                 Ok(())
             }
             Msg::Counts(c) => self.counts(c),
@@ -110,6 +115,7 @@ fn work(
     match unit {
         Unit::Opened => sink.push(Msg::Opened),
         Unit::Report(e) => sink.error(e),
+        Unit::Note(note) => sink.push(Msg::Note(note)),
         Unit::Text { input, format } => {
             let Input { name, source, .. } = input;
             let count = bytes.clone();
