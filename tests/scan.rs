@@ -577,3 +577,73 @@ fn table_shows_reason_and_renamed_binary_in_every_column() {
     assert_eq!(col(&rows, "process_name"), ["mshta.exe", "notavirus.exe"]);
     assert_eq!(col(&rows, "original_file_name"), ["MSHTA.EXE", "MSHTA.EXE"]);
 }
+
+/// Runs the binary with no arguments on a pseudo-terminal (util-linux
+/// `script`, else Python's `pty`); returns what the terminal showed.
+#[cfg(unix)]
+fn on_a_terminal(args: &[&str]) -> Run {
+    let bin = bin();
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let cmd = if has_script {
+        // -e: script exits with the child's status.
+        let mut line = format!("'{}'", bin.display());
+        for a in args {
+            line.push_str(&format!(" '{a}'"));
+        }
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qec", &line, "/dev/null"]);
+        cmd
+    } else {
+        let mut cmd = std::process::Command::new(python());
+        cmd.args([
+            "-c",
+            "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))",
+        ])
+        .arg(&bin)
+        .args(args);
+        cmd
+    };
+    run_with_deadline(cmd, "wmilolbas on a terminal")
+}
+
+/// On a terminal (never how splunkd runs it), no arguments print the usage
+/// and exit 2 instead of waiting silently for the protocol; so does
+/// `--stateful`.
+#[cfg(unix)]
+#[test]
+fn no_arguments_on_a_terminal_print_the_usage_and_exit_2() {
+    for args in [&[][..], &["--stateful"]] {
+        let r = on_a_terminal(args);
+        assert_eq!(r.code, 2, "{args:?}: {}{}", r.stdout_str(), r.stderr);
+        let shown = r.stdout_str();
+        assert!(
+            shown.starts_with("usage: wmilolbas "),
+            "{args:?}: {shown:?}"
+        );
+        assert!(
+            shown.contains("wmilolbas scan [OPTIONS] [FILE...]"),
+            "{shown}"
+        );
+    }
+    // With a pipe on stdin (as splunkd runs it) it speaks the protocol:
+    // EOF before getinfo is a clean end, not the usage.
+    let r = run(&[], b"");
+    assert!(!r.stderr.contains("usage:"), "{}", r.stderr);
+}
+
+/// `--help` names every input kind, `.evtx` included.
+#[test]
+fn help_mentions_evtx() {
+    for args in [&["--help"][..], &["scan", "--help"]] {
+        let r = run(args, b"");
+        assert_eq!(r.code, 0);
+        assert!(
+            r.stdout_str().contains(".evtx"),
+            "{args:?}: {}",
+            r.stdout_str()
+        );
+    }
+}
