@@ -610,4 +610,74 @@ mod tests {
             .unwrap_err()
             .starts_with("in: a gzip-compressed EVTX log: gunzip it first"),);
     }
+
+    proptest::proptest! {
+        /// Any UTF-16 (valid or not), read in any piece size, decodes as
+        /// `String::from_utf16_lossy` does, and the replacements counted
+        /// are the U+FFFD it adds (an odd last byte is one more).
+        #[test]
+        fn utf16_decodes_like_from_utf16_lossy(
+            units in proptest::collection::vec(
+                proptest::prop_oneof![0u16..0x80, 0xD7F0u16..0xE010, proptest::num::u16::ANY],
+                0..200,
+            ),
+            big_endian: bool,
+            odd: bool,
+            chunk in 1usize..40,
+        ) {
+            let mut bytes = if big_endian {
+                vec![0xFE, 0xFF]
+            } else {
+                vec![0xFF, 0xFE]
+            };
+            for u in &units {
+                bytes.extend_from_slice(&if big_endian {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                });
+            }
+            if odd {
+                bytes.push(b'x');
+            }
+            let mut want = String::from_utf16_lossy(&units);
+            if odd {
+                want.push(char::REPLACEMENT_CHARACTER);
+            }
+            let (out, replaced) = decode(bytes, chunk);
+            let out = out.unwrap();
+            proptest::prop_assert_eq!(&out, &want);
+            let added = want.matches('\u{FFFD}').count()
+                - units.iter().filter(|&&u| u == 0xFFFD).count();
+            proptest::prop_assert_eq!(replaced.is_some(), added > 0);
+            if let Some(e) = replaced {
+                let text = e.to_string();
+                let counted = if added == 1 {
+                    text.contains(" 1 invalid UTF-16 code unit ")
+                } else {
+                    text.contains(&format!(" {added} invalid UTF-16 code units "))
+                };
+                proptest::prop_assert!(counted, "{} {}", added, text);
+            }
+        }
+
+        /// Arbitrary bytes never panic the decoder, and plain text that
+        /// starts like no magic comes out unchanged.
+        #[test]
+        fn arbitrary_bytes_decode_or_fail_cleanly(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600),
+        ) {
+            let plain = !is_compressed(&bytes)
+                && !bytes.starts_with(b"\xFF\xFE")
+                && !bytes.starts_with(b"\xFE\xFF")
+                && !bytes.starts_with(b"\xEF\xBB\xBF");
+            let raw: Raw<'_> = Box::new(Cursor::new(bytes.clone()));
+            if let Ok(mut t) = text("in", peek(raw).unwrap(), Look::Walk) {
+                let mut out = Vec::new();
+                if t.stream.read_to_end(&mut out).is_ok() && plain {
+                    proptest::prop_assert_eq!(out, bytes);
+                }
+            }
+        }
+    }
 }
