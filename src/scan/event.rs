@@ -487,8 +487,30 @@ mod tests {
             ("Computer", "WS1"),
             ("UtcTime", "2020-01-14 20:44:50.348"),
             ("IntegrityLevel", "High"),
+            ("ProcessId", "4180"),
+            ("ParentProcessId", "3000"),
+            ("ProcessGuid", "{747f3d96-2842-5e1e-0000-00100c417a00}"),
+            (
+                "ParentProcessGuid",
+                "{747f3d96-0001-5e1e-0000-0010aaaaaaaa}",
+            ),
+            ("CommandLine", "rundll32 url.dll,OpenURL x"),
+            ("ParentCommandLine", "wmiprvse.exe -Embedding"),
         ]);
         assert_eq!(kind, EventKind::ProcessCreation);
+        // What process lineage links on: GUIDs, or host + PID + time.
+        assert_eq!(get(&r, "process_id"), "4180");
+        assert_eq!(get(&r, "parent_process_id"), "3000");
+        assert_eq!(
+            get(&r, "process_guid"),
+            "{747f3d96-2842-5e1e-0000-00100c417a00}"
+        );
+        assert_eq!(
+            get(&r, "parent_process_guid"),
+            "{747f3d96-0001-5e1e-0000-0010aaaaaaaa}"
+        );
+        assert_eq!(get(&r, "process"), "rundll32 url.dll,OpenURL x");
+        assert_eq!(get(&r, "parent_process"), "wmiprvse.exe -Embedding");
         assert_eq!(get(&r, "process_name"), "rundll32.exe");
         assert_eq!(get(&r, "parent_process_name"), "WmiPrvSE.exe");
         assert_eq!(get(&r, "dest"), "WS1");
