@@ -641,8 +641,8 @@ fn process_substitution_gives_the_same_detections() {
 }
 
 /// A named FIFO is opened and read once: the scan ends when its writer
-/// has finished (it hung before), with every event read; also inside a
-/// folder walk, where a FIFO is not a regular file and is left alone.
+/// has finished (it hung before, opening it a second time), with every
+/// event read.
 #[cfg(unix)]
 #[test]
 fn a_named_fifo_is_read_once_and_does_not_hang() {
