@@ -311,38 +311,39 @@ fn a_wide_header_without_a_process_field_lists_twelve_columns() {
     );
 }
 
-/// In a folder walk, each file passed over gets one line (not an error);
-/// CSVs with event names are chosen like CIM ones.
+/// In a folder walk, each file passed over gets one line (not an error),
+/// a refused format saying what it is; CSVs with event names are chosen
+/// like CIM ones, and a gzip-compressed CSV is read.
 #[test]
 fn a_folder_walk_names_each_file_it_passes_over() {
     let dir = tempdir();
     std::fs::write(dir.join("abc.csv"), "a,b,c\n1,2,3\n").unwrap();
     std::fs::write(dir.join("notes.txt"), "nothing to see\n").unwrap();
     std::fs::write(dir.join("page.html"), "<html></html>\n").unwrap();
-    std::fs::write(
-        dir.join("sysmon.csv"),
-        format!("EventID,ParentImage,Image\n1,{WMI},C:\\W\\mshta.exe\n"),
-    )
-    .unwrap();
+    std::fs::write(dir.join("logs.zip"), zip("logs.csv", b"a\n")).unwrap();
+    let sysmon = format!("EventID,ParentImage,Image\n1,{WMI},C:\\W\\mshta.exe\n");
+    std::fs::write(dir.join("sysmon.csv"), &sysmon).unwrap();
+    std::fs::write(dir.join("sysmon2.csv.gz"), gzip(sysmon.as_bytes())).unwrap();
     let r = scan(&[dir.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let over = |f: &str| {
-        format!(
-            "wmilolbas: {}: passed over: not an EVTX log, XML events, JSON lines or a CSV \
-             with a process field",
-            dir.join(f).display()
-        )
-    };
+    let over =
+        |f: &str, why: &str| format!("wmilolbas: {}: passed over: {why}", dir.join(f).display());
+    let not_ours = "not an EVTX log, XML events, JSON lines or a CSV with a process field";
     assert_eq!(
         r.stderr.lines().collect::<Vec<_>>(),
         [
-            over("abc.csv"),
-            over("notes.txt"),
-            over("page.html"),
-            "wmilolbas scan: 1 file, 1 event read (1 process creation), 1 detection".into()
+            over("abc.csv", not_ours),
+            over(
+                "logs.zip",
+                "a zip archive: not read (scan reads plain text, gzip and .evtx files); \
+                 unpack it first"
+            ),
+            over("notes.txt", not_ours),
+            over("page.html", not_ours),
+            "wmilolbas scan: 2 files, 2 events read (2 process creations), 2 detections".into()
         ]
     );
-    assert_eq!(col(&r, "process_name"), ["mshta.exe"]);
+    assert_eq!(col(&r, "process_name"), ["mshta.exe", "mshta.exe"]);
 }
 
 const XML_SAMPLE: &str = "attack_data/evtx_attack_samples/sysmon_eid1_wmi_related.xml.log";

@@ -238,19 +238,35 @@ pub fn input_error(name: &str, message: String) -> Error {
     )
 }
 
+/// Why an input could not be decoded.
+#[derive(Debug)]
+pub enum Failure {
+    /// A format that is not read (an archive, another compression, a
+    /// gzip-compressed EVTX log): what it is and what to do.
+    Refused(String),
+    /// Reading failed.
+    Read(Error),
+}
+
+impl Failure {
+    /// The error to report for input `name`.
+    pub fn into_error(self, name: &str) -> Error {
+        match self {
+            Failure::Refused(message) => input_error(name, message),
+            Failure::Read(e) => e,
+        }
+    }
+}
+
 /// Decodes a raw input (`peeked` from [`peek`]): gzip, then a BOM, then
-/// reads the first decoded bytes as `look` says. Refused formats and
-/// gzip-compressed EVTX logs are errors.
-pub fn text<'a>(name: &str, peeked: Peeked<'a>, look: Look) -> Result<Text<'a>, Error> {
-    let read_error = |e: io::Error| input_error(name, format!("cannot read: {e}"));
+/// reads the first decoded bytes as `look` says.
+pub fn text<'a>(name: &str, peeked: Peeked<'a>, look: Look) -> Result<Text<'a>, Failure> {
+    let read_error = |e: io::Error| Failure::Read(input_error(name, format!("cannot read: {e}")));
+    let refused = |message: String| Err(Failure::Refused(message));
     let Peeked { head, mut input } = peeked;
     if let Some(format) = refused_format(&head) {
-        return Err(input_error(
-            name,
-            format!(
-                "{format}: not read (scan reads plain text, gzip and .evtx files); unpack it \
-                 first"
-            ),
+        return refused(format!(
+            "{format}: not read (scan reads plain text, gzip and .evtx files); unpack it first"
         ));
     }
     let mut head = head;
@@ -258,24 +274,17 @@ pub fn text<'a>(name: &str, peeked: Peeked<'a>, look: Look) -> Result<Text<'a>, 
         let gunzip = GzipErrors(flate2::read::MultiGzDecoder::new(input));
         let inner = peek(Box::new(gunzip)).map_err(read_error)?;
         if inner.head.starts_with(evtx::MAGIC) {
-            return Err(input_error(
-                name,
+            return refused(
                 "a gzip-compressed EVTX log: gunzip it first (an EVTX log is read in chunks \
                  from a file, not as a stream)"
                     .into(),
-            ));
+            );
         }
         if inner.head.starts_with(GZIP_MAGIC) {
-            return Err(input_error(
-                name,
-                "gzip inside gzip: not read; gunzip it once first".into(),
-            ));
+            return refused("gzip inside gzip: not read; gunzip it once first".into());
         }
         if let Some(format) = refused_format(&inner.head) {
-            return Err(input_error(
-                name,
-                format!("{format} inside gzip: not read; unpack it first"),
-            ));
+            return refused(format!("{format} inside gzip: not read; unpack it first"));
         }
         head = inner.head;
         input = inner.input;
@@ -498,7 +507,7 @@ mod tests {
         let raw: Raw<'_> = Box::new(Trickle(Cursor::new(bytes), chunk));
         let mut t = match text("in", peek(raw).unwrap(), Look::FirstLine) {
             Ok(t) => t,
-            Err(e) => return (Err(e.to_string()), None),
+            Err(e) => return (Err(e.into_error("in").to_string()), None),
         };
         let mut out = String::new();
         t.stream.read_to_string(&mut out).unwrap();

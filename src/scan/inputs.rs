@@ -19,11 +19,14 @@
 //!   directories), and so are symlinks (never followed: no loops, nothing
 //!   read twice). A file is read when its content says what it is: EVTX by
 //!   its magic (or any file named `*.evtx`, so a damaged one is reported);
-//!   once decoded, XML when its first 4 KiB hold `<Event`, JSON lines when it starts with
-//!   `{`, CSV when its first line names a process field (CIM names such as
-//!   `process_name` or `parent_process_path`, or Windows event names such as
-//!   `Image` or `NewProcessName`: [`event::header_shape`]). Other files are
-//!   passed over with one line each on stderr (not an error).
+//!   once decoded (gzip, UTF-16), XML when its first 4 KiB hold `<Event`,
+//!   JSON lines when it starts with `{`, CSV when its first line names a
+//!   process field (CIM names such as `process_name` or
+//!   `parent_process_path`, or Windows event names such as `Image` or
+//!   `NewProcessName`: [`event::header_shape`]). Other files are passed
+//!   over with one line each on stderr (not an error); so is a file in a
+//!   refused format (zip, xz, …, a gzip-compressed EVTX log), its line
+//!   saying what it is. A file that cannot be opened or read is an error.
 //!   `--input-format` does not apply inside directories.
 
 use std::fs::File;
@@ -319,8 +322,14 @@ impl<'a> Units<'a> {
         };
         let text = match decode::text(&name, peeked, look) {
             Ok(text) => text,
-            Err(e) => {
-                self.report(e);
+            // A walked file in a refused format is passed over, with why.
+            Err(decode::Failure::Refused(why)) if walked => {
+                self.queue
+                    .push_back(Unit::Note(format!("{name}: passed over: {why}")));
+                return;
+            }
+            Err(failure) => {
+                self.report(failure.into_error(&name));
                 return;
             }
         };
