@@ -49,11 +49,11 @@ Detection (the same as the search command's options):
   --catalog FILE                     CSV whose process_name column replaces the 55 ESCU names
 
 Exit status: 0 when every input was read; 1 when something was reported as an error
-on stderr: a file that cannot be opened or read, a malformed record, a refused
-format, or a FILE named here that is empty or has no process field (a CSV header
-with neither CIM nor event process names; its rows are not counted as process
-creations). A file a directory walk passes over is noted, not an error. 2 for bad
-options.
+on stderr: a file that cannot be opened or read, a malformed record, invalid UTF-16,
+or a FILE named here that is in a refused format, empty, or has no process field (a
+CSV header with neither CIM nor event process names; its rows are not counted as
+process creations). A file a directory walk passes over (not ours, or a refused
+format) gets one line on stderr and is not an error. 2 for bad options.
 ";
 
 fn usage(option: &str, why: impl Into<String>) -> Error {
