@@ -14,11 +14,21 @@ pub const SCAN_USAGE: &str = "\
 usage: wmilolbas scan [OPTIONS] [FILE...]
 
 Runs the detection on files: Windows event logs (.evtx), CSV exports (CIM names,
-plain or Processes.-prefixed), JSON lines (CIM or Windows/Sysmon event names) and
-Sysmon XML events. A directory is walked (hidden entries and symlinks skipped; files
-chosen by content). FILE - reads stdin. With no FILE, scans the built-in sample of
-real Sysmon events. Files and chunks of large .evtx files are read on every core;
-output is in path order, then record order.
+plain or Processes.-prefixed, or Windows event names: Image, ParentImage, ... as a
+raw Sysmon search exports them; NewProcessName, NewProcessId, ... as Security 4688
+does: without an EventID/EventCode column, those two names mean 4688, whose
+ProcessId is the parent), JSON lines (CIM or Windows/Sysmon event names) and
+Sysmon XML events. A
+directory is walked (hidden entries and symlinks skipped; files chosen by content,
+one line on stderr for each file passed over). FILE - reads stdin. With no FILE,
+scans the built-in sample of real Sysmon events. Files and chunks of large .evtx
+files are read on every core; output is in path order, then record order.
+
+Text inputs may be gzip-compressed (by content, not name; several members too) and
+UTF-8 or UTF-16 with a byte-order mark (as Windows PowerShell 5.1 writes); pipes,
+FIFOs and <(command) are read once, as they arrive. zip, xz, zstd, 7z, bzip2 and tar
+are refused with their name: unpack them first. An .evtx log must be a regular,
+uncompressed file. Invalid UTF-16 is read as U+FFFD and reported (an error).
 
 Input and output:
   --input-format auto|csv|json|xml|evtx
@@ -42,6 +52,13 @@ Detection (the same as the search command's options):
                                      all FILEs (match_reason lineage or launcher_command_line)
   --launchers NAMES                  the shells a chain may run through, with --lineage
                                      (default cmd.exe,powershell.exe,pwsh.exe)
+
+Exit status: 0 when every input was read; 1 when something was reported as an error
+on stderr: a file that cannot be opened or read, a malformed record, invalid UTF-16,
+or a FILE named here that is in a refused format, empty, or has no process field (a
+CSV header with neither CIM nor event process names; its rows are not counted as
+process creations). A file a directory walk passes over (not ours, or a refused
+format) gets one line on stderr and is not an error. 2 for bad options.
 ";
 
 fn usage(option: &str, why: impl Into<String>) -> Error {

@@ -24,7 +24,7 @@
 //! | 6 | [`protocol`] — SCPv2: [`protocol::frame`] (headers, bounded reads), [`protocol::message`] (getinfo/execute JSON), [`protocol::session`] (getinfo → execute* → EOF, error replies; hands each body to the command as a bounded `BufRead`; knows nothing of CSV), [`protocol::prefetch`] (stdin read ahead on a second thread) | error |
 //! | 7 | [`transform`] — the hot path from an execute body, scanned in the read-ahead buffers as it arrives, to the reply body (fast and full-parse paths, one writer; with `lineage=true`, rows held from body to body) | error … annotate, protocol::message |
 //! | 8 | [`command`] — `\| wmilolbas`: the thin adapter between the session and the transform | protocol, transform, options, rule, lineage |
-//! | 8 | [`scan`] — `wmilolbas scan`: `.evtx` logs, CSV, JSON lines and Sysmon XML files and folders (readers, one pipeline, CIM mapping, parallel units written in order, output) | error … annotate |
+//! | 8 | [`scan`] — `wmilolbas scan`: `.evtx` logs, CSV, JSON lines and Sysmon XML files and folders, pipes and FIFOs (decoding gzip and UTF-16, readers, one pipeline, CIM mapping, parallel units written in order, output) | error … annotate |
 //! | 9 | [`cli`] — command-line parsing for `scan` | options, scan |
 //!
 //! Packaging (tar, gzip, ELF/PE checks, cross builds) is not here: it is the

@@ -1,6 +1,7 @@
 //! The `wmilolbas` executable: argument dispatch only.
 //!
 //! * no arguments (how splunkd starts it) → speak SCPv2 on stdin/stdout;
+//!   on a terminal (a person, never splunkd) → the usage, exit status 2;
 //! * `--stateful` → the same, declaring `type: stateful` (search head only);
 //! * `scan …` → run the detection on files.
 //!
@@ -9,7 +10,7 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use wmilolbas::cli::{self, ScanRequest};
@@ -21,7 +22,8 @@ use wmilolbas::scan;
 const USAGE: &str = "\
 usage: wmilolbas                 speak Splunk's chunked protocol on stdin/stdout (splunkd runs this)
        wmilolbas --stateful      the same, declaring a search-head-only (stateful) command
-       wmilolbas scan [OPTIONS] [FILE...]   run the detection on CSV, JSON lines or Sysmon XML
+       wmilolbas scan [OPTIONS] [FILE...]   run the detection on files: Windows event logs
+                                 (.evtx), CSV, JSON lines or Sysmon XML (also gzip, UTF-16)
        wmilolbas --version
 Run 'wmilolbas scan --help' for its options.";
 
@@ -29,7 +31,17 @@ fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let first = args.first().and_then(|a| a.to_str()).map(str::to_owned);
     match first.as_deref() {
+        // splunkd starts it with pipes; on a terminal nobody will speak
+        // the protocol, so say how to use it instead of waiting silently.
+        None if io::stdin().is_terminal() => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
         None => serve(CommandType::Streaming),
+        Some("--stateful") if args.len() == 1 && io::stdin().is_terminal() => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
         Some("--stateful") if args.len() == 1 => serve(CommandType::Stateful),
         Some("scan") => {
             args.remove(0);

@@ -474,3 +474,176 @@ fn csv_record_over_16_mib_is_reported_with_its_line() {
     );
     assert_eq!(col(&csv_out(&r), "process"), ["ok"]);
 }
+
+/// The table's data lines cut into columns (two spaces or more apart; an
+/// empty cell disappears).
+fn table_cells(stdout: &[u8]) -> Vec<Vec<String>> {
+    let text = String::from_utf8_lossy(stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0]
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect::<Vec<_>>(),
+        [
+            "time (UTC)",
+            "host",
+            "user",
+            "parent → child",
+            "command line",
+            "reason",
+            "score"
+        ]
+    );
+    assert!(lines[1].starts_with('─'), "{text}");
+    lines[2..]
+        .iter()
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .collect()
+}
+
+/// `--format table`: every column of a plain detection and of a renamed
+/// binary (shown with its original name, reason `original_file_name`),
+/// and in annotate mode a `-` reason for the row that did not match.
+#[test]
+fn table_shows_reason_and_renamed_binary_in_every_column() {
+    let dir = tempdir();
+    let csv = dir.join("rows.csv");
+    std::fs::write(
+        &csv,
+        "_time,dest,user,parent_process_name,process_name,process_path,process,original_file_name\n\
+         1700000060,host-1,EXAMPLE\\alice,WmiPrvSE.exe,mshta.exe,C:\\Windows\\System32\\mshta.exe,mshta http://x/a.hta,MSHTA.EXE\n\
+         1700000120,host-1,EXAMPLE\\alice,WmiPrvSE.exe,notavirus.exe,C:\\Users\\Public\\notavirus.exe,notavirus.exe http://x/b.hta,MSHTA.EXE\n\
+         1700000180,host-1,EXAMPLE\\alice,WmiPrvSE.exe,powershell.exe,C:\\W\\powershell.exe,powershell -nop,PowerShell.EXE\n",
+    )
+    .unwrap();
+    let plain = [
+        "2023-11-14 22:14:20",
+        "host-1",
+        "EXAMPLE\\alice",
+        "WmiPrvSE.exe → mshta.exe",
+        "mshta http://x/a.hta",
+        "process_name",
+        "54",
+    ];
+    let renamed = [
+        "2023-11-14 22:15:20",
+        "host-1",
+        "EXAMPLE\\alice",
+        "WmiPrvSE.exe → notavirus.exe (= MSHTA.EXE)",
+        "notavirus.exe http://x/b.hta",
+        "original_file_name",
+        "54",
+    ];
+    let r = scan(&["--format", "table", csv.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(table_cells(&r.stdout), [plain.to_vec(), renamed.to_vec()]);
+
+    let r = scan(&[
+        "--format",
+        "table",
+        "--mode",
+        "annotate",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let miss = [
+        "2023-11-14 22:16:20",
+        "host-1",
+        "EXAMPLE\\alice",
+        "WmiPrvSE.exe → powershell.exe",
+        "powershell -nop",
+        "-",
+    ];
+    assert_eq!(
+        table_cells(&r.stdout),
+        [plain.to_vec(), renamed.to_vec(), miss.to_vec()]
+    );
+
+    // The same rows as CSV: the table's reason is `match_reason`.
+    let r = scan(&["--format", "csv", csv.to_str().unwrap()]);
+    let rows = csv_out(&r);
+    assert_eq!(
+        col(&rows, "match_reason"),
+        ["process_name", "original_file_name"]
+    );
+    assert_eq!(col(&rows, "process_name"), ["mshta.exe", "notavirus.exe"]);
+    assert_eq!(col(&rows, "original_file_name"), ["MSHTA.EXE", "MSHTA.EXE"]);
+}
+
+/// Runs the binary with no arguments on a pseudo-terminal (util-linux
+/// `script`, else Python's `pty`); returns what the terminal showed.
+#[cfg(unix)]
+fn on_a_terminal(args: &[&str]) -> Run {
+    let bin = bin();
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let cmd = if has_script {
+        // -e: script exits with the child's status.
+        let mut line = format!("'{}'", bin.display());
+        for a in args {
+            line.push_str(&format!(" '{a}'"));
+        }
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qec", &line, "/dev/null"]);
+        cmd
+    } else {
+        let mut cmd = std::process::Command::new(python());
+        cmd.args([
+            "-c",
+            "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))",
+        ])
+        .arg(&bin)
+        .args(args);
+        cmd
+    };
+    run_with_deadline(cmd, "wmilolbas on a terminal")
+}
+
+/// On a terminal (never how splunkd runs it), no arguments print the usage
+/// and exit 2 instead of waiting silently for the protocol; so does
+/// `--stateful`.
+#[cfg(unix)]
+#[test]
+fn no_arguments_on_a_terminal_print_the_usage_and_exit_2() {
+    for args in [&[][..], &["--stateful"]] {
+        let r = on_a_terminal(args);
+        assert_eq!(r.code, 2, "{args:?}: {}{}", r.stdout_str(), r.stderr);
+        let shown = r.stdout_str();
+        assert!(
+            shown.starts_with("usage: wmilolbas "),
+            "{args:?}: {shown:?}"
+        );
+        assert!(
+            shown.contains("wmilolbas scan [OPTIONS] [FILE...]"),
+            "{shown}"
+        );
+    }
+    // With a pipe on stdin (as splunkd runs it) it speaks the protocol:
+    // EOF before getinfo is a clean end, not the usage.
+    let r = run(&[], b"");
+    assert!(!r.stderr.contains("usage:"), "{}", r.stderr);
+}
+
+/// `--help` names every input kind, `.evtx` included.
+#[test]
+fn help_mentions_evtx() {
+    for args in [&["--help"][..], &["scan", "--help"]] {
+        let r = run(args, b"");
+        assert_eq!(r.code, 0);
+        assert!(
+            r.stdout_str().contains(".evtx"),
+            "{args:?}: {}",
+            r.stdout_str()
+        );
+    }
+}

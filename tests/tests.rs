@@ -10,6 +10,8 @@ mod protocol;
 mod recordings;
 // `wmilolbas scan` on fixture files, against golden outputs.
 mod scan;
+// `wmilolbas scan` on inputs as people hand them over: Windows names in CSV, no process field, gzip, UTF-16, pipes.
+mod inputs;
 // `wmilolbas scan` on .evtx files and folders: counts, XML equivalence, damaged copies.
 mod evtx;
 // The detection rule: an independent oracle vs the binary, options, catalogs.

@@ -110,6 +110,45 @@ pub fn run_program(program: &Path, args: &[&str], stdin: &[u8], cwd: Option<&Pat
     }
 }
 
+/// Runs `cmd` with stdin from /dev/null; fails the test (instead of
+/// hanging) if it has not ended after 20 s. `what` names it in the failure.
+pub fn run_with_deadline(mut cmd: Command, what: &str) -> Run {
+    use std::time::{Duration, Instant};
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let program = PathBuf::from(cmd.get_program());
+    let mut child = spawn(&mut cmd, &program);
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        out.read_to_end(&mut v).unwrap();
+        v
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        err.read_to_string(&mut s).unwrap();
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`{what}` still running after 20 s (hangs)");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+        code: status.code().unwrap_or(-1),
+    }
+}
+
 /// Runs the built binary.
 pub fn run(args: &[&str], stdin: &[u8]) -> Run {
     run_program(&bin(), args, stdin, None)

@@ -60,6 +60,17 @@ impl MatchReason {
 /// The default parent name.
 pub const DEFAULT_PARENT: &str = "wmiprvse.exe";
 
+/// The fields the rule reads (plain CIM names): the parent's name and path,
+/// the child's name, path and PE original file name. A row without any of
+/// them can never match.
+pub const FIELDS: [&str; 5] = [
+    "parent_process_name",
+    "parent_process_path",
+    "process_name",
+    "process_path",
+    "original_file_name",
+];
+
 /// Slots of the fields the rule reads.
 #[derive(Debug, Clone, Copy)]
 struct Slots {
@@ -82,12 +93,14 @@ pub struct Rule {
 impl Rule {
     /// Compiles a rule and registers the fields it reads in `fields`.
     pub fn new(strict: bool, parents: &[String], catalog: Catalog, fields: &mut FieldSet) -> Rule {
+        let [parent_name, parent_path, name, path, original_file_name] =
+            FIELDS.map(|f| fields.add(f));
         let slots = Slots {
-            parent_name: fields.add("parent_process_name"),
-            parent_path: fields.add("parent_process_path"),
-            name: fields.add("process_name"),
-            path: fields.add("process_path"),
-            original_file_name: fields.add("original_file_name"),
+            parent_name,
+            parent_path,
+            name,
+            path,
+            original_file_name,
         };
         Rule {
             strict,

@@ -6,6 +6,17 @@
 //! Names are derived from paths (`Image` → `process_path`, its basename →
 //! `process_name`), as the Sysmon and Windows add-ons do. A CIM field given
 //! explicitly wins over one derived from an event field.
+//!
+//! This is the one field map for events in every input kind: XML, `.evtx`,
+//! JSON lines, and CSV whose header has Windows event names instead of CIM
+//! names ([`header_shape`]).
+//!
+//! Sysmon EID 1 or Security 4688 is told by `EventID`/`EventCode` (and the
+//! channel). Without an event ID (a CSV or JSON export that dropped it), an
+//! event with `NewProcessName` or `NewProcessId` — names only 4688 has — is
+//! read as 4688 (so `ProcessId` is the creator: `parent_process_id`), and one
+//! with `Image` or `ParentImage` (or a CIM process field) as a process
+//! creation.
 
 use csv::ByteRecord;
 
@@ -37,6 +48,50 @@ pub const CIM_FIELDS: [&str; 19] = [
 ];
 
 const N: usize = CIM_FIELDS.len();
+
+/// Event field names (the last segment of a dotted name) that name the
+/// process or its parent: an event with one of them is a process creation
+/// unless its event ID says otherwise.
+pub const EVENT_PROCESS_FIELDS: [&str; 4] = [
+    "Image",
+    "ParentImage",
+    "NewProcessName",
+    "ParentProcessName",
+];
+
+/// How the rows under a CSV header are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderShape {
+    /// A column has a name the rule reads ([`crate::rule::FIELDS`], plain or
+    /// `Processes.`-prefixed): rows are `Endpoint.Processes` rows as they are.
+    Cim,
+    /// No CIM process column, but Windows event names
+    /// ([`EVENT_PROCESS_FIELDS`]): each row is mapped as an event is.
+    Events,
+    /// Neither: no row can be a process creation.
+    NoProcessField,
+}
+
+/// Classifies a CSV header (CIM names win over event names).
+pub fn header_shape<'h>(names: impl IntoIterator<Item = &'h [u8]> + Clone) -> HeaderShape {
+    let cim = |name: &[u8]| {
+        let plain = name
+            .strip_prefix(crate::records::DM_PREFIX.as_bytes())
+            .unwrap_or(name);
+        crate::rule::FIELDS.iter().any(|f| f.as_bytes() == plain)
+    };
+    let event = |name: &[u8]| {
+        let last = name.rsplit(|&b| b == b'.').next().unwrap_or(name);
+        EVENT_PROCESS_FIELDS.iter().any(|f| f.as_bytes() == last)
+    };
+    if names.clone().into_iter().any(cim) {
+        HeaderShape::Cim
+    } else if names.into_iter().any(event) {
+        HeaderShape::Events
+    } else {
+        HeaderShape::NoProcessField
+    }
+}
 
 fn cim_index(name: &str) -> Option<usize> {
     CIM_FIELDS.iter().position(|f| *f == name)
@@ -76,6 +131,8 @@ pub struct EventBuilder {
     channel: Option<String>,
     security_4688_user: SubjectUser,
     new_process_id: Option<Vec<u8>>,
+    /// `NewProcessName` or `NewProcessId` seen: names only 4688 has.
+    security_4688_names: bool,
     has_process_field: bool,
 }
 
@@ -94,6 +151,7 @@ impl EventBuilder {
         self.channel = None;
         self.security_4688_user = (None, None, None);
         self.new_process_id = None;
+        self.security_4688_names = false;
         self.has_process_field = false;
     }
 
@@ -130,6 +188,7 @@ impl EventBuilder {
         match last {
             "Image" | "NewProcessName" => {
                 self.has_process_field = true;
+                self.security_4688_names |= last == "NewProcessName";
                 self.derive("process_path", value);
                 self.derive("process_name", basename(value));
             }
@@ -152,7 +211,10 @@ impl EventBuilder {
                 // In 4688 `ProcessId` is the creator (parent); resolved in finish().
                 self.derive("process_id", value)
             }
-            "NewProcessId" => self.new_process_id = Some(value.to_vec()),
+            "NewProcessId" => {
+                self.security_4688_names = true;
+                self.new_process_id = Some(value.to_vec())
+            }
             "ParentProcessId" => self.derive("parent_process_id", value),
             "ProcessGuid" => self.derive("process_guid", value),
             "ParentProcessGuid" => self.derive("parent_process_guid", value),
@@ -193,6 +255,9 @@ impl EventBuilder {
 
     /// Decides the kind and writes the CIM row (plain columns, then `__mv_`).
     pub fn finish(&mut self, record: &mut ByteRecord) -> EventKind {
+        if self.event_id.is_none() && self.security_4688_names {
+            self.event_id = Some(4688);
+        }
         let kind = match self.event_id {
             Some(1) => {
                 let sysmon = self.channel.as_deref().is_none_or(|c| c.contains("Sysmon"));
@@ -422,8 +487,30 @@ mod tests {
             ("Computer", "WS1"),
             ("UtcTime", "2020-01-14 20:44:50.348"),
             ("IntegrityLevel", "High"),
+            ("ProcessId", "4180"),
+            ("ParentProcessId", "3000"),
+            ("ProcessGuid", "{747f3d96-2842-5e1e-0000-00100c417a00}"),
+            (
+                "ParentProcessGuid",
+                "{747f3d96-0001-5e1e-0000-0010aaaaaaaa}",
+            ),
+            ("CommandLine", "rundll32 url.dll,OpenURL x"),
+            ("ParentCommandLine", "wmiprvse.exe -Embedding"),
         ]);
         assert_eq!(kind, EventKind::ProcessCreation);
+        // What process lineage links on: GUIDs, or host + PID + time.
+        assert_eq!(get(&r, "process_id"), "4180");
+        assert_eq!(get(&r, "parent_process_id"), "3000");
+        assert_eq!(
+            get(&r, "process_guid"),
+            "{747f3d96-2842-5e1e-0000-00100c417a00}"
+        );
+        assert_eq!(
+            get(&r, "parent_process_guid"),
+            "{747f3d96-0001-5e1e-0000-0010aaaaaaaa}"
+        );
+        assert_eq!(get(&r, "process"), "rundll32 url.dll,OpenURL x");
+        assert_eq!(get(&r, "parent_process"), "wmiprvse.exe -Embedding");
         assert_eq!(get(&r, "process_name"), "rundll32.exe");
         assert_eq!(get(&r, "parent_process_name"), "WmiPrvSE.exe");
         assert_eq!(get(&r, "dest"), "WS1");
@@ -464,6 +551,46 @@ mod tests {
         assert_eq!(get(&r, "parent_process_id"), "0x1f4");
         assert_eq!(get(&r, "user"), "CORP\\alice");
         assert_eq!(get(&r, "process_name"), "mshta.exe");
+    }
+
+    #[test]
+    fn security_4688_names_without_an_event_id_are_read_as_4688() {
+        let (kind, r) = row(&[
+            ("NewProcessName", "C:\\Windows\\System32\\mshta.exe"),
+            ("ProcessId", "0x1f4"),
+            ("NewProcessId", "0x2a0"),
+            ("SubjectUserName", "alice"),
+        ]);
+        assert_eq!(kind, EventKind::ProcessCreation);
+        assert_eq!(get(&r, "process_id"), "0x2a0");
+        assert_eq!(get(&r, "parent_process_id"), "0x1f4");
+        assert_eq!(get(&r, "user"), "alice");
+        assert_eq!(get(&r, "signature_id"), "4688");
+        assert_eq!(get(&r, "vendor_product"), "Microsoft Windows");
+        // Sysmon names keep ProcessId as the process itself.
+        let (_, r) = row(&[("Image", "C:\\x\\a.exe"), ("ProcessId", "42")]);
+        assert_eq!(get(&r, "process_id"), "42");
+        assert_eq!(get(&r, "parent_process_id"), "");
+        assert_eq!(get(&r, "signature_id"), "");
+    }
+
+    #[test]
+    fn csv_headers_are_cim_then_event_names_else_unusable() {
+        let shape = |names: &[&str]| header_shape(names.iter().map(|n| n.as_bytes()));
+        assert_eq!(shape(&["_time", "process_name"]), HeaderShape::Cim);
+        assert_eq!(shape(&["Processes.parent_process_path"]), HeaderShape::Cim);
+        assert_eq!(shape(&["Image", "process_name"]), HeaderShape::Cim);
+        assert_eq!(shape(&["UtcTime", "ParentImage"]), HeaderShape::Events);
+        assert_eq!(
+            shape(&["winlog.event_data.NewProcessName"]),
+            HeaderShape::Events
+        );
+        assert_eq!(shape(&["a", "b", "c"]), HeaderShape::NoProcessField);
+        assert_eq!(
+            shape(&["process", "process_id", "ImageLoaded"]),
+            HeaderShape::NoProcessField
+        );
+        assert_eq!(shape(&[]), HeaderShape::NoProcessField);
     }
 
     #[test]

@@ -3,25 +3,40 @@
 //! in parallel and whose results are written in order.
 //!
 //! Rules (also in the README):
+//! * Every input is opened once and read once: the bytes looked at to
+//!   choose its format are put back in front of the rest ([`decode`]), so a
+//!   pipe, a FIFO or `<(command)` is read like a file. Only an EVTX log is
+//!   opened again (one handle per unit of chunks): it must be a regular
+//!   file.
 //! * A FILE named on the command line is always read: as `--input-format`
 //!   says, else as EVTX when it starts with `ElfFile\0` or its name ends in
-//!   `.evtx`, else as XML (`<`), JSON lines (`{`) or CSV by its first byte.
-//!   Named symlinks are followed.
+//!   `.evtx` (unless it starts like a compressed file), else, once decoded
+//!   (gzip, UTF-16), as XML (`<`), JSON lines (`{`) or CSV by its first
+//!   byte. A named input that is empty or blank is an error. Named symlinks
+//!   are followed.
 //! * A directory is walked recursively, entries in byte order of their
 //!   names. Entries whose name starts with `.` are skipped (hidden files and
 //!   directories), and so are symlinks (never followed: no loops, nothing
 //!   read twice). A file is read when its content says what it is: EVTX by
-//!   its magic (or any file named `*.evtx`, so a damaged one is reported),
-//!   XML when its first 4 KiB hold `<Event`, JSON lines when it starts with
-//!   `{`, CSV when its first line names a process field (`process_name`,
-//!   `process_path`, `parent_process_name`, …). Other files are passed over
-//!   silently. `--input-format` does not apply inside directories.
+//!   its magic (or any file named `*.evtx`, so a damaged one is reported);
+//!   once decoded (gzip, UTF-16), XML when its first 4 KiB hold `<Event`,
+//!   JSON lines when it starts with `{`, CSV when its first line names a
+//!   process field (CIM names such as `process_name` or
+//!   `parent_process_path`, or Windows event names such as `Image` or
+//!   `NewProcessName`: [`event::header_shape`]). Other files are passed
+//!   over with one line each on stderr (not an error); so is a file in a
+//!   refused format (zip, xz, …, a gzip-compressed EVTX log), its line
+//!   saying what it is. A file that cannot be opened or read is an error.
+//!   `--input-format` does not apply inside directories.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+use super::decode;
+use super::event::{self, HeaderShape};
 use super::evtx;
+use super::parallel::{CountHandle, Counting};
 use super::InputFormat;
 use crate::error::Error;
 
@@ -50,14 +65,15 @@ pub struct Input<'a> {
 }
 
 /// A piece of work: its messages come out in the order of units.
-#[derive(Debug)]
 pub enum Unit<'a> {
-    /// A whole text input (or stdin or bytes) in the given format.
+    /// A whole text input, opened and decoded, in the given format.
     Text {
-        /// The input.
-        input: Input<'a>,
-        /// Its format (`None`: sniffed from its first bytes).
-        format: Option<InputFormat>,
+        /// Its name in messages and in `source`.
+        name: String,
+        /// The decoded text, from its first byte.
+        text: decode::Text<'a>,
+        /// Its format.
+        format: InputFormat,
     },
     /// Some chunks of an EVTX file.
     Evtx {
@@ -70,8 +86,22 @@ pub enum Unit<'a> {
     },
     /// A problem to report.
     Report(Error),
+    /// A line to show that is not a problem (a walked file passed over).
+    Note(String),
     /// An input was opened (counted in the summary).
     Opened,
+}
+
+impl std::fmt::Debug for Unit<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unit::Text { name, format, .. } => write!(f, "Text({name}, {format:?})"),
+            Unit::Evtx { name, chunks, .. } => write!(f, "Evtx({name}, {chunks:?})"),
+            Unit::Report(e) => write!(f, "Report({e})"),
+            Unit::Note(n) => write!(f, "Note({n})"),
+            Unit::Opened => f.write_str("Opened"),
+        }
+    }
 }
 
 /// EVTX chunks per unit (1 MiB of file).
@@ -156,88 +186,182 @@ fn walk(dir: &Path, out: &mut Vec<Result<Input<'static>, Error>>) {
     }
 }
 
-/// The format of a walked file from its name and first bytes; `None` to
-/// pass it over.
-fn choose(name: &Path, head: &[u8]) -> Option<InputFormat> {
-    if head.starts_with(evtx::MAGIC) || named_evtx(name) {
-        return Some(InputFormat::Evtx);
-    }
-    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+/// The format of a walked text file from its first decoded bytes; `None`
+/// to pass it over.
+fn choose(text: &[u8]) -> Option<InputFormat> {
     match text.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'<') if memchr::memmem::find(text, b"<Event").is_some() => Some(InputFormat::Xml),
         Some(b'{') => Some(InputFormat::Json),
         Some(_) => {
-            let first = &text[..memchr::memchr(b'\n', text).unwrap_or(text.len())];
-            let fields = [&b"process_name"[..], b"process_path", b"original_file_name"];
-            fields
-                .iter()
-                .any(|f| memchr::memmem::find(first, f).is_some())
+            // The first line, read as the CSV reader will read it.
+            let mut header = csv::ByteRecord::new();
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text);
+            let read = reader.read_byte_record(&mut header).unwrap_or(false);
+            (read && event::header_shape(header.iter()) != HeaderShape::NoProcessField)
                 .then_some(InputFormat::Csv)
         }
         None => None,
     }
 }
 
-/// Cuts inputs into units, lazily (files are opened as units are needed).
+/// The line shown for a walked file that is passed over.
+fn passed_over(name: &str) -> String {
+    format!(
+        "{name}: passed over: not an EVTX log, XML events, JSON lines or a CSV with a \
+         process field"
+    )
+}
+
+/// Cuts inputs into units, lazily (each input is opened, once, as its
+/// units are needed).
 pub struct Units<'a> {
     inputs: std::vec::IntoIter<Result<Input<'a>, Error>>,
     queue: std::collections::VecDeque<Unit<'a>>,
+    bytes: CountHandle,
+}
+
+/// The error for an EVTX log that is not a regular file.
+fn evtx_not_a_file(name: &str) -> Error {
+    evtx::error(
+        name,
+        None,
+        None,
+        "an EVTX log must be a regular file (it is read in chunks, in parallel), not a pipe \
+         or standard input; save it to a file first"
+            .into(),
+    )
 }
 
 impl<'a> Units<'a> {
-    /// Units for `inputs`, in order.
-    pub fn new(inputs: Vec<Result<Input<'a>, Error>>) -> Units<'a> {
+    /// Units for `inputs`, in order; bytes read are counted in `bytes`.
+    pub(super) fn new(inputs: Vec<Result<Input<'a>, Error>>, bytes: CountHandle) -> Units<'a> {
         Units {
             inputs: inputs.into_iter(),
             queue: Default::default(),
+            bytes,
         }
     }
 
-    fn plan(&mut self, input: Input<'a>) {
-        let path = match input.source {
-            Source::Path(ref p) => p.clone(),
-            Source::Stdin | Source::Bytes(_) => {
-                // Streams: sniffed by the text reader (EVTX needs a file).
-                let format = input.forced;
-                self.queue.push_back(Unit::Opened);
-                self.queue.push_back(Unit::Text { input, format });
-                return;
-            }
-        };
-        let mut file = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) => {
-                let e = Error::io(format!("cannot open {}", input.name), e);
-                self.queue.push_back(Unit::Report(e));
-                return;
-            }
-        };
-        let mut head = Vec::with_capacity(4096);
-        if let Err(e) = file.by_ref().take(4096).read_to_end(&mut head) {
-            self.queue.push_back(Unit::Opened);
-            let e = Error::io(format!("cannot read {}", input.name), e);
-            self.queue.push_back(Unit::Report(e));
-            return;
-        }
-        let format = if input.walked {
-            match choose(&path, &head) {
-                Some(f) => f,
-                None => return,
-            }
-        } else {
-            match input.forced {
-                Some(f) => f,
-                None if head.starts_with(evtx::MAGIC) || named_evtx(&path) => InputFormat::Evtx,
-                None => InputFormat::sniff(&head),
-            }
-        };
+    fn report(&mut self, error: Error) {
         self.queue.push_back(Unit::Opened);
-        if format != InputFormat::Evtx {
-            let format = Some(format);
-            self.queue.push_back(Unit::Text { input, format });
+        self.queue.push_back(Unit::Report(error));
+    }
+
+    /// Opens an input once and decides what it is: an EVTX file (cut into
+    /// chunk units) or text (decoded, its format chosen from its first
+    /// bytes, handed to one unit with the bytes already read).
+    fn plan(&mut self, input: Input<'a>) {
+        let Input {
+            name,
+            source,
+            forced,
+            walked,
+        } = input;
+        let count = self.bytes.clone();
+        let peeked = match source {
+            Source::Stdin => decode::peek(Box::new(Counting::new(std::io::stdin(), count))),
+            Source::Bytes(bytes) => decode::peek(Box::new(bytes)),
+            Source::Path(path) => {
+                let mut file = match File::open(&path) {
+                    Ok(file) => file,
+                    Err(e) => {
+                        let e = Error::io(format!("cannot open {name}"), e);
+                        self.queue.push_back(Unit::Report(e));
+                        return;
+                    }
+                };
+                // A FIFO or a process substitution (/dev/fd/N) is read once,
+                // as a stream; only a regular file can be read as EVTX.
+                let regular = file.metadata().is_ok_and(|m| m.is_file());
+                let head = match decode::read_magic(&mut file) {
+                    Ok(head) => head,
+                    Err(e) => {
+                        self.report(Error::io(format!("cannot read {name}"), e));
+                        return;
+                    }
+                };
+                count.add(head.len() as u64);
+                let compressed = decode::is_compressed(&head);
+                let evtx = match forced {
+                    Some(format) => format == InputFormat::Evtx,
+                    None => head.starts_with(evtx::MAGIC) || (named_evtx(&path) && !compressed),
+                };
+                if evtx {
+                    self.queue.push_back(Unit::Opened);
+                    if regular {
+                        self.plan_evtx(name, path, file);
+                    } else {
+                        self.queue.push_back(Unit::Report(evtx_not_a_file(&name)));
+                    }
+                    return;
+                }
+                Ok(decode::Peeked::new(
+                    head,
+                    Box::new(Counting::new(file, count)),
+                ))
+            }
+        };
+        let peeked = match peeked {
+            Ok(peeked) => peeked,
+            Err(e) => {
+                self.report(Error::io(format!("cannot read {name}"), e));
+                return;
+            }
+        };
+        if forced.is_none() && peeked.head.starts_with(evtx::MAGIC) {
+            self.report(evtx_not_a_file(&name));
             return;
         }
-        let plan = match evtx::plan(&input.name, &mut BufReader::new(file)) {
+        let look = if walked {
+            decode::Look::Walk
+        } else {
+            decode::Look::FirstLine
+        };
+        let text = match decode::text(&name, peeked, look) {
+            Ok(text) => text,
+            // A walked file in a refused format is passed over, with why.
+            Err(decode::Failure::Refused(why)) if walked => {
+                self.queue
+                    .push_back(Unit::Note(format!("{name}: passed over: {why}")));
+                return;
+            }
+            Err(failure) => {
+                self.report(failure.into_error(&name));
+                return;
+            }
+        };
+        let format = if walked {
+            match choose(&text.head) {
+                Some(format) => format,
+                None => {
+                    self.queue.push_back(Unit::Note(passed_over(&name)));
+                    return;
+                }
+            }
+        } else if text.blank {
+            self.report(decode::input_error(
+                &name,
+                "nothing to read: the input is empty or holds only blank lines".into(),
+            ));
+            return;
+        } else {
+            forced.unwrap_or_else(|| InputFormat::sniff(&text.head))
+        };
+        if format == InputFormat::Evtx {
+            self.report(evtx_not_a_file(&name));
+            return;
+        }
+        self.queue.push_back(Unit::Opened);
+        self.queue.push_back(Unit::Text { name, text, format });
+    }
+
+    /// Cuts an EVTX file into units of [`CHUNKS_PER_UNIT`] chunks (each
+    /// unit opens the file again to read its chunks: a regular file).
+    fn plan_evtx(&mut self, name: String, path: PathBuf, file: File) {
+        let plan = match evtx::plan(&name, &mut BufReader::new(file)) {
             Ok(plan) => plan,
             Err(e) => {
                 self.queue.push_back(Unit::Report(e));
@@ -246,7 +370,7 @@ impl<'a> Units<'a> {
         };
         for chunks in plan.chunks.chunks(CHUNKS_PER_UNIT) {
             self.queue.push_back(Unit::Evtx {
-                name: input.name.clone(),
+                name: name.clone(),
                 path: path.clone(),
                 chunks: chunks.to_vec(),
             });

@@ -4,9 +4,13 @@
 //! [`inputs`]):
 //! * Windows event logs (`.evtx`, [`evtx`]), rendered as XML by the `evtx`
 //!   crate and mapped as XML events are;
-//! * CSV with a header of CIM names, plain or `Processes.`-prefixed;
+//! * CSV with a header of CIM names, plain or `Processes.`-prefixed, or of
+//!   Windows event names (mapped as events are, [`event::header_shape`]);
 //! * JSON lines (CIM names or Windows/Sysmon event names);
 //! * Sysmon/Security XML events as Splunk's `XmlWinEventLog` stores them.
+//!
+//! Text inputs may be gzip-compressed and UTF-8 or UTF-16 with a BOM; each
+//! is opened and read once, so pipes and FIFOs work ([`decode`]).
 //!
 //! Each format is a [`read::Reader`] yielding records with their position;
 //! one loop ([`pipeline::Detector::scan`]) maps every record onto CIM (an
@@ -14,6 +18,7 @@
 //! command, and reports. [`run`] cuts the inputs into units run on every
 //! core and writes their results in input order.
 
+pub mod decode;
 pub mod event;
 pub mod evtx;
 pub mod inputs;
@@ -173,6 +178,12 @@ impl<'w, W: Write> Writer<'w, W> {
         }
     }
 
+    /// Shows a line that is not a problem (not counted as an error).
+    fn note(&mut self, note: &str) {
+        self.clear_progress();
+        let _ = writeln!(self.stderr, "wmilolbas: {note}");
+    }
+
     fn finish(mut self) -> Summary {
         self.clear_progress();
         let _ = self.output.finish();
@@ -206,32 +217,26 @@ impl<W: Write> Sink for Writer<'_, W> {
     }
 }
 
-/// Scans one input: sniffs its format (unless forced), then runs the
-/// format's reader through the detector's loop.
+/// Scans one decoded input in `format` (chosen from `head`, its first
+/// bytes) through the detector's loop.
 fn scan_input<R: BufRead>(
     detector: &Detector,
     name: &str,
-    mut input: R,
-    forced: Option<InputFormat>,
+    input: R,
+    head: &[u8],
+    format: InputFormat,
     sink: &mut dyn Sink,
 ) -> std::result::Result<(), Stop> {
-    let head = match input.fill_buf() {
-        Ok(head) => head,
-        Err(e) => return sink.error(Error::io(format!("cannot read {name}"), e)),
-    };
-    let format = forced.unwrap_or_else(|| InputFormat::sniff(head));
     match format {
-        InputFormat::Csv => {
-            let head = head.to_vec();
-            detector.scan(name, &mut read::CsvReader::new(name, input, &head), sink)
-        }
+        InputFormat::Csv => detector.scan(name, &mut read::CsvReader::new(name, input, head), sink),
         InputFormat::Json => detector.scan(name, &mut read::JsonReader::new(name, input), sink),
         InputFormat::Xml => detector.scan(name, &mut read::XmlReader::new(name, input), sink),
+        // Refused when the input was planned; never reaches here.
         InputFormat::Evtx => sink.error(evtx::error(
             name,
             None,
             None,
-            "an EVTX log must be a file (it is read in pieces, not as a stream)".into(),
+            "an EVTX log must be a regular file".into(),
         )),
     }
 }
@@ -254,7 +259,8 @@ pub fn run_on_bytes<W: Write>(
     let catalog = catalog::load(&config.options.catalog, None)?;
     let mut writer = Writer::new(config, stdout, stderr);
     let inputs = bytes_inputs(inputs, config.input_format);
-    run_units(config, &catalog, Units::new(inputs), &mut writer);
+    let units = Units::new(inputs, writer.bytes.clone());
+    run_units(config, &catalog, units, &mut writer);
     Ok(writer.finish())
 }
 
@@ -286,7 +292,8 @@ pub fn run<W: Write>(config: &ScanConfig, stdout: W, stderr: &mut dyn Write) -> 
     } else {
         inputs::expand(&config.files, config.input_format)
     };
-    run_units(config, &catalog, Units::new(inputs), &mut writer);
+    let units = Units::new(inputs, writer.bytes.clone());
+    run_units(config, &catalog, units, &mut writer);
     Ok(writer.finish())
 }
 

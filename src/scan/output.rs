@@ -1,11 +1,15 @@
 //! `scan` output: an aligned table for people, CSV or JSON lines for tools.
 //!
 //! Every format gets the same fields: `source` (file:line), the CIM fields
-//! in [`OUTPUT_FIELDS`], then the fields the search command adds.
+//! in [`OUTPUT_FIELDS`], then the fields the search command adds (by
+//! default [`ADDED_FIELDS`]; see [`Output::with_added_fields`]). The table
+//! reads the added fields it shows by name, never by position, so fields
+//! inserted or appended there cannot shift its columns.
 
 use std::io::Write;
 
 use crate::annotate::{CsvLine, ADDED_FIELDS};
+use crate::rule::MatchReason;
 use crate::scan::event::epoch_to_display;
 
 /// CIM fields shown for each row, after `source`.
@@ -35,14 +39,14 @@ pub enum Format {
     Json,
 }
 
-/// One row to print: `source`, then [`OUTPUT_FIELDS`] values, then
-/// [`ADDED_FIELDS`] values.
+/// One row to print: `source`, then [`OUTPUT_FIELDS`] values, then the
+/// added fields' values (in the order of the [`Output`]'s added fields).
 pub struct OutRow<'a> {
     /// `file:line`.
     pub source: &'a str,
     /// Values of [`OUTPUT_FIELDS`].
     pub base: &'a [&'a [u8]],
-    /// Values of [`ADDED_FIELDS`].
+    /// Values of the added fields.
     pub added: &'a [&'a [u8]],
 }
 
@@ -54,6 +58,11 @@ pub struct Output<W: Write> {
     buf: Vec<u8>,
     wrote_header: bool,
     table: Vec<[String; 7]>,
+    /// Names of the added fields, in the order of [`OutRow::added`].
+    added_names: Vec<&'static str>,
+    /// Where the table's added columns are in [`OutRow::added`].
+    score_at: Option<usize>,
+    reason_at: Option<usize>,
 }
 
 const TABLE_HEADER: [&str; 7] = [
@@ -88,8 +97,16 @@ fn shorten(s: &str, max: usize) -> String {
 }
 
 impl<W: Write> Output<W> {
-    /// An output writing `format` to `out`.
+    /// An output writing `format` to `out`; rows carry [`ADDED_FIELDS`].
     pub fn new(format: Format, out: W) -> Output<W> {
+        Output::with_added_fields(format, ADDED_FIELDS.to_vec(), out)
+    }
+
+    /// An output whose rows carry the added fields `names`, in that order
+    /// (for CSV and JSON headers; the table finds `risk_score` and
+    /// `match_reason` among them by name).
+    pub fn with_added_fields(format: Format, names: Vec<&'static str>, out: W) -> Output<W> {
+        let at = |name: &str| names.iter().position(|n| *n == name);
         Output {
             format,
             out,
@@ -97,6 +114,9 @@ impl<W: Write> Output<W> {
             buf: Vec::new(),
             wrote_header: false,
             table: Vec::new(),
+            score_at: at("risk_score"),
+            reason_at: at("match_reason"),
+            added_names: names,
         }
     }
 
@@ -109,7 +129,7 @@ impl<W: Write> Output<W> {
                     self.wrote_header = true;
                     let names = std::iter::once("source")
                         .chain(OUTPUT_FIELDS)
-                        .chain(ADDED_FIELDS);
+                        .chain(self.added_names.iter().copied());
                     self.line.encode_into(names, &mut self.buf);
                     self.buf.push(b'\n');
                 }
@@ -125,7 +145,7 @@ impl<W: Write> Output<W> {
                 self.buf.push(b'{');
                 let names = std::iter::once("source")
                     .chain(OUTPUT_FIELDS)
-                    .chain(ADDED_FIELDS);
+                    .chain(self.added_names.iter().copied());
                 let values = std::iter::once(row.source.as_bytes())
                     .chain(row.base.iter().copied())
                     .chain(row.added.iter().copied());
@@ -147,11 +167,15 @@ impl<W: Write> Output<W> {
                         .position(|f| *f == name)
                         .map_or(String::new(), |i| text(row.base[i]))
                 };
-                let reason = text(row.added[4]);
-                let score = text(row.added[0]);
+                let added = |at: Option<usize>| {
+                    at.and_then(|i| row.added.get(i))
+                        .map_or(String::new(), |v| text(v))
+                };
+                let reason = added(self.reason_at);
+                let score = added(self.score_at);
                 let parent = get("parent_process_name");
                 let child = get("process_name");
-                let child = if reason == "original_file_name" {
+                let child = if reason == MatchReason::OriginalFileName.as_str() {
                     format!("{child} (= {})", get("original_file_name"))
                 } else if child.is_empty() {
                     crate::rule::basename(get("process_path").as_bytes())
@@ -243,18 +267,73 @@ mod tests {
         }
     }
 
-    fn sample() -> (Vec<&'static [u8]>, Vec<&'static [u8]>) {
+    /// A row's values: [`OUTPUT_FIELDS`], then [`ADDED_FIELDS`].
+    type Values = (Vec<&'static [u8]>, Vec<&'static [u8]>);
+
+    /// A row's values by field name.
+    fn values(cim: &[(&str, &'static str)], added: &[(&str, &'static str)]) -> Values {
         let mut base: Vec<&[u8]> = vec![b""; OUTPUT_FIELDS.len()];
-        base[0] = b"1579034690.348";
-        base[1] = b"WS1";
-        base[2] = b"CORP\\bob";
-        base[3] = b"WmiPrvSE.exe";
-        base[6] = b"rundll32.exe";
-        base[8] = b"rundll32 url.dll,FileProtocolHandler \"x\"";
-        let mut added: Vec<&[u8]> = vec![b""; ADDED_FIELDS.len()];
-        added[0] = b"54";
-        added[4] = b"process_name";
-        (base, added)
+        for (name, value) in cim {
+            let i = OUTPUT_FIELDS.iter().position(|f| f == name).unwrap();
+            base[i] = value.as_bytes();
+        }
+        let mut add: Vec<&[u8]> = vec![b""; ADDED_FIELDS.len()];
+        for (name, value) in added {
+            let i = ADDED_FIELDS.iter().position(|f| f == name).unwrap();
+            add[i] = value.as_bytes();
+        }
+        (base, add)
+    }
+
+    const HIT: [(&str, &str); 3] = [
+        ("risk_score", "54"),
+        ("threat_object", "rundll32.exe"),
+        ("match_reason", "process_name"),
+    ];
+
+    fn sample() -> Values {
+        values(
+            &[
+                ("_time", "1579034690.348"),
+                ("dest", "WS1"),
+                ("user", "CORP\\bob"),
+                ("parent_process_name", "WmiPrvSE.exe"),
+                ("process_name", "rundll32.exe"),
+                ("process", "rundll32 url.dll,FileProtocolHandler \"x\""),
+            ],
+            &HIT,
+        )
+    }
+
+    /// The table's data lines, each cut into its columns (two spaces or
+    /// more apart).
+    fn table_cells(out: Output<Vec<u8>>) -> Vec<Vec<String>> {
+        let text = String::from_utf8(out.out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0].split("  ").filter(|c| !c.is_empty()).count(),
+            7,
+            "{text}"
+        );
+        lines[2..]
+            .iter()
+            .map(|l| {
+                l.split("  ")
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn table(rows: &[Values]) -> Vec<Vec<String>> {
+        let mut out = Output::new(Format::Table, Vec::new());
+        for (base, added) in rows {
+            out.write(&row(base, added)).unwrap();
+        }
+        out.finish().unwrap();
+        table_cells(out)
     }
 
     #[test]
@@ -285,6 +364,7 @@ mod tests {
         );
         let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
         assert_eq!(v["risk_score"], "54");
+        assert_eq!(v["match_reason"], "process_name");
     }
 
     #[test]
@@ -301,6 +381,126 @@ mod tests {
         assert_eq!(
             lines[0].chars().take(col(lines[0])).count(),
             lines[2].chars().take(col(lines[2])).count()
+        );
+    }
+
+    #[test]
+    fn table_shows_every_column_of_a_detection_with_match_reason_not_threat_object() {
+        assert_eq!(
+            table(&[sample()]),
+            [[
+                "2020-01-14 20:44:50",
+                "WS1",
+                "CORP\\bob",
+                "WmiPrvSE.exe → rundll32.exe",
+                "rundll32 url.dll,FileProtocolHandler \"x\"",
+                "process_name",
+                "54",
+            ]]
+        );
+    }
+
+    #[test]
+    fn table_shows_a_renamed_binary_with_its_original_name() {
+        let renamed = values(
+            &[
+                ("_time", "1700000540"),
+                ("dest", "host-1"),
+                ("user", "EXAMPLE\\alice"),
+                ("parent_process_name", "WmiPrvSE.exe"),
+                ("process_name", "notavirus.exe"),
+                ("process_path", "C:\\Users\\Public\\notavirus.exe"),
+                ("process", "notavirus.exe http://x/a.hta"),
+                ("original_file_name", "MSHTA.EXE"),
+            ],
+            &[
+                ("risk_score", "54"),
+                ("threat_object", "notavirus.exe"),
+                ("match_reason", "original_file_name"),
+            ],
+        );
+        assert_eq!(
+            table(&[renamed]),
+            [[
+                "2023-11-14 22:22:20",
+                "host-1",
+                "EXAMPLE\\alice",
+                "WmiPrvSE.exe → notavirus.exe (= MSHTA.EXE)",
+                "notavirus.exe http://x/a.hta",
+                "original_file_name",
+                "54",
+            ]]
+        );
+    }
+
+    #[test]
+    fn table_names_the_child_from_its_path_when_process_name_is_absent() {
+        let by_path = values(
+            &[
+                ("parent_process_name", "WmiPrvSE.exe"),
+                ("process_path", "C:\\Windows\\System32\\mshta.exe"),
+                ("process", "mshta x"),
+            ],
+            &[("risk_score", "54"), ("match_reason", "process_path")],
+        );
+        assert_eq!(
+            table(&[by_path]),
+            [["WmiPrvSE.exe → mshta.exe", "mshta x", "process_path", "54"]]
+        );
+    }
+
+    #[test]
+    fn table_shows_a_dash_for_an_annotated_row_that_did_not_match() {
+        let miss = values(
+            &[
+                ("_time", "1700000180"),
+                ("dest", "host-1"),
+                ("user", "alice"),
+                ("parent_process_name", "WmiPrvSE.exe"),
+                ("process_name", "powershell.exe"),
+                ("process", "powershell -nop"),
+            ],
+            &[],
+        );
+        assert_eq!(
+            table(&[miss]),
+            [[
+                "2023-11-14 22:16:20",
+                "host-1",
+                "alice",
+                "WmiPrvSE.exe → powershell.exe",
+                "powershell -nop",
+                "-",
+            ]]
+        );
+    }
+
+    #[test]
+    fn table_reads_added_fields_by_name_whatever_their_order_or_number() {
+        let (base, _) = sample();
+        // Reordered, with one more field appended (as an option may add).
+        let names = vec![
+            "match_reason",
+            "threat_object",
+            "risk_score",
+            "lineage_path",
+        ];
+        let added: Vec<&[u8]> = vec![b"process_name", b"rundll32.exe", b"54", b"a > b"];
+        let mut out = Output::with_added_fields(Format::Table, names.clone(), Vec::new());
+        out.write(&row(&base, &added)).unwrap();
+        out.finish().unwrap();
+        let cells = table_cells(out);
+        assert_eq!(cells[0][5..], ["process_name", "54"]);
+
+        let mut out = Output::with_added_fields(Format::Csv, names, Vec::new());
+        out.write(&row(&base, &added)).unwrap();
+        let text = String::from_utf8(out.out).unwrap();
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .ends_with("process_id,match_reason,threat_object,risk_score,lineage_path"),
+            "{text}"
         );
     }
 }

@@ -3,12 +3,12 @@
 //! work in flight.
 
 use std::collections::VecDeque;
-use std::io::{BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Mutex};
 
-use super::inputs::{Input, Source, Unit, Units};
+use super::inputs::{Unit, Units};
 use super::pipeline::{Counts, Detector, Row, Sink, Stop};
 use super::{scan_input, ScanConfig, Writer};
 use crate::error::Error;
@@ -27,6 +27,16 @@ impl CountHandle {
     pub(super) fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
+
+    pub(super) fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+impl<R> Counting<R> {
+    pub(super) fn new(inner: R, count: CountHandle) -> Counting<R> {
+        Counting { inner, count }
+    }
 }
 
 impl<R: Read> Read for Counting<R> {
@@ -40,6 +50,7 @@ impl<R: Read> Read for Counting<R> {
 /// What a worker sends to the writer, in input order.
 enum Msg {
     Opened,
+    Note(String),
     Counts(Counts),
     Row(Row),
     Error(Error),
@@ -50,6 +61,10 @@ impl<W: Write> Writer<'_, W> {
         match msg {
             Msg::Opened => {
                 self.summary.files += 1;
+                Ok(())
+            }
+            Msg::Note(note) => {
+                self.note(&note);
                 Ok(())
             }
             Msg::Counts(c) => self.counts(c),
@@ -110,27 +125,18 @@ fn work(
     match unit {
         Unit::Opened => sink.push(Msg::Opened),
         Unit::Report(e) => sink.error(e),
-        Unit::Text { input, format } => {
-            let Input { name, source, .. } = input;
-            let count = bytes.clone();
-            match source {
-                Source::Stdin => {
-                    let stdin = std::io::stdin();
-                    let input = Counting {
-                        inner: stdin.lock(),
-                        count,
-                    };
-                    let input = BufReader::with_capacity(1 << 16, input);
-                    scan_input(detector, &name, input, format, sink)
-                }
-                Source::Bytes(b) => scan_input(detector, &name, BufReader::new(b), format, sink),
-                Source::Path(path) => match std::fs::File::open(&path) {
-                    Ok(f) => {
-                        let input = BufReader::with_capacity(1 << 16, Counting { inner: f, count });
-                        scan_input(detector, &name, input, format, sink)
-                    }
-                    Err(e) => sink.error(Error::io(format!("cannot open {name}"), e)),
-                },
+        Unit::Note(note) => sink.push(Msg::Note(note)),
+        Unit::Text { name, text, format } => {
+            let super::decode::Text {
+                stream,
+                head,
+                replaced,
+                ..
+            } = text;
+            scan_input(detector, &name, stream, &head, format, sink)?;
+            match replaced.and_then(|r| r.error(&name)) {
+                Some(e) => sink.error(e),
+                None => Ok(()),
             }
         }
         Unit::Evtx { name, path, chunks } => match std::fs::File::open(&path) {

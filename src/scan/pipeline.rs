@@ -1,13 +1,18 @@
 //! The one loop every input goes through: records from a [`Reader`] are
-//! mapped onto `Endpoint.Processes` (CSV rows as they are, events through
-//! [`EventBuilder`]), matched by the [`Rule`], annotated, and handed with
-//! their counts and problems, in input order, to a [`Sink`].
+//! mapped onto `Endpoint.Processes` (CSV rows with CIM names as they are;
+//! events, and CSV rows with Windows event names, through [`EventBuilder`]),
+//! matched by the [`Rule`], annotated, and handed with their counts and
+//! problems, in input order, to a [`Sink`].
+//!
+//! A CSV whose header has no process field at all (neither CIM nor event
+//! names, see [`event::header_shape`]) is reported once, with its columns;
+//! its rows are counted as read, not as process creations.
 
 use std::borrow::Cow;
 
 use csv::ByteRecord;
 
-use super::event::{self, EventBuilder, EventKind};
+use super::event::{self, EventBuilder, EventKind, HeaderShape};
 use super::output::{OutRow, OUTPUT_FIELDS};
 use super::read::{Body, Position, Reader, Step};
 use super::{jsonl, xml};
@@ -155,6 +160,22 @@ impl Detector {
         self.check(&self.cim_layout, record, counts)
     }
 
+    /// Maps a CSV row with event names (`names`, from its header).
+    fn map_event_row(
+        &self,
+        names: &[String],
+        row: &ByteRecord,
+        event: &mut EventBuilder,
+        record: &mut ByteRecord,
+        counts: &mut Counts,
+    ) -> Option<Row> {
+        event.clear();
+        for (name, value) in names.iter().zip(row.iter()) {
+            event.set(name, &[value]);
+        }
+        self.map_event(event, record, counts)
+    }
+
     /// Reads `reader` to its end (or a stop), sending rows, counts and
     /// problems to `sink`. `name` is the input's name in messages.
     pub fn scan(
@@ -164,14 +185,27 @@ impl Detector {
         sink: &mut dyn Sink,
     ) -> Result<(), Stop> {
         let mut counts = Counts::default();
-        let mut layout: Option<Layout> = None;
+        let mut columns = Columns::None;
         let mut event = EventBuilder::new();
         let mut record = ByteRecord::new();
         loop {
             let (pos, body) = match reader.next() {
                 Step::End => break,
                 Step::Header(header) => {
-                    layout = Some(Layout::resolve(&self.fields, header));
+                    columns = match event::header_shape(header.iter()) {
+                        HeaderShape::Cim => Columns::Cim(Layout::resolve(&self.fields, header)),
+                        HeaderShape::Events => Columns::Events(
+                            header
+                                .iter()
+                                .map(|h| String::from_utf8_lossy(h).into_owned())
+                                .collect(),
+                        ),
+                        HeaderShape::NoProcessField => {
+                            flush(&mut counts, sink)?;
+                            sink.error(no_process_field(name, header))?;
+                            Columns::None
+                        }
+                    };
                     continue;
                 }
                 Step::Failed(e) => {
@@ -194,9 +228,13 @@ impl Detector {
             };
             counts.events += 1;
             let mapped = match body {
-                Body::Row(row) => Ok(layout
-                    .as_ref()
-                    .and_then(|layout| self.check(layout, row, &mut counts))),
+                Body::Row(row) => Ok(match &columns {
+                    Columns::Cim(layout) => self.check(layout, row, &mut counts),
+                    Columns::Events(names) => {
+                        self.map_event_row(names, row, &mut event, &mut record, &mut counts)
+                    }
+                    Columns::None => None,
+                }),
                 Body::Json(text) => jsonl::load_line(text, &mut event)
                     .map_err(|e| e.0)
                     .map(|()| self.map_event(&mut event, &mut record, &mut counts)),
@@ -223,6 +261,59 @@ impl Detector {
         }
         flush(&mut counts, sink)
     }
+}
+
+/// How the rows under the last CSV header are read.
+enum Columns {
+    /// CIM names, resolved for the rule and annotator.
+    Cim(Layout),
+    /// Windows event names, for [`EventBuilder::set`].
+    Events(Vec<String>),
+    /// No process field (or no header yet).
+    None,
+}
+
+/// Columns listed when a header has no process field.
+const COLUMNS_SHOWN: usize = 12;
+
+/// The report for a CSV header without a process field: the input, its
+/// columns (the first [`COLUMNS_SHOWN`], each cut to 40 characters) and
+/// the names that were looked for.
+fn no_process_field(name: &str, header: &ByteRecord) -> Error {
+    let mut shown: Vec<String> = header
+        .iter()
+        .take(COLUMNS_SHOWN)
+        .map(|h| {
+            let text: String = String::from_utf8_lossy(h)
+                .chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect();
+            if text.chars().count() > 40 {
+                let mut cut: String = text.chars().take(39).collect();
+                cut.push('…');
+                cut
+            } else {
+                text
+            }
+        })
+        .collect();
+    if header.len() > COLUMNS_SHOWN {
+        shown.push(format!("… {} more", header.len() - COLUMNS_SHOWN));
+    }
+    let message = format!(
+        "no process field: read as CSV, its header has {} ({}); expected CIM names ({}, \
+         plain or Processes.-prefixed) or Windows event names ({}); its rows are not \
+         process creations",
+        if header.len() == 1 {
+            "1 column".to_string()
+        } else {
+            format!("{} columns", header.len())
+        },
+        shown.join(", "),
+        crate::rule::FIELDS.join(", "),
+        event::EVENT_PROCESS_FIELDS.join(", "),
+    );
+    super::input_error(name, 1, message)
 }
 
 fn flush(counts: &mut Counts, sink: &mut dyn Sink) -> Result<(), Stop> {
