@@ -370,3 +370,214 @@ fn a_million_orphans_finish_in_bounded_memory_with_a_warning() {
         eprintln!("{mode}: peak RSS {} MiB", rss_kib / 1024);
     }
 }
+
+/// `scan … --format csv` (and `extra` options): the summary line and, per
+/// returned row, `source | process_name | match_reason | lineage_path`.
+fn scan_rows(files: &[&Path], extra: &[&str]) -> (String, Vec<String>) {
+    let mut args = vec!["scan", "--format", "csv"];
+    args.extend_from_slice(extra);
+    let files: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    args.extend(files.iter().map(String::as_str));
+    let r = run(&args, b"");
+    assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    let mut rdr = csv::Reader::from_reader(&r.stdout[..]);
+    let h = rdr.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let path = h.iter().position(|x| x == "lineage_path");
+    let rows = rdr
+        .records()
+        .map(|x| {
+            let x = x.unwrap();
+            format!(
+                "{} | {} | {} | {}",
+                x[col("source")].rsplit('/').next().unwrap(),
+                &x[col("process_name")],
+                &x[col("match_reason")],
+                path.map_or("-", |i| &x[i])
+            )
+        })
+        .collect();
+    (
+        r.stderr.trim_end().lines().last().unwrap().to_string(),
+        rows,
+    )
+}
+
+#[test]
+fn scan_lineage_on_the_built_in_sample_reports_the_empire_chain_once_on_msbuild() {
+    let (summary, rows) = scan_rows(&[], &["--lineage"]);
+    assert_eq!(
+        rows,
+        [
+            "sample:sysmon_eid1_wmi_related.xml.log:1 | rundll32.exe | process_name | WmiPrvSE.exe > rundll32.exe",
+            "sample:sysmon_eid1_wmi_related.xml.log:4 | rundll32.exe | process_name | WmiPrvSE.exe > rundll32.exe",
+            "sample:sysmon_eid1_wmi_related.xml.log:10 | explorer.exe | process_name | WmiPrvSE.exe > explorer.exe",
+            "sample:sysmon_eid1_wmi_related.xml.log:13 | rundll32.exe | process_name | WmiPrvSE.exe > rundll32.exe",
+            // Empire: on MSBuild.exe's row, not again on cmd.exe's
+            "sample:sysmon_eid1_wmiprvse_lineage.jsonl:3 | MSBuild.exe | lineage | WmiPrvSE.exe > cmd.exe > MSBuild.exe",
+            // smbmap: the launcher names rundll32, whose event is missing (settled at the end)
+            "sample:sysmon_eid1_wmi_related.xml.log:20 | cmd.exe | launcher_command_line | WmiPrvSE.exe > cmd.exe > rundll32.exe",
+        ]
+    );
+    assert_eq!(
+        summary,
+        "wmilolbas scan: 2 files, 50 events read (50 process creations), 6 detections (2 through a shell)"
+    );
+    // Without --lineage: the four plain detections, no lineage field.
+    let (summary, rows) = scan_rows(&[], &[]);
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r.ends_with("| -")), "{rows:?}");
+    assert_eq!(
+        summary,
+        "wmilolbas scan: 2 files, 50 events read (50 process creations), 4 detections"
+    );
+}
+
+#[test]
+fn scan_lineage_reads_every_input_kind() {
+    // .evtx (Sysmon): the launcher naming rundll32.
+    let (summary, rows) = scan_rows(
+        &[&fixture("smbmap_upload_exec_sysmon.evtx")],
+        &["--lineage"],
+    );
+    assert_eq!(
+        rows,
+        ["smbmap_upload_exec_sysmon.evtx#23 | cmd.exe | launcher_command_line | WmiPrvSE.exe > cmd.exe > rundll32.exe"]
+    );
+    assert!(
+        summary.ends_with("1 detection (1 through a shell)"),
+        "{summary}"
+    );
+    // .evtx (Security 4688): WmiPrvSE > calc.exe, no chain, read all the same.
+    let (_, rows) = scan_rows(
+        &[&data("evtx/LM_WMI_4624_4688_TargetHost.evtx")],
+        &["--lineage"],
+    );
+    assert!(rows.is_empty(), "{rows:?}");
+    // JSON lines, Sysmon (GUIDs, no ProcessId) and 4688 (hex PIDs) of the
+    // same processes: both MSBuild rows, no cmd row.
+    let (_, rows) = scan_rows(
+        &[&fixture("empire_msbuild_process_creations.jsonl")],
+        &["--lineage"],
+    );
+    assert_eq!(
+        rows,
+        [
+            "empire_msbuild_process_creations.jsonl:9 | MSBuild.exe | lineage | WmiPrvSE.exe > cmd.exe > MSBuild.exe",
+            "empire_msbuild_process_creations.jsonl:10 | MSBuild.exe | lineage | WmiPrvSE.exe > cmd.exe > MSBuild.exe",
+        ]
+    );
+    // XML, Security 4688.
+    let (_, rows) = scan_rows(&[&fixture("empire_msbuild_4688.xml.log")], &["--lineage"]);
+    assert_eq!(
+        rows,
+        ["empire_msbuild_4688.xml.log:5 | MSBuild.exe | lineage | WmiPrvSE.exe > cmd.exe > MSBuild.exe"]
+    );
+    // CSV (CIM names), GUID and PID links: see the next test.
+}
+
+/// `line → tag` of a fixture CSV (line 1 is the header).
+fn tags_by_line(path: &Path) -> BTreeMap<String, String> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let h = r.headers().unwrap().clone();
+    let tag = h.iter().position(|x| x == "tag").unwrap();
+    r.records()
+        .enumerate()
+        .map(|(i, x)| (format!("{}", i + 2), x.unwrap()[tag].to_string()))
+        .collect()
+}
+
+#[test]
+fn scan_lineage_on_csv_finds_the_chains_and_a_chain_may_span_files() {
+    for name in ["chains_guid.csv", "chains_pid.csv"] {
+        let path = fixture(name);
+        let want = expected(&path);
+        let tags = tags_by_line(&path);
+        let found = |rows: &[String], files: &[(&str, BTreeMap<String, String>)]| {
+            rows.iter()
+                .map(|r| {
+                    let parts: Vec<&str> = r.split(" | ").collect();
+                    let (file, line) = parts[0].rsplit_once(':').unwrap();
+                    let tags = &files.iter().find(|(f, _)| *f == file).unwrap().1;
+                    (tags[line].clone(), format!("{}|{}", parts[2], parts[3]))
+                })
+                .collect::<BTreeMap<_, _>>()
+        };
+        let (_, rows) = scan_rows(&[&path], &["--lineage"]);
+        assert_eq!(found(&rows, &[(name, tags.clone())]), want, "{name}");
+        // The same rows in two files, every child in the first and every
+        // launcher in the second: the chains span the files.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (header, body) = text.split_once('\n').unwrap();
+        let dir = tempdir();
+        let (mut first, mut second) = (format!("{header}\n"), format!("{header}\n"));
+        let (mut tags1, mut tags2) = (BTreeMap::new(), BTreeMap::new());
+        for (i, line) in body.lines().enumerate() {
+            let tag = &tags[&format!("{}", i + 2)];
+            let launcher = line.split(',').nth(3) == Some("cmd.exe")
+                || line.split(',').nth(3) == Some("powershell.exe");
+            let (file, map) = if launcher {
+                (&mut second, &mut tags2)
+            } else {
+                (&mut first, &mut tags1)
+            };
+            file.push_str(line);
+            file.push('\n');
+            map.insert(format!("{}", file.lines().count()), tag.clone());
+        }
+        let (a, b) = (dir.join("1-children.csv"), dir.join("2-launchers.csv"));
+        std::fs::write(&a, first).unwrap();
+        std::fs::write(&b, second).unwrap();
+        let (_, rows) = scan_rows(&[&a, &b], &["--lineage"]);
+        assert_eq!(
+            found(
+                &rows,
+                &[("1-children.csv", tags1), ("2-launchers.csv", tags2)]
+            ),
+            want,
+            "{name} in two files"
+        );
+    }
+}
+
+#[test]
+fn scan_launchers_sets_the_shells_a_chain_may_run_through() {
+    let path = fixture("chains_guid.csv");
+    let (_, rows) = scan_rows(&[&path], &["--lineage", "--launchers", "cmd.exe"]);
+    // B runs through powershell.exe: no longer a chain.
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r.contains("powershell.exe > rundll32.exe")),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().any(|r| r.contains("cmd.exe > MSBuild.exe")),
+        "{rows:?}"
+    );
+    let r = run(&["scan", "--launchers", "cmd.exe"], b"");
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("launchers only with --lineage"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn scan_lineage_output_does_not_depend_on_the_run() {
+    let inputs = [
+        fixture("chains_pid.csv"),
+        fixture("empire_msbuild_process_creations.jsonl"),
+        fixture("smbmap_upload_exec_sysmon.evtx"),
+        fixture("chains_guid.csv"),
+    ];
+    let refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    let first = scan_rows(&refs, &["--lineage", "--mode", "annotate"]);
+    for _ in 0..3 {
+        assert_eq!(
+            scan_rows(&refs, &["--lineage", "--mode", "annotate"]),
+            first
+        );
+    }
+}

@@ -23,6 +23,7 @@ pub mod event;
 pub mod evtx;
 pub mod inputs;
 pub mod jsonl;
+mod lineage;
 pub mod output;
 mod parallel;
 pub mod pipeline;
@@ -34,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::options::Options;
-use crate::rule::catalog;
+use crate::rule::catalog::{self, Catalog};
 use inputs::{Input, Source, Units};
 use output::{Format, Output};
 use parallel::{run_units, CountHandle};
@@ -111,6 +112,9 @@ pub struct Summary {
     pub detections: u64,
     /// Problems reported.
     pub errors: u64,
+    /// With `--lineage`: the detections lineage found (counted in
+    /// `detections` too).
+    pub lineage: Option<u64>,
 }
 
 /// Writes what the readers produce: rows to stdout, problems and progress
@@ -123,6 +127,8 @@ struct Writer<'w, W: Write> {
     progress: Option<Progress>,
     /// Bytes read so far (for progress).
     bytes: CountHandle,
+    /// With `--lineage`: the one process tree of the run.
+    lineage: Option<lineage::ScanLineage>,
 }
 
 struct Progress {
@@ -132,11 +138,19 @@ struct Progress {
 }
 
 impl<'w, W: Write> Writer<'w, W> {
-    fn new(config: &ScanConfig, stdout: W, stderr: &'w mut dyn Write) -> Self {
+    fn new(config: &ScanConfig, catalog: &Catalog, stdout: W, stderr: &'w mut dyn Write) -> Self {
         let now = Instant::now();
+        let lineage = config
+            .options
+            .lineage
+            .then(|| lineage::ScanLineage::new(&config.options, catalog.clone()));
+        let added = Detector::new(&config.options, catalog.clone()).added_fields();
         Writer {
-            output: Output::new(config.format, stdout),
-            summary: Summary::default(),
+            output: Output::with_added_fields(config.format, added, stdout),
+            summary: Summary {
+                lineage: lineage.as_ref().map(|_| 0),
+                ..Summary::default()
+            },
             stderr,
             strict_input: config.strict_input,
             progress: config.progress.then_some(Progress {
@@ -145,7 +159,22 @@ impl<'w, W: Write> Writer<'w, W> {
                 shown: false,
             }),
             bytes: CountHandle::default(),
+            lineage,
         }
+    }
+
+    /// Prints rows lineage settled; counts its detections.
+    fn print(&mut self, rows: Vec<(Row, bool)>) -> std::result::Result<(), Stop> {
+        for (row, lineage) in rows {
+            if lineage {
+                self.summary.detections += 1;
+                if let Some(n) = self.summary.lineage.as_mut() {
+                    *n += 1;
+                }
+            }
+            self.row(row)?;
+        }
+        Ok(())
     }
 
     fn tick(&mut self) {
@@ -186,6 +215,12 @@ impl<'w, W: Write> Writer<'w, W> {
 
     fn finish(mut self) -> Summary {
         self.clear_progress();
+        if let Some(mut lineage) = self.lineage.take() {
+            let rows = lineage.finish();
+            let _ = self.print(rows);
+            let (stats, limits) = lineage.stats();
+            lineage::warnings(&stats, &limits, self.stderr);
+        }
         let _ = self.output.finish();
         self.summary
     }
@@ -203,6 +238,14 @@ impl<W: Write> Sink for Writer<'_, W> {
     fn row(&mut self, row: Row) -> std::result::Result<(), Stop> {
         // stdout closed (e.g. `| head`): stop quietly.
         row.write_to(&mut self.output).map_err(|_| Stop)
+    }
+
+    fn lineage(&mut self, row: Box<pipeline::LineageRow>) -> std::result::Result<(), Stop> {
+        let rows = match self.lineage.as_mut() {
+            Some(lineage) => lineage.observe(row),
+            None => row.row.into_iter().map(|r| (r, false)).collect(),
+        };
+        self.print(rows)
     }
 
     fn error(&mut self, err: Error) -> std::result::Result<(), Stop> {
@@ -257,7 +300,7 @@ pub fn run_on_bytes<W: Write>(
     stderr: &mut dyn Write,
 ) -> Result<Summary> {
     let catalog = catalog::load(&config.options.catalog, None)?;
-    let mut writer = Writer::new(config, stdout, stderr);
+    let mut writer = Writer::new(config, &catalog, stdout, stderr);
     let inputs = bytes_inputs(inputs, config.input_format);
     let units = Units::new(inputs, writer.bytes.clone());
     run_units(config, &catalog, units, &mut writer);
@@ -286,7 +329,7 @@ fn bytes_inputs<'a>(
 /// stop everything (a bad catalog) are returned.
 pub fn run<W: Write>(config: &ScanConfig, stdout: W, stderr: &mut dyn Write) -> Result<Summary> {
     let catalog = catalog::load(&config.options.catalog, None)?;
-    let mut writer = Writer::new(config, stdout, stderr);
+    let mut writer = Writer::new(config, &catalog, stdout, stderr);
     let inputs = if config.files.is_empty() {
         bytes_inputs(&SAMPLES, None) // formats known
     } else {
@@ -301,11 +344,15 @@ pub fn run<W: Write>(config: &ScanConfig, stdout: W, stderr: &mut dyn Write) -> 
 pub fn summary_line(s: &Summary) -> String {
     let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     format!(
-        "wmilolbas scan: {}, {} read ({}), {}{}",
+        "wmilolbas scan: {}, {} read ({}), {}{}{}",
         plural(s.files, "file", "files"),
         plural(s.events, "event", "events"),
         plural(s.processes, "process creation", "process creations"),
         plural(s.detections, "detection", "detections"),
+        match s.lineage {
+            Some(n) => format!(" ({n} through a shell)"),
+            None => String::new(),
+        },
         if s.errors > 0 {
             format!(", {}", plural(s.errors, "error", "errors"))
         } else {

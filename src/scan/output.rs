@@ -63,6 +63,8 @@ pub struct Output<W: Write> {
     /// Where the table's added columns are in [`OutRow::added`].
     score_at: Option<usize>,
     reason_at: Option<usize>,
+    path_at: Option<usize>,
+    threat_at: Option<usize>,
 }
 
 const TABLE_HEADER: [&str; 7] = [
@@ -74,7 +76,7 @@ const TABLE_HEADER: [&str; 7] = [
     "reason",
     "score",
 ];
-const TABLE_MAX: [usize; 7] = [19, 28, 28, 44, 60, 18, 5];
+const TABLE_MAX: [usize; 7] = [19, 28, 28, 60, 60, 21, 5];
 /// Table rows held to compute column widths before printing.
 const TABLE_BATCH: usize = 1000;
 
@@ -116,6 +118,8 @@ impl<W: Write> Output<W> {
             table: Vec::new(),
             score_at: at("risk_score"),
             reason_at: at("match_reason"),
+            path_at: at("lineage_path"),
+            threat_at: at("threat_object"),
             added_names: names,
         }
     }
@@ -185,11 +189,20 @@ impl<W: Write> Output<W> {
                 } else {
                     child
                 };
+                // A lineage detection shows its chain; a launcher shows the
+                // program its command line runs.
+                let chain = match reason.as_str() {
+                    "lineage" => added(self.path_at).replace(" > ", " → "),
+                    "launcher_command_line" => {
+                        format!("{parent} → {child} (runs {})", added(self.threat_at))
+                    }
+                    _ => format!("{parent} → {child}"),
+                };
                 let cells = [
                     epoch_to_display(&get("_time")),
                     get("dest"),
                     get("user"),
-                    format!("{parent} → {child}"),
+                    chain,
                     get("process"),
                     if reason.is_empty() {
                         "-".to_string()

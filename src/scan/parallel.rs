@@ -9,7 +9,7 @@ use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Mutex};
 
 use super::inputs::{Unit, Units};
-use super::pipeline::{Counts, Detector, Row, Sink, Stop};
+use super::pipeline::{Counts, Detector, LineageRow, Row, Sink, Stop};
 use super::{scan_input, ScanConfig, Writer};
 use crate::error::Error;
 use crate::rule::catalog::Catalog;
@@ -53,6 +53,7 @@ enum Msg {
     Note(String),
     Counts(Counts),
     Row(Row),
+    Lineage(Box<LineageRow>),
     Error(Error),
 }
 
@@ -69,6 +70,7 @@ impl<W: Write> Writer<'_, W> {
             }
             Msg::Counts(c) => self.counts(c),
             Msg::Row(r) => self.row(r),
+            Msg::Lineage(r) => self.lineage(r),
             Msg::Error(e) => self.error(e),
         }
     }
@@ -112,6 +114,9 @@ impl Sink for BatchSink<'_> {
     }
     fn error(&mut self, error: Error) -> std::result::Result<(), Stop> {
         self.push(Msg::Error(error))
+    }
+    fn lineage(&mut self, row: Box<LineageRow>) -> std::result::Result<(), Stop> {
+        self.push(Msg::Lineage(row))
     }
 }
 

@@ -8,7 +8,7 @@
 //! names, see [`event::header_shape`]) is reported once, with its columns;
 //! its rows are counted as read, not as process creations.
 
-use std::borrow::Cow;
+use std::sync::Arc;
 
 use csv::ByteRecord;
 
@@ -16,8 +16,9 @@ use super::event::{self, EventBuilder, EventKind, HeaderShape};
 use super::output::{OutRow, OUTPUT_FIELDS};
 use super::read::{Body, Position, Reader, Step};
 use super::{jsonl, xml};
-use crate::annotate::Annotator;
+use crate::annotate::{Annotator, Hit};
 use crate::error::Error;
+use crate::lineage::{Facts, LineageRule};
 use crate::options::{Mode, Options};
 use crate::records::{FieldSet, Layout, RowView, Slot};
 use crate::rule::{Catalog, Rule};
@@ -73,6 +74,29 @@ impl Row {
     }
 }
 
+/// A row lineage must see (`--lineage`): a WMI host, a launcher, or a
+/// catalog binary under a launcher, with what printing it later needs.
+#[derive(Debug)]
+pub struct LineageRow {
+    /// What lineage reads from it.
+    pub facts: Facts<'static>,
+    /// The row, mapped onto CIM.
+    pub record: ByteRecord,
+    /// Its columns.
+    pub layout: Arc<Layout>,
+    /// `file:line` or `file#record`.
+    pub source: String,
+    /// What is printed when lineage finds nothing: a plain detection, the
+    /// row with empty fields in annotate mode, or nothing.
+    pub row: Option<Row>,
+}
+
+/// What the loop hands on for one process row.
+enum Checked {
+    Row(Row),
+    Lineage(Box<LineageRow>),
+}
+
 /// Reading stops: `--strict-input` after an error, or stdout is gone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stop;
@@ -85,6 +109,8 @@ pub trait Sink {
     fn row(&mut self, row: Row) -> Result<(), Stop>;
     /// A problem with the input.
     fn error(&mut self, error: Error) -> Result<(), Stop>;
+    /// A row for lineage (`--lineage`), in input order with the others.
+    fn lineage(&mut self, row: Box<LineageRow>) -> Result<(), Stop>;
 }
 
 /// Records between two [`Sink::counts`] calls when nothing else is sent.
@@ -96,9 +122,10 @@ pub struct Detector {
     mode: Mode,
     rule: Rule,
     annotator: Annotator,
+    lineage: Option<LineageRule>,
     fields: FieldSet,
     out_slots: Vec<Slot>,
-    cim_layout: Layout,
+    cim_layout: Arc<Layout>,
 }
 
 impl Detector {
@@ -107,28 +134,31 @@ impl Detector {
         let mut fields = FieldSet::new();
         let rule = Rule::new(options.strict, &options.parents, catalog, &mut fields);
         let annotator = Annotator::new(options, &mut fields);
+        let lineage = options
+            .lineage
+            .then(|| LineageRule::new(&options.launchers(), &mut fields));
         let out_slots = OUTPUT_FIELDS.iter().map(|f| fields.add(f)).collect();
-        let cim_layout = Layout::resolve(&fields, &event::cim_header());
+        let cim_layout = Arc::new(Layout::resolve(&fields, &event::cim_header()));
         Detector {
             mode: options.mode,
             rule,
             annotator,
+            lineage,
             fields,
             out_slots,
             cim_layout,
         }
     }
 
-    /// Matches one row; `Some` when it is to be printed.
-    fn check(&self, layout: &Layout, record: &ByteRecord, counts: &mut Counts) -> Option<Row> {
-        counts.processes += 1;
+    /// The names of the fields the annotator adds, in order.
+    pub fn added_fields(&self) -> Vec<&'static str> {
+        self.annotator.fields()
+    }
+
+    /// The row to print for `record` (columns `layout`) as `hit` (none:
+    /// the added fields empty).
+    pub fn render(&self, layout: &Layout, record: &ByteRecord, hit: Option<Hit<'_>>) -> Row {
         let view = RowView::new(record, layout);
-        let hit = self.rule.evaluate(&view);
-        if hit.is_some() {
-            counts.detections += 1;
-        } else if self.mode == Mode::Filter {
-            return None;
-        }
         let base: Vec<Vec<u8>> = self
             .out_slots
             .iter()
@@ -136,15 +166,45 @@ impl Detector {
             .collect();
         let added = self
             .annotator
-            .values(&view, hit)
+            .hit_values(&view, hit)
             .into_iter()
-            .map(Cow::into_owned)
+            .map(|v| v.into_owned())
             .collect();
-        Some(Row {
+        Row {
             source: String::new(),
             base,
             added,
-        })
+        }
+    }
+
+    /// Matches one row; `Some` when it is to be printed or shown to
+    /// lineage.
+    fn check(
+        &self,
+        layout: &Arc<Layout>,
+        record: &ByteRecord,
+        counts: &mut Counts,
+    ) -> Option<Checked> {
+        counts.processes += 1;
+        let view = RowView::new(record, layout);
+        let hit = self.rule.evaluate(&view);
+        if hit.is_some() {
+            counts.detections += 1;
+        }
+        let printed = (hit.is_some() || self.mode == Mode::Annotate)
+            .then(|| self.render(layout, record, hit.map(Hit::Plain)));
+        if let Some(lineage) = &self.lineage {
+            if let Some(facts) = lineage.facts(&view, &self.rule, hit.is_some()) {
+                return Some(Checked::Lineage(Box::new(LineageRow {
+                    facts: facts.into_owned(),
+                    record: record.clone(),
+                    layout: Arc::clone(layout),
+                    source: String::new(),
+                    row: printed,
+                })));
+            }
+        }
+        printed.map(Checked::Row)
     }
 
     /// Maps a loaded event; `Some` when it is a process creation to print.
@@ -153,7 +213,7 @@ impl Detector {
         event: &mut EventBuilder,
         record: &mut ByteRecord,
         counts: &mut Counts,
-    ) -> Option<Row> {
+    ) -> Option<Checked> {
         if event.finish(record) != EventKind::ProcessCreation {
             return None;
         }
@@ -168,7 +228,7 @@ impl Detector {
         event: &mut EventBuilder,
         record: &mut ByteRecord,
         counts: &mut Counts,
-    ) -> Option<Row> {
+    ) -> Option<Checked> {
         event.clear();
         for (name, value) in names.iter().zip(row.iter()) {
             event.set(name, &[value]);
@@ -193,7 +253,9 @@ impl Detector {
                 Step::End => break,
                 Step::Header(header) => {
                     columns = match event::header_shape(header.iter()) {
-                        HeaderShape::Cim => Columns::Cim(Layout::resolve(&self.fields, header)),
+                        HeaderShape::Cim => {
+                            Columns::Cim(Arc::new(Layout::resolve(&self.fields, header)))
+                        }
                         HeaderShape::Events => Columns::Events(
                             header
                                 .iter()
@@ -247,10 +309,18 @@ impl Detector {
                     flush(&mut counts, sink)?;
                     sink.error(error_at(name, pos, message))?;
                 }
-                Ok(Some(mut row)) => {
+                Ok(Some(Checked::Row(mut row))) => {
                     row.source = super::read::source(name, &pos);
                     flush(&mut counts, sink)?;
                     sink.row(row)?;
+                }
+                Ok(Some(Checked::Lineage(mut row))) => {
+                    row.source = super::read::source(name, &pos);
+                    if let Some(r) = row.row.as_mut() {
+                        r.source.clone_from(&row.source);
+                    }
+                    flush(&mut counts, sink)?;
+                    sink.lineage(row)?;
                 }
                 Ok(None) => {
                     if counts.events >= COUNTS_EVERY {
@@ -266,7 +336,7 @@ impl Detector {
 /// How the rows under the last CSV header are read.
 enum Columns {
     /// CIM names, resolved for the rule and annotator.
-    Cim(Layout),
+    Cim(Arc<Layout>),
     /// Windows event names, for [`EventBuilder::set`].
     Events(Vec<String>),
     /// No process field (or no header yet).

@@ -121,3 +121,37 @@ os.makedirs(OUT, exist_ok=True)
 write(os.path.join(OUT, "chains_guid.csv"), True)
 write(os.path.join(OUT, "chains_pid.csv"), False)
 print("wrote", OUT)
+
+# The Empire set's Security 4688 events (from empire_msbuild_process_creations.jsonl,
+# OTRF Security-Datasets, MIT) rendered as XML <Event> lines, as Splunk's
+# XmlWinEventLog stores Security events: the same chain linked by hex PIDs.
+from xml.sax.saxutils import escape  # noqa: E402
+import datetime  # noqa: E402
+import json  # noqa: E402
+
+EVENT_DATA = ["SubjectUserSid", "SubjectUserName", "SubjectDomainName", "SubjectLogonId",
+              "NewProcessId", "NewProcessName", "TokenElevationType", "ProcessId", "CommandLine",
+              "TargetUserSid", "TargetUserName", "TargetDomainName", "TargetLogonId",
+              "ParentProcessName", "MandatoryLabel"]
+src = os.path.join(OUT, "empire_msbuild_process_creations.jsonl")
+dst = os.path.join(OUT, "empire_msbuild_4688.xml.log")
+with open(src, encoding="utf-8") as f, open(dst, "w", encoding="utf-8", newline="\n") as out:
+    for line in f:
+        e = json.loads(line)
+        if e.get("EventID") != 4688:
+            continue
+        # EventTime is the host's local time, UTC-4 in this dataset.
+        local = datetime.datetime.strptime(e["EventTime"], "%Y-%m-%d %H:%M:%S")
+        utc = (local + datetime.timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        data = "".join(
+            f'<Data Name="{k}">{escape(str(e.get(k, "")))}</Data>' for k in EVENT_DATA)
+        out.write(
+            '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>'
+            '<Provider Name="Microsoft-Windows-Security-Auditing" '
+            'Guid="{54849625-5478-4994-a5ba-3e3b0328c30d}"></Provider>'
+            f'<EventID>4688</EventID><Version>{e.get("Version", 2)}</Version>'
+            f'<TimeCreated SystemTime="{utc}"></TimeCreated>'
+            f'<EventRecordID>{e["RecordNumber"]}</EventRecordID>'
+            f'<Channel>Security</Channel><Computer>{escape(e["Hostname"])}</Computer></System>'
+            f'<EventData>{data}</EventData></Event>\n')
+print("wrote", dst)
