@@ -12,7 +12,8 @@ takes.
     python3 benches/session_replay.py [--rows 200000] [--runs 7]
 
 The peer (benches/peer/splunklib_wmilolbas.py, splunk-sdk 2.1.1) is installed
-into .tools/bench on first use (PyPI).
+into .tools/bench on first use (PyPI). It also times lineage=true against the
+default rule on the same rows (--lineage-only: just that).
 """
 import argparse
 import os
@@ -87,6 +88,8 @@ def main():
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--skip-peer", action="store_true")
+    ap.add_argument("--lineage-only", action="store_true",
+                    help="only lineage=true against the default rule on the same rows")
     o = ap.parse_args()
     os.makedirs(WORK, exist_ok=True)
 
@@ -102,10 +105,13 @@ def main():
     s_peer = os.path.join(WORK, f"session{o.rows}_peer.bin")
     s_big = os.path.join(WORK, f"session{o.rows * 10}_strict.bin")
     s_ann = os.path.join(WORK, f"session{o.rows}_annotate.bin")
+    s_default = os.path.join(WORK, f"session{o.rows}_default.bin")
+    s_lineage = os.path.join(WORK, f"session{o.rows}_lineage.bin")
     p_ours = os.path.join(WORK, "probe_ours.bin")
     p_peer = os.path.join(WORK, "probe_peer.bin")
     for path, args, repeat in [(s_ours, "strict=true", 1), (s_peer, "", 1), (s_big, "strict=true", 10),
-                               (s_ann, "strict=true mode=annotate", 1)]:
+                               (s_ann, "strict=true mode=annotate", 1), (s_default, "", 1),
+                               (s_lineage, "lineage=true", 1)]:
         if not os.path.exists(path):
             sh(*py, mk, rows_csv, path, "--rows-per-chunk", "50000", "--mv", "--args", args, "--repeat", str(repeat))
     for session, probe in [(s_ours, p_ours), (s_peer, p_peer)]:
@@ -122,6 +128,20 @@ def main():
           f"({s_ours}); median of {o.runs} runs")
 
     results = {}
+    # lineage=true against the default rule on the same rows (the rows
+    # carry dest, PIDs and _time; links by host + PID + time).
+    lin = {
+        "wmilolbas default rule": measure(ours, s_default, o.runs),
+        "wmilolbas lineage=true": measure(ours, s_lineage, o.runs),
+    }
+    if o.lineage_only:
+        for name, (med, best, rss, user, system) in lin.items():
+            print(f"{name:<24}{med:>10.3f} s median{best:>9.3f} s best{o.rows / med:>14,.0f} rows/s"
+                  f"{(rss or 0) / 1024:>8.1f} MB")
+        a, b = reply_rows(ours, s_default), reply_rows(ours, s_lineage)
+        print(f"lineage=true: {lin['wmilolbas lineage=true'][0] / lin['wmilolbas default rule'][0]:.2f}x "
+              f"the default rule's time; rows returned {a:,} -> {b:,}")
+        return
     results["wmilolbas strict=true"] = measure(ours, s_ours, o.runs)
     results["cat"] = measure(["cat"], s_ours, o.runs)
     results["wmilolbas mode=annotate"] = measure(ours, s_ann, o.runs)
@@ -143,6 +163,7 @@ def main():
         mem = f"{rss / 1024:>8.1f} MB" if rss else "       n/a"
         print(f"{name:<24}{med:>10.3f}{best:>9.3f}{o.rows / med:>14,.0f}{size / med / 1e6:>9.0f}{mem}"
               f"{user * 1e3:>9.1f}{system * 1e3:>8.1f}")
+    results.update(lin)
     ours_t = results["wmilolbas strict=true"][0]
     if "splunklib peer" in results:
         print(f"\nwmilolbas vs splunklib: {results['splunklib peer'][0] / ours_t:.1f}x faster (median)")
@@ -153,6 +174,8 @@ def main():
           f"dd bs=16M {results['dd bs=16M (read only)'][0] / results['cat'][0]:.1f}x)")
     ann_t = results["wmilolbas mode=annotate"][0]
     print(f"annotate mode: {size / ann_t / 1e9:.2f} GB/s of input, {ann_t / results['cat'][0]:.1f}x cat's time")
+    print(f"lineage=true: {lin['wmilolbas lineage=true'][0] / lin['wmilolbas default rule'][0]:.2f}x "
+          f"the default rule's time on the same rows")
     simd = os.environ.get("WMILOLBAS_SIMD")
     print(f"SIMD path: {simd or 'auto (AVX2, else SSE2 on x86-64; NEON on aarch64)'}")
 

@@ -981,3 +981,120 @@ fn distributed_layout_replicates_a_runnable_binary_on_8x_and_9x() {
         }
     }
 }
+
+/// The names a `$field$ IN ("a", "b")` macro lists.
+fn in_list(definition: &str) -> Vec<String> {
+    definition
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn the_lineage_search_narrows_to_chains_keeps_lineage_detections_and_reports_each_once() {
+    let (_, pkg) = default_package();
+    let macros = packaged_conf(pkg, "default/macros.conf");
+    let saved = packaged_conf(pkg, "default/savedsearches.conf");
+    let plain = "wmilolbas - Wmiprsve LOLBAS Execution Process Spawn - Rule";
+    let name = "wmilolbas - Wmiprvse LOLBAS Execution Through a Shell - Rule";
+    assert_eq!(value(&saved, name, "disabled"), "true");
+    let search = value(&saved, name, "search");
+
+    // The command: the first search's options (one score source), plus
+    // lineage=true; only lineage detections are kept (direct children are
+    // the first search's).
+    let args = command_args(search, &macros);
+    let plain_args = command_args(value(&saved, plain, "search"), &macros);
+    assert_eq!(args[..args.len() - 1], plain_args[..]);
+    assert_eq!(args.last().map(String::as_str), Some("lineage=true"));
+    assert!(search.contains(r#"| search match_reason IN ("lineage", "launcher_command_line")"#));
+
+    // Each detection reported by one run: hourly over 120 minutes, keeping
+    // the rows created in the last 60.
+    assert_eq!(value(&saved, name, "cron_schedule"), "0 * * * *");
+    assert_eq!(value(&saved, name, "dispatch.earliest_time"), "-130m@m");
+    assert_eq!(value(&saved, name, "dispatch.latest_time"), "-10m@m");
+    assert!(
+        search.contains("| addinfo | where firstTime >= info_max_time - 3600 | fields - info_*")
+    );
+
+    // Its own identity, the one the binary writes on lineage detections.
+    let meta = json(&saved, name, "action.correlationsearch.metadata");
+    assert_eq!(meta["detection_id"], wmilolbas::lineage::identity::ID);
+    let ann = json(&saved, name, "action.correlationsearch.annotations");
+    assert_eq!(
+        ann["mitre_attack"],
+        serde_json::json!(wmilolbas::lineage::identity::TECHNIQUE_IDS)
+    );
+    assert_ne!(
+        meta["detection_id"],
+        json(&saved, plain, "action.correlationsearch.metadata")["detection_id"]
+    );
+
+    // The tstats macros name what the command uses.
+    let launchers = in_list(value(&macros, "wmilolbas_launchers(1)", "definition"));
+    assert_eq!(launchers, wmilolbas::lineage::DEFAULT_LAUNCHERS);
+    let lolbas = in_list(value(&macros, "wmilolbas_lolbas(1)", "definition"));
+    assert_eq!(lolbas, wmilolbas::rule::catalog::ESCU_NAMES);
+
+    // The narrowing keeps every row a chain needs: the fixtures filtered by
+    // the tstats condition (the macros' lists, as tstats compares: ASCII
+    // case ignored) give the same detections. Every launcher is kept,
+    // whatever its parent: narrowed to launchers under wmiprvse.exe or a
+    // launcher, the PID fixture's explorer.exe shell that reuses an exited
+    // WMI shell's PID (G) is dropped, and its child is linked to the WMI
+    // shell — a false detection (regression test for that first design).
+    assert!(search.contains(
+        "where (`wmilolbas_launchers(Processes.process_name)` OR (`wmilolbas_launchers(Processes.parent_process_name)` AND (`wmilolbas_lolbas(Processes.process_name)` OR `wmilolbas_lolbas(Processes.original_file_name)`))) by "
+    ));
+    let is_in = |list: &[String], v: &str| list.iter().any(|x| x.eq_ignore_ascii_case(v));
+    for fixture in ["chains_guid.csv", "chains_pid.csv"] {
+        let path = data(&format!("lineage/{fixture}"));
+        let mut r = csv::Reader::from_path(&path).unwrap();
+        let h = r.headers().unwrap().clone();
+        let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+        let (parent, child, expect) = (
+            col("parent_process_name"),
+            col("process_name"),
+            col("expect"),
+        );
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(&h).unwrap();
+        let mut want = Vec::new();
+        for row in r.records().map(Result::unwrap) {
+            let (p, c) = (&row[parent], &row[child]);
+            let kept = is_in(&launchers, c) || (is_in(&launchers, p) && is_in(&lolbas, c));
+            if kept {
+                w.write_record(&row).unwrap();
+            }
+            let e = &row[expect];
+            if e.starts_with("lineage|") || e.starts_with("launcher_command_line|") {
+                assert!(kept, "{fixture}: {e} must pass the tstats condition");
+                want.push(e.to_string());
+            }
+        }
+        let narrowed = tempdir().join("narrowed.csv");
+        std::fs::write(&narrowed, w.into_inner().unwrap()).unwrap();
+        let s = crate::fake_splunkd::fake_splunkd(
+            Some(&narrowed),
+            &args.join(" "),
+            &["--chunk-rows", "3"],
+            &bin(),
+        );
+        let (reason, path_col) = (
+            s.header.iter().position(|x| x == "match_reason").unwrap(),
+            s.header.iter().position(|x| x == "lineage_path").unwrap(),
+        );
+        let mut got: Vec<String> = s
+            .rows
+            .iter()
+            .filter(|r| r[reason] == "lineage" || r[reason] == "launcher_command_line")
+            .map(|r| format!("{}|{}", r[reason], r[path_col]))
+            .collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{fixture}");
+    }
+}
