@@ -439,19 +439,17 @@ fn conf_files_parse_and_use_only_known_settings() {
     let bnf = parse_conf(&std::fs::read_to_string(root().join("default/searchbnf.conf")).unwrap())
         .unwrap();
     let syntax = get(&bnf, "wmilolbas-command", "syntax");
-    for option in [
-        "mode",
-        "strict",
-        "profile",
-        "impact",
-        "confidence",
-        "parent",
-        "message",
-        "catalog",
-    ] {
+    for option in wmilolbas::options::OPTION_NAMES {
         assert!(
             syntax.contains(&format!("({option}=")),
             "searchbnf syntax names {option}"
+        );
+        let description = get(&bnf, "wmilolbas-command", "description");
+        let upper = option.to_ascii_uppercase();
+        assert!(
+            description.contains(&format!("{upper}:"))
+                || description.contains(&format!("{upper},")),
+            "searchbnf description explains {option}"
         );
     }
 }
