@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${SECONDS_PER_TARGET:-600}
-for t in session body scan_input evtx_file; do
+for t in session body scan_input evtx_file lineage; do
   mkdir -p "corpus/$t"
   # evtx_file is seeded with the real logs of the tests (a chunk is 64 KiB).
   # Its worker threads' std-internal thread-locals (a channel's 48-byte

@@ -58,6 +58,14 @@ impl SearchCommand {
     }
 }
 
+impl SearchCommand {
+    /// Rows `lineage=true` still holds: after a session, those the input
+    /// ended (EOF) before the `finished: true` request could return.
+    pub fn held_rows(&self) -> usize {
+        self.transform.as_ref().map_or(0, Transform::held_rows)
+    }
+}
+
 impl Command for SearchCommand {
     fn getinfo(&mut self, info: &GetInfo, _messages: &mut Vec<Message>) -> Result<&'static str> {
         let options = Options::from_args(&info.search_info.args)?;

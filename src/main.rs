@@ -78,6 +78,15 @@ fn serve(kind: CommandType) -> ExitCode {
     if let Some(err) = outcome.error {
         let _ = writeln!(io::stderr(), "wmilolbas: {err}");
     }
+    let held = command.held_rows();
+    if held > 0 {
+        // The input ended before the finished:true request: there is no
+        // reply left to return them in (one line: stderr goes to splunkd.log).
+        let _ = writeln!(
+            io::stderr(),
+            "wmilolbas: lineage: the input ended before the request with finished:true; {held} held rows were not returned"
+        );
+    }
     ExitCode::from(outcome.exit_code)
 }
 

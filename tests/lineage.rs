@@ -581,3 +581,30 @@ fn scan_lineage_output_does_not_depend_on_the_run() {
         );
     }
 }
+
+#[test]
+fn an_input_that_ends_before_finished_says_how_many_held_rows_were_lost() {
+    let h = "dest,parent_process_name,process_name,process,process_guid,parent_process_guid";
+    let input = [
+        getinfo(&["lineage=true"]),
+        execute(
+            false,
+            format!("{h}\nW,cmd.exe,mshta.exe,mshta x,{{3}},{{2}}\n").as_bytes(),
+        ),
+    ]
+    .concat();
+    let r = run(&[], &input);
+    assert_eq!(r.code, 0);
+    assert_eq!(parse_replies(&r.stdout).len(), 2);
+    assert!(
+        r.stderr.contains(
+            "the input ended before the request with finished:true; 1 held rows were not returned"
+        ),
+        "{}",
+        r.stderr
+    );
+    // With the finished:true request, nothing is left and nothing is said.
+    let input = [input, execute(true, b"")].concat();
+    let r = run(&[], &input);
+    assert!(!r.stderr.contains("held rows"), "{}", r.stderr);
+}

@@ -23,6 +23,10 @@
 //! no detection. A walk visits at most `MAX_LAUNCHERS` nodes, so no input
 //! makes it loop or grow.
 //!
+//! **Memory** is the nodes, the held rows and the names and hosts they
+//! carry (stored once each): a row that is neither kept as a node nor held
+//! leaves nothing behind, so rows past the caps cost no memory.
+//!
 //! **PID links** are settled only at the end: a later row may reveal a
 //! process with the same PID created closer before the child, which is then
 //! the parent. The parent of a child is the node on the child's host with
@@ -30,7 +34,9 @@
 //! (ties: the last row seen). When a time is missing on either side, the
 //! link is made only if exactly one node has that PID on that host. A child
 //! with a parent GUID is linked by PID only to nodes that have no GUID
-//! (mixed sources, e.g. Security 4688 parents of Sysmon children).
+//! (mixed sources, e.g. Security 4688 parents of Sysmon children). More than
+//! [`MAX_SAME_PID`] processes with one PID on one host (a flood) make no
+//! link: each lookup looks at that many at most.
 
 use std::collections::HashMap;
 
@@ -39,6 +45,10 @@ use super::facts::{Facts, ParentKind};
 /// Most launchers between the WMI parent and the detected process
 /// (`wmiprvse > cmd > cmd > mshta` has 2).
 pub const MAX_LAUNCHERS: usize = 4;
+
+/// Most processes with the same host and PID a PID link looks at: with
+/// more (a flood), the link is not made.
+pub const MAX_SAME_PID: usize = 64;
 
 /// How much the tree may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +204,15 @@ impl Link {
     }
 }
 
+/// A host name as the tree compares it: ASCII case ignored.
+fn lower(host: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if host.iter().any(u8::is_ascii_uppercase) {
+        std::borrow::Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(host)
+    }
+}
+
 /// A PID as the tree keeps it: Windows PIDs are 32-bit; a larger value is
 /// no PID.
 fn pid32(pid: Option<u64>) -> Option<u32> {
@@ -310,6 +329,12 @@ impl Interner {
         id
     }
 
+    /// The number of `s` if it is stored, else [`NONE`] (nothing is
+    /// stored: a row that is neither kept nor held leaves no trace).
+    fn find(&self, s: &[u8]) -> u32 {
+        self.ids.get(s).copied().unwrap_or(NONE)
+    }
+
     fn get(&self, id: u32) -> &[u8] {
         self.strings.get(id as usize).map_or(&[], |s| s)
     }
@@ -396,33 +421,38 @@ impl<P: Weigh> Tree<P> {
         self.held_count
     }
 
+    /// Distinct names and hosts stored (they are stored only for kept
+    /// nodes and held rows).
+    pub fn stored_strings(&self) -> usize {
+        self.names.strings.len() + self.hosts.strings.len()
+    }
+
     /// Takes in one row's facts. `payload` makes the row to hold; it is
     /// called only when the row is held.
     pub fn observe(&mut self, facts: &Facts<'_>, payload: impl FnOnce() -> P) -> Observed {
         self.seq += 1;
-        let host = self.host_id(&facts.host);
+        let host_key = lower(&facts.host);
         let parent_pid = pid32(facts.parent_pid);
-        let link = Link {
+        // Names and hosts are looked up, not stored, until the row is kept
+        // or held: rows that leave no node or held row cost no memory.
+        let mut link = Link {
             parent_guid: facts.parent_guid.unwrap_or(0),
             time: facts.time.unwrap_or(i64::MIN),
-            host,
+            host: self.hosts.find(&host_key),
             parent_pid: parent_pid.unwrap_or(0),
-            parent_name: self.names.intern(&facts.parent_name),
+            parent_name: self.names.find(&facts.parent_name),
             own: NONE,
             has_parent_pid: parent_pid.is_some(),
             parent_kind: facts.parent_kind,
         };
         let node = if facts.launcher || facts.root {
-            self.add_node(facts, link)
+            self.add_node(facts, &mut link, &host_key)
         } else {
             None
         };
-        let link = Link {
-            own: node.unwrap_or(NONE),
-            ..link
-        };
+        link.own = node.unwrap_or(NONE);
         if let (Some(_), Some(guid)) = (node, facts.guid) {
-            self.wake((host, guid));
+            self.wake((link.host, guid));
         }
         if facts.catalog {
             if link.parent_guid().is_none() && link.parent_pid().is_none() {
@@ -430,16 +460,30 @@ impl<P: Weigh> Tree<P> {
                 self.stats.unresolved += 1;
                 return Observed::Pass;
             }
-            let name = self.names.intern(&facts.name);
             return match self.walk(&link, false) {
                 Walk::Rooted { nodes, root_name } => {
-                    Observed::Detected(self.detect(&nodes, root_name, name))
+                    let root = match root_name {
+                        NONE => facts.parent_name.to_vec(),
+                        id => self.names.get(id).to_vec(),
+                    };
+                    Observed::Detected(self.detect(&nodes, &root, &facts.name))
                 }
                 Walk::Dead => {
                     self.stats.unresolved += 1;
                     Observed::Pass
                 }
-                Walk::Open(wait) => self.hold(link, Kind::Catalog { name }, wait, payload),
+                Walk::Open(wait) => {
+                    if self.full() {
+                        self.stats.held_dropped += 1;
+                        self.stats.unresolved += 1;
+                        return Observed::Pass;
+                    }
+                    self.store_link(&mut link, &host_key, &facts.parent_name);
+                    // A parent on a host not seen yet: wait under its id now.
+                    let wait = wait.map(|(h, g)| (if h == NONE { link.host } else { h }, g));
+                    let name = self.names.intern(&facts.name);
+                    self.hold(link, Kind::Catalog { name }, wait, payload)
+                }
             };
         }
         if let Some(program) = &facts.program {
@@ -450,14 +494,16 @@ impl<P: Weigh> Tree<P> {
                 {
                     return Observed::Pass;
                 }
-                let program = self.names.intern(program);
                 if self.full() {
                     // It cannot wait for its descendants: it is a detection
                     // on its own, reported now.
                     self.stats.launchers_early += 1;
                     self.stats.detections += 1;
-                    return Observed::Detected(self.launcher_verdict(&link, node, program));
+                    let verdict = self.launcher_verdict(&facts.parent_name, node, program);
+                    return Observed::Detected(verdict);
                 }
+                self.store_link(&mut link, &host_key, &facts.parent_name);
+                let program = self.names.intern(program);
                 return self.hold(link, Kind::Launcher { node, program }, None, payload);
             }
         }
@@ -489,7 +535,11 @@ impl<P: Weigh> Tree<P> {
                 continue;
             };
             let verdict = match self.walk(&h.link, true) {
-                Walk::Rooted { nodes, root_name } => Some(self.detect(&nodes, root_name, name)),
+                Walk::Rooted { nodes, root_name } => {
+                    let root = self.names.get(root_name).to_vec();
+                    let name = self.names.get(name).to_vec();
+                    Some(self.detect(&nodes, &root, &name))
+                }
                 Walk::Dead | Walk::Open(_) => {
                     self.stats.unresolved += 1;
                     None
@@ -516,7 +566,9 @@ impl<P: Weigh> Tree<P> {
                         None
                     } else {
                         self.stats.detections += 1;
-                        Some(self.launcher_verdict(&h.link, node, program))
+                        let parent = self.names.get(h.link.parent_name).to_vec();
+                        let program = self.names.get(program).to_vec();
+                        Some(self.launcher_verdict(&parent, node, &program))
                     }
                 }
                 Kind::Catalog { .. } => None,
@@ -536,12 +588,10 @@ impl<P: Weigh> Tree<P> {
         out
     }
 
-    fn host_id(&mut self, host: &[u8]) -> u32 {
-        if host.iter().any(u8::is_ascii_uppercase) {
-            self.hosts.intern(&host.to_ascii_lowercase())
-        } else {
-            self.hosts.intern(host)
-        }
+    /// Stores the host and parent name of a row that is kept or held.
+    fn store_link(&mut self, link: &mut Link, host: &[u8], parent_name: &[u8]) {
+        link.host = self.hosts.intern(host);
+        link.parent_name = self.names.intern(parent_name);
     }
 
     /// The node with `guid` on `host`, if kept.
@@ -551,10 +601,13 @@ impl<P: Weigh> Tree<P> {
         (node.link.host == host && node.guid == guid).then_some(n)
     }
 
-    fn add_node(&mut self, facts: &Facts<'_>, link: Link) -> Option<u32> {
-        let host = link.host;
+    /// Keeps the row as a node (a launcher or WMI host), storing its
+    /// link's host and parent name in `link`; `None` when the node cap is
+    /// reached. A second row of a process already kept is that node.
+    fn add_node(&mut self, facts: &Facts<'_>, link: &mut Link, host_key: &[u8]) -> Option<u32> {
         if let Some(guid) = facts.guid {
-            if let Some(n) = self.node_by_guid(host, guid) {
+            if let Some(n) = self.node_by_guid(link.host, guid) {
+                self.store_link(link, host_key, &facts.parent_name);
                 return Some(n); // the same process again (a duplicate row)
             }
         }
@@ -562,6 +615,8 @@ impl<P: Weigh> Tree<P> {
             self.stats.nodes_dropped += 1;
             return None;
         }
+        self.store_link(link, host_key, &facts.parent_name);
+        let host = link.host;
         let id = self.nodes.len() as u32;
         let same_pid = match pid32(facts.pid) {
             Some(pid) => self.by_pid.insert(pid_key(host, pid), id).unwrap_or(NONE),
@@ -574,7 +629,7 @@ impl<P: Weigh> Tree<P> {
         }
         let name = self.names.intern(&facts.name);
         self.nodes.push(Node {
-            link,
+            link: *link,
             guid: facts.guid.unwrap_or(0),
             name,
             same_pid,
@@ -593,13 +648,6 @@ impl<P: Weigh> Tree<P> {
         wait: Option<GuidKey>,
         payload: impl FnOnce() -> P,
     ) -> Observed {
-        if self.full() {
-            self.stats.held_dropped += 1;
-            if matches!(kind, Kind::Catalog { .. }) {
-                self.stats.unresolved += 1;
-            }
-            return Observed::Pass;
-        }
         let payload = payload();
         let weight = payload.weight() + std::mem::size_of::<Held<P>>();
         let launcher_node = match kind {
@@ -676,7 +724,9 @@ impl<P: Weigh> Tree<P> {
                     }
                 }
                 Walk::Rooted { nodes, root_name } => {
-                    let verdict = self.detect(&nodes, root_name, name);
+                    let root = self.names.get(root_name).to_vec();
+                    let name = self.names.get(name).to_vec();
+                    let verdict = self.detect(&nodes, &root, &name);
                     if let Some(h) = self.take(id) {
                         self.ready.push(Settled {
                             payload: h.payload,
@@ -697,11 +747,21 @@ impl<P: Weigh> Tree<P> {
         }
     }
 
-    /// A lineage detection through `nodes` (nearest launcher first): marks
-    /// them, settles their held launcher rows as no detection, and builds
+    /// A lineage detection through `nodes` (nearest launcher first), from
+    /// the WMI parent named `root` to the process named `name`: marks the
+    /// nodes, settles their held launcher rows as no detection, and builds
     /// the path.
-    fn detect(&mut self, nodes: &[u32], root_name: u32, name: u32) -> Verdict {
+    fn detect(&mut self, nodes: &[u32], root: &[u8], name: &[u8]) -> Verdict {
         self.stats.detections += 1;
+        let mut path = root.to_vec();
+        for &n in nodes.iter().rev() {
+            if let Some(node) = self.nodes.get(n) {
+                path.extend_from_slice(b" > ");
+                path.extend_from_slice(self.names.get(node.name));
+            }
+        }
+        path.extend_from_slice(b" > ");
+        path.extend_from_slice(name);
         for &n in nodes {
             let Some(node) = self.nodes.get_mut(n) else {
                 continue;
@@ -717,29 +777,22 @@ impl<P: Weigh> Tree<P> {
                 }
             }
         }
-        let mut path = self.names.get(root_name).to_vec();
-        for &n in nodes.iter().rev() {
-            if let Some(node) = self.nodes.get(n) {
-                path.extend_from_slice(b" > ");
-                path.extend_from_slice(self.names.get(node.name));
-            }
-        }
-        path.extend_from_slice(b" > ");
-        path.extend_from_slice(self.names.get(name));
         Verdict::Lineage { path }
     }
 
-    fn launcher_verdict(&self, link: &Link, node: Option<u32>, program: u32) -> Verdict {
-        let mut path = self.names.get(link.parent_name).to_vec();
+    /// The detection of a launcher started by the WMI parent named
+    /// `parent`, whose command line runs `program`.
+    fn launcher_verdict(&self, parent: &[u8], node: Option<u32>, program: &[u8]) -> Verdict {
+        let mut path = parent.to_vec();
         if let Some(node) = node.and_then(|n| self.nodes.get(n)) {
             path.extend_from_slice(b" > ");
             path.extend_from_slice(self.names.get(node.name));
         }
         path.extend_from_slice(b" > ");
-        path.extend_from_slice(self.names.get(program));
+        path.extend_from_slice(program);
         Verdict::LauncherCommandLine {
             path,
-            program: self.names.get(program).to_vec(),
+            program: program.to_vec(),
         }
     }
 
@@ -822,9 +875,14 @@ impl<P: Weigh> Tree<P> {
         let mut steps = 0usize;
         while let Some(n) = at {
             steps += 1;
+            if steps > MAX_SAME_PID {
+                // A flood of processes with one PID: no link (and no
+                // quadratic walk over them).
+                return Err(wait);
+            }
             let Some(node) = self.nodes.get(n) else { break };
-            if steps > self.nodes.len() || node.link.host != link.host {
-                break; // never: each node points to an earlier one
+            if node.link.host != link.host {
+                break; // never: the chain is per host and PID
             }
             at = (node.same_pid != NONE).then_some(node.same_pid);
             if link.own() == Some(n) || (link.parent_guid().is_some() && node.guid != 0) {

@@ -616,3 +616,55 @@ fn mixed_sources_link_a_guid_child_to_a_pid_parent_at_the_end() {
     ];
     every_order(&rows, &[]);
 }
+
+#[test]
+fn a_pid_flood_makes_no_link_and_no_quadratic_walk() {
+    let mut rows: Vec<(&'static str, P)> = Vec::new();
+    // The WMI shell, then 100 more processes with its PID on its host.
+    rows.push(("cmd", p("cmd.exe", "WmiPrvSE.exe").pid(100, 4, 10)));
+    for _ in 0..100 {
+        rows.push(("flood", p("cmd.exe", "cmd.exe").pid(100, 100, 10)));
+    }
+    rows.push(("mshta", p("mshta.exe", "cmd.exe").pid(101, 100, 20)));
+    let (found, _) = run_with(Limits::default(), &rows);
+    assert!(found.is_empty(), "{found:?}");
+    // At most MAX_SAME_PID: the link is made.
+    let mut rows = vec![("cmd", p("cmd.exe", "WmiPrvSE.exe").pid(100, 4, 10))];
+    for _ in 0..(MAX_SAME_PID - 2) {
+        rows.push(("older", p("cmd.exe", "explorer.exe").pid(100, 5, 1)));
+    }
+    rows.push(("mshta", p("mshta.exe", "cmd.exe").pid(101, 100, 20)));
+    let (found, _) = run_with(Limits::default(), &rows);
+    assert_eq!(found, ["mshta: lineage WmiPrvSE.exe > cmd.exe > mshta.exe"]);
+}
+
+#[test]
+fn rows_past_the_caps_store_no_names() {
+    let limits = Limits {
+        max_held: 1,
+        max_nodes: 1,
+        ..Limits::default()
+    };
+    let mut tree: Tree<Row> = Tree::new(limits);
+    let hosts: Vec<String> = (0..1000).map(|i| format!("host-{i}")).collect();
+    let mut facts = Vec::new();
+    for (i, host) in hosts.iter().enumerate() {
+        let mut f = p("mshta.exe", "cmd.exe").g(1000 + i as u128, 5).facts();
+        f.host = Cow::Owned(host.as_bytes().to_vec());
+        f.name = Cow::Owned(format!("mshta-{i}.exe").into_bytes());
+        facts.push(f);
+        let mut f = p("cmd.exe", "cmd.exe").g(5000 + i as u128, 7).facts();
+        f.host = Cow::Owned(host.as_bytes().to_vec());
+        facts.push(f);
+    }
+    for f in &facts {
+        tree.observe(f, || Row("r"));
+    }
+    let stats = tree.stats();
+    assert_eq!((tree.held(), stats.nodes), (1, 1));
+    assert!(
+        tree.stored_strings() < 10,
+        "{} strings stored",
+        tree.stored_strings()
+    );
+}
