@@ -1,4 +1,5 @@
-//! The tree on hand-made facts: chains in every order, the decoys (a chain
+//! The tree on hand-made facts (compiled only under #[cfg(test)], declared
+//! so in `mod.rs`): chains in every order, the decoys (a chain
 //! through explorer.exe, two launchers, the same PID on another host, a PID
 //! reused later, a cycle, a self-parent), the caps.
 

@@ -9,6 +9,12 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+mod line;
+mod template;
+
+pub use line::CsvLine;
+pub use template::Template;
+
 use crate::lineage::{identity, Verdict};
 use crate::options::Options;
 use crate::records::{FieldSet, RowView, Slot};
@@ -116,131 +122,6 @@ pub fn format_score(hundredths: u32) -> String {
         }
     }
     s
-}
-
-/// A risk message template: literal text and `$field$` tokens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template {
-    parts: Vec<Part>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
-    Text(Vec<u8>),
-    Field(Slot),
-}
-
-fn is_token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b':')
-}
-
-impl Template {
-    /// Compiles `text`; each `$name$` (name of letters, digits, `_ . - :`)
-    /// becomes a field slot. A `$` that does not open such a token is text.
-    pub fn compile(text: &str, fields: &mut FieldSet) -> Template {
-        let bytes = text.as_bytes();
-        let mut parts = Vec::new();
-        let mut lit = Vec::new();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'$' {
-                let rest = &bytes[i + 1..];
-                let len = rest.iter().take_while(|&&b| is_token_char(b)).count();
-                if len > 0 && rest.get(len) == Some(&b'$') {
-                    if !lit.is_empty() {
-                        parts.push(Part::Text(std::mem::take(&mut lit)));
-                    }
-                    let name = &text[i + 1..i + 1 + len];
-                    let name = name.strip_prefix(crate::records::DM_PREFIX).unwrap_or(name);
-                    parts.push(Part::Field(fields.add(name)));
-                    i += len + 2;
-                    continue;
-                }
-            }
-            lit.push(bytes[i]);
-            i += 1;
-        }
-        if !lit.is_empty() {
-            parts.push(Part::Text(lit));
-        }
-        Template { parts }
-    }
-
-    /// Appends the message for `row` to `out`.
-    pub fn render(&self, row: &RowView<'_>, out: &mut Vec<u8>) {
-        for part in &self.parts {
-            match part {
-                Part::Text(t) => out.extend_from_slice(t),
-                Part::Field(slot) => out.extend_from_slice(&row.first_value(*slot)),
-            }
-        }
-    }
-}
-
-/// A reusable one-line CSV encoder: the `csv` crate's writer over a shared
-/// buffer, so the encoded bytes can be moved out after each record.
-pub struct CsvLine {
-    writer: csv::Writer<SharedBuf>,
-    buf: SharedBuf,
-}
-
-/// A `Vec<u8>` the writer and its owner share.
-#[derive(Clone, Default)]
-struct SharedBuf(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
-
-impl std::io::Write for SharedBuf {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(data);
-        Ok(data.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Default for CsvLine {
-    fn default() -> CsvLine {
-        let buf = SharedBuf::default();
-        CsvLine {
-            writer: csv::WriterBuilder::new()
-                .flexible(true)
-                .terminator(csv::Terminator::Any(b'\n'))
-                .buffer_capacity(4096)
-                .from_writer(buf.clone()),
-            buf,
-        }
-    }
-}
-
-impl CsvLine {
-    /// Appends `fields` to `out` as one CSV line (no terminator), quoting as
-    /// needed.
-    pub fn encode_into<I, T>(&mut self, fields: I, out: &mut Vec<u8>)
-    where
-        I: IntoIterator<Item = T>,
-        T: AsRef<[u8]>,
-    {
-        // Writing into memory cannot fail; if it somehow did, the line is
-        // dropped rather than half-written.
-        let ok = self.writer.write_record(fields).is_ok() && self.writer.flush().is_ok();
-        let mut buf = self.buf.0.borrow_mut();
-        if ok {
-            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-            out.extend_from_slice(line);
-        }
-        buf.clear();
-    }
-
-    /// Encodes fields as one CSV line into a new `Vec`.
-    pub fn encode<I, T>(&mut self, fields: I) -> Vec<u8>
-    where
-        I: IntoIterator<Item = T>,
-        T: AsRef<[u8]>,
-    {
-        let mut out = Vec::new();
-        self.encode_into(fields, &mut out);
-        out
-    }
 }
 
 /// Renders the added fields for matched and unmatched rows.
