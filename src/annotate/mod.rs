@@ -19,7 +19,7 @@ use crate::lineage::{identity, Verdict};
 use crate::options::Options;
 use crate::records::{FieldSet, RowView, Slot};
 use crate::rule::profile::{self, constant};
-use crate::rule::{basename, is_present, MatchReason};
+use crate::rule::{observed, MatchReason};
 
 /// Names of the added fields, in output order.
 pub const ADDED_FIELDS: [&str; 18] = [
@@ -166,15 +166,7 @@ impl ParentSlots {
     /// The parent as observed: its first present name, else the file name
     /// of its first present path.
     fn observed(&self, row: &RowView<'_>, out: &mut Vec<u8>) {
-        let mut take = |v: &[u8]| {
-            let present = is_present(v);
-            if present {
-                out.extend_from_slice(v);
-            }
-            present
-        };
-        let _ = row.any_value(self.name, &mut take)
-            || row.any_value(self.path, |v| is_present(v) && take(basename(v)));
+        observed(row, self.name, self.path, None, out);
     }
 }
 
@@ -191,16 +183,13 @@ impl ChildSlots {
     /// `process_path`, else its first present `original_file_name`.
     fn threat_object(&self, row: &RowView<'_>, out: &mut Vec<u8>) {
         out.clear();
-        let mut take = |v: &[u8]| {
-            let present = is_present(v);
-            if present {
-                out.extend_from_slice(v);
-            }
-            present
-        };
-        let _ = row.any_value(self.name, &mut take)
-            || row.any_value(self.path, |v| is_present(v) && take(basename(v)))
-            || row.any_value(self.original_file_name, &mut take);
+        observed(
+            row,
+            self.name,
+            self.path,
+            Some(self.original_file_name),
+            out,
+        );
     }
 }
 

@@ -24,7 +24,7 @@ use std::borrow::Cow;
 
 use super::cmdline::named_program;
 use crate::records::{FieldSet, RowView, Slot};
-use crate::rule::{basename, is_present, Rule};
+use crate::rule::{is_present, observed, Rule};
 
 /// The launchers by default: the shells WMI lateral-movement tools start
 /// (Impacket wmiexec and CrackMapExec `cmd.exe /Q /c`, Empire and lsassy
@@ -235,17 +235,8 @@ impl LineageRule {
     /// name, else its original file name.
     fn observed_name<'r>(&self, row: &RowView<'r>) -> Cow<'r, [u8]> {
         let s = &self.slots;
-        let mut found: Vec<u8> = Vec::new();
-        let mut take = |v: &[u8]| {
-            let ok = is_present(v) && !v.is_empty();
-            if ok {
-                found.extend_from_slice(v);
-            }
-            ok
-        };
-        let _ = row.any_value(s.name, &mut take)
-            || row.any_value(s.path, |v| is_present(v) && take(basename(v)))
-            || row.any_value(s.original_file_name, &mut take);
+        let mut found = Vec::new();
+        observed(row, s.name, s.path, Some(s.original_file_name), &mut found);
         Cow::Owned(found)
     }
 }

@@ -217,6 +217,29 @@ pub fn is_present(v: &[u8]) -> bool {
         || v.eq_ignore_ascii_case(b"null"))
 }
 
+/// Appends to `out` a process as observed: its first present `name`
+/// value, else the file name of its first present `path` value, else (when
+/// given) its first present `original` value (the threat object of a
+/// detection; a parent has no original file name).
+pub fn observed(
+    row: &RowView<'_>,
+    name: Slot,
+    path: Slot,
+    original: Option<Slot>,
+    out: &mut Vec<u8>,
+) {
+    let mut take = |v: &[u8]| {
+        let present = is_present(v);
+        if present {
+            out.extend_from_slice(v);
+        }
+        present
+    };
+    let _ = row.any_value(name, &mut take)
+        || row.any_value(path, |v| is_present(v) && take(basename(v)))
+        || original.is_some_and(|o| row.any_value(o, &mut take));
+}
+
 /// The part after the last `\` or `/`.
 pub fn basename(path: &[u8]) -> &[u8] {
     match memchr::memrchr2(b'\\', b'/', path) {
