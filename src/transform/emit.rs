@@ -50,6 +50,9 @@ pub(super) struct BodyWriter<'a> {
     start: usize,
     header_end: usize,
     row_ends: Vec<usize>,
+    /// The number the held rows' header has (the first held row of the
+    /// body registers it).
+    held_header: Option<u32>,
 }
 
 impl<'a> BodyWriter<'a> {
@@ -93,6 +96,7 @@ impl<'a> BodyWriter<'a> {
             start,
             header_end: start,
             row_ends: Vec::new(),
+            held_header: None,
         }
     }
 
@@ -168,8 +172,9 @@ impl<'a> BodyWriter<'a> {
             return Ok(None);
         };
         let (raw_header, header, fields) = (self.header_raw, self.header, &self.matcher.fields);
+        let body_header = &mut self.held_header;
         let observed = tree.observe(&facts, || {
-            LineageState::held_row(headers, raw_header, header, fields, raw)
+            LineageState::held_row(headers, body_header, raw_header, header, fields, raw)
         });
         match observed {
             Observed::Pass => Ok(None),

@@ -61,6 +61,8 @@ impl HeldRow {
 struct Header {
     record: ByteRecord,
     layout: Layout,
+    /// Its bytes, the key it is registered under.
+    raw: Box<[u8]>,
     rows: usize,
     bytes: usize,
 }
@@ -76,6 +78,17 @@ pub(super) struct Headers {
 }
 
 impl Headers {
+    /// One more row of header `id`, when it is registered.
+    fn add_row(&mut self, id: u32) -> bool {
+        match self.list.get_mut(id as usize) {
+            Some(Some(h)) => {
+                h.rows += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The number of `header` (whose bytes are `raw`), registering it.
     fn id(&mut self, raw: &[u8], header: &ByteRecord, fields: &FieldSet) -> u32 {
         if let Some(&id) = self.by_raw.get(raw) {
@@ -84,10 +97,11 @@ impl Headers {
                 return id;
             }
         }
-        let bytes = 2 * raw.len() + 32 * header.len() + 128;
+        let bytes = 3 * raw.len() + 32 * header.len() + 128;
         let entry = Header {
             record: header.clone(),
             layout: Layout::resolve(fields, header),
+            raw: raw.into(),
             rows: 1,
             bytes,
         };
@@ -119,8 +133,8 @@ impl Headers {
         h.rows -= 1;
         if h.rows == 0 {
             self.bytes -= h.bytes;
+            self.by_raw.remove(&h.raw);
             *slot = None;
-            self.by_raw.retain(|_, v| *v != id);
             self.free.push(id);
         }
     }
@@ -147,15 +161,27 @@ impl LineageState {
     }
 
     /// A row to hold: its bytes (`raw`, one CSV record), under its header.
+    /// `body_header` caches the header's number for the rest of the body
+    /// (it stays registered while the body's held rows do), so a long
+    /// header is looked up once per body, not once per row.
     pub(super) fn held_row(
         headers: &mut Headers,
+        body_header: &mut Option<u32>,
         raw_header: &[u8],
         header: &ByteRecord,
         fields: &FieldSet,
         raw: &[u8],
     ) -> HeldRow {
+        let id = match *body_header {
+            Some(id) if headers.add_row(id) => id,
+            _ => {
+                let id = headers.id(raw_header, header, fields);
+                *body_header = Some(id);
+                id
+            }
+        };
         HeldRow {
-            header: headers.id(raw_header, header, fields),
+            header: id,
             raw: raw.into(),
         }
     }
