@@ -608,3 +608,59 @@ fn an_input_that_ends_before_finished_says_how_many_held_rows_were_lost() {
     let r = run(&[], &input);
     assert!(!r.stderr.contains("held rows"), "{}", r.stderr);
 }
+
+/// Hostile shapes for the held rows' headers: 300 chunks, each with a
+/// header of its own and a held row, whose parent comes last — the final
+/// reply has every row, under one header with every chunk's extra column;
+/// and one chunk with a 1,000-column header and 5,000 held rows (the
+/// header is looked up once, not once per row; the rows' places in the
+/// reply are computed once per header).
+#[test]
+fn held_rows_under_many_headers_and_under_a_huge_header_come_back_whole() {
+    let base = "dest,parent_process_name,process_name,process_guid,parent_process_guid";
+    let mut input = getinfo(&["lineage=true"]);
+    for i in 0..300 {
+        let body = format!("{base},extra{i}\nW,cmd.exe,mshta.exe,{{m{i}}},{{c}},v{i}\n");
+        input.extend(execute(false, body.as_bytes()));
+    }
+    input.extend(execute(
+        true,
+        format!("{base}\nW,WmiPrvSE.exe,cmd.exe,{{c}},{{w}}\n").as_bytes(),
+    ));
+    let r = run(&[], &input);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let replies = parse_replies(&r.stdout);
+    let last = csv_rows(&replies.last().unwrap().body);
+    assert_eq!(last.len(), 301, "header and 300 rows");
+    let header = &last[0];
+    for (k, row) in last[1..].iter().enumerate() {
+        assert_eq!(row.len(), header.len());
+        let col = header
+            .iter()
+            .position(|h| h == &format!("extra{k}"))
+            .unwrap();
+        assert_eq!(row[col], format!("v{k}"));
+        assert!(row.contains(&"lineage".to_string()));
+    }
+
+    let extra: Vec<String> = (0..1000).map(|i| format!("f{i}")).collect();
+    let header = format!("{base},{}", extra.join(","));
+    let empty = ",".repeat(1000);
+    let mut body = format!("{header}\n");
+    for i in 0..5_000 {
+        body.push_str(&format!("W,cmd.exe,mshta.exe,{{m{i}}},{{c}}{empty}\n"));
+    }
+    let input = [
+        getinfo(&["lineage=true"]),
+        execute(false, body.as_bytes()),
+        execute(
+            true,
+            format!("{base}\nW,WmiPrvSE.exe,cmd.exe,{{c}},{{w}}\n").as_bytes(),
+        ),
+    ]
+    .concat();
+    let r = run(&[], &input);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let replies = parse_replies(&r.stdout);
+    assert_eq!(csv_rows(&replies[2].body).len(), 1 + 5_000);
+}

@@ -302,35 +302,42 @@ impl Release<'_> {
                 out.push(b'\n');
             }
         }
-        let mut cells: Vec<Vec<u8>> = vec![Vec::new(); names.len()];
+        // Where each column of a held row's header goes in the reply (its
+        // first column of a name; none for our own fields and their
+        // `__mv_` companions), computed once per header.
+        let mut places: HashMap<u32, Vec<Option<usize>>> = HashMap::new();
+        let added_at: Vec<Option<usize>> = added
+            .iter()
+            .map(|name| index.get(name.as_bytes()).copied())
+            .collect();
         for s in rows {
             let Settled { payload, verdict } = s;
             let Some(h) = state.headers.get(payload.header) else {
                 continue;
             };
-            for c in cells.iter_mut() {
-                c.clear();
-            }
-            let mut filled = vec![false; names.len()];
+            let place = places.entry(payload.header).or_insert_with(|| {
+                let mut taken = vec![false; names.len()];
+                h.record
+                    .iter()
+                    .map(|name| {
+                        let k = (!ours(name)).then(|| index.get(name).copied()).flatten()?;
+                        (!std::mem::replace(&mut taken[k], true)).then_some(k)
+                    })
+                    .collect()
+            });
             let record = payload.record();
-            for (i, name) in h.record.iter().enumerate() {
-                if ours(name) {
-                    continue;
-                }
-                if let Some(&k) = index.get(name) {
-                    if !filled[k] {
-                        filled[k] = true;
-                        cells[k].extend_from_slice(record.get(i).unwrap_or(b""));
-                    }
-                }
-            }
             let view = RowView::new(&record, &h.layout);
             let hit = verdict.as_ref().map(Hit::Lineage);
             let values = self.annotator.hit_values(&view, hit);
-            for (name, value) in added.iter().zip(values.iter()) {
-                if let Some(&k) = index.get(name.as_bytes()) {
-                    cells[k].clear();
-                    cells[k].extend_from_slice(value);
+            let mut cells: Vec<&[u8]> = vec![b""; names.len()];
+            for (i, value) in record.iter().enumerate() {
+                if let Some(Some(k)) = place.get(i) {
+                    cells[*k] = value;
+                }
+            }
+            for (k, value) in added_at.iter().zip(values.iter()) {
+                if let Some(k) = k {
+                    cells[*k] = value;
                 }
             }
             self.line.encode_into(&cells, out);
