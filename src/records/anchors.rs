@@ -6,7 +6,7 @@
 //! cases). The block pass compares every 64-byte block against both (the
 //! second at the anchors' distance) in the same registers as the structural
 //! masks, and only where both match is the window around them compared with
-//! the needle ([`Anchor::verify`]). Which needles to look for, and why a row
+//! the needle (`Anchor::verify`). Which needles to look for, and why a row
 //! without one cannot match, is the caller's business
 //! (`rule::prefilter`); this module only knows bytes.
 

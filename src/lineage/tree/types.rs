@@ -68,7 +68,7 @@ impl Verdict {
     }
 }
 
-/// What [`Tree::observe`] did with a row.
+/// What [`Tree::observe`](super::Tree::observe) did with a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Observed {
     /// No lineage detection (now or ever, for this row): the plain rule's
@@ -76,7 +76,7 @@ pub enum Observed {
     Pass,
     /// A lineage detection, settled now.
     Detected(Verdict),
-    /// Held: the row comes back from [`Tree::drain`] or [`Tree::finish`].
+    /// Held: the row comes back from [`Tree::drain`](super::Tree::drain) or [`Tree::finish`](super::Tree::finish).
     Held,
 }
 
