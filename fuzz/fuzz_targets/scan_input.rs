@@ -1,4 +1,5 @@
-//! Arbitrary bytes as a `scan` input in each format (CSV, JSON lines, XML):
+//! Arbitrary bytes as a `scan` input in each format (CSV, JSON lines, XML),
+//! and with `--lineage` as one input and as two (a chain may span them):
 //! never panics; every problem is counted as an error, not a crash.
 #![no_main]
 
@@ -8,11 +9,16 @@ use wmilolbas::scan::output::Format;
 use wmilolbas::scan::{run_on_bytes, InputFormat, ScanConfig};
 
 fuzz_target!(|data: &[u8]| {
-    for (format, out) in [
-        (Some(InputFormat::Csv), Format::Csv),
-        (Some(InputFormat::Json), Format::Json),
-        (Some(InputFormat::Xml), Format::Table),
-        (None, Format::Csv),
+    let half = data.len() / 2;
+    let one: &[(&str, &[u8])] = &[("fuzz", data)];
+    let two: &[(&str, &[u8])] = &[("a", &data[..half]), ("b", &data[half..])];
+    for (format, out, lineage, inputs) in [
+        (Some(InputFormat::Csv), Format::Csv, false, one),
+        (Some(InputFormat::Json), Format::Json, false, one),
+        (Some(InputFormat::Xml), Format::Table, false, one),
+        (None, Format::Csv, false, one),
+        (None, Format::Table, true, one),
+        (None, Format::Json, true, two),
     ] {
         let config = ScanConfig {
             files: Vec::new(),
@@ -20,13 +26,15 @@ fuzz_target!(|data: &[u8]| {
             format: out,
             options: Options {
                 mode: wmilolbas::options::Mode::Annotate,
+                lineage,
                 ..Options::default()
             },
             strict_input: false,
             progress: false,
         };
         let mut stderr = Vec::new();
-        let summary = run_on_bytes(&config, &[("fuzz", data)], Vec::new(), &mut stderr).unwrap();
+        let summary = run_on_bytes(&config, inputs, Vec::new(), &mut stderr).unwrap();
         assert!(summary.processes <= summary.events);
+        assert_eq!(summary.lineage.is_some(), lineage);
     }
 });
