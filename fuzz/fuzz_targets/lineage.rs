@@ -125,7 +125,9 @@ fuzz_target!(|data: &[u8]| {
             .flexible(false)
             .from_reader(&out[..]);
         let mut records = r.records();
-        let Some(header) = records.next() else { continue };
+        let Some(header) = records.next() else {
+            continue;
+        };
         let header = header.unwrap();
         let reason = header.iter().position(|h| h == "match_reason").unwrap();
         for rec in records {
