@@ -156,34 +156,42 @@ impl<'a> BodyWriter<'a> {
 
     /// With `lineage=true`, shows the row to the tree: `Err(())` when the
     /// tree holds it (it comes back later), else its lineage detection if
-    /// it is one now.
+    /// it is one now. A row lineage reads (it may come back later) with
+    /// more fields than the header is an error, as a returned row is; a
+    /// row it does not read is left to the plain rule (both paths parse
+    /// every row lineage reads: each holds a parent or launcher name).
     fn observe(
         &mut self,
         record: &dyn Fields,
         raw: &[u8],
         hit: Option<MatchReason>,
-    ) -> std::result::Result<Option<Verdict>, ()> {
+        row: u64,
+    ) -> Result<std::result::Result<Option<Verdict>, ()>, Error> {
+        let width = self.layout.width();
         let Some(state) = self.lineage.as_deref_mut() else {
-            return Ok(None);
+            return Ok(Ok(None));
         };
         let view = RowView::new(record, &self.layout);
         let (rule, tree, headers) = state.parts();
         let Some(facts) = rule.facts(&view, &self.matcher.rule, hit.is_some()) else {
-            return Ok(None);
+            return Ok(Ok(None));
         };
+        if record.count() > width {
+            return Err(too_many_fields(self.chunk, row, record.count(), width));
+        }
         let (raw_header, header, fields) = (self.header_raw, self.header, &self.matcher.fields);
         let body_header = &mut self.held_header;
         let observed = tree.observe(&facts, || {
             LineageState::held_row(headers, body_header, raw_header, header, fields, raw)
         });
-        match observed {
+        Ok(match observed {
             Observed::Pass => Ok(None),
             Observed::Detected(v) => Ok(Some(v)),
             Observed::Held => {
                 state.account();
                 Err(())
             }
-        }
+        })
     }
 
     /// Matches the parsed `record` (whose bytes are `raw`: a `ByteRecord`, or
@@ -201,10 +209,7 @@ impl<'a> BodyWriter<'a> {
             .evaluate(&RowView::new(record, &self.layout));
         let width = self.width();
         let verdict = if self.lineage.is_some() {
-            if record.count() > width {
-                return Err(too_many_fields(self.chunk, row, record.count(), width));
-            }
-            match self.observe(record, raw, hit) {
+            match self.observe(record, raw, hit, row)? {
                 Ok(v) => v,
                 Err(()) => return Ok(()), // held
             }
