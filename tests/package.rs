@@ -1034,6 +1034,9 @@ fn the_lineage_search_narrows_to_chains_keeps_lineage_detections_and_reports_eac
     // The tstats macros name what the command uses.
     let launchers = in_list(value(&macros, "wmilolbas_launchers(1)", "definition"));
     assert_eq!(launchers, wmilolbas::lineage::DEFAULT_LAUNCHERS);
+    let paths = in_list(value(&macros, "wmilolbas_launcher_paths(1)", "definition"));
+    let want: Vec<String> = launchers.iter().map(|l| format!("*\\\\{l}")).collect();
+    assert_eq!(paths, want);
     let lolbas = in_list(value(&macros, "wmilolbas_lolbas(1)", "definition"));
     assert_eq!(lolbas, wmilolbas::rule::catalog::ESCU_NAMES);
 
@@ -1045,7 +1048,7 @@ fn the_lineage_search_narrows_to_chains_keeps_lineage_detections_and_reports_eac
     // WMI shell's PID (G) is dropped, and its child is linked to the WMI
     // shell — a false detection (regression test for that first design).
     assert!(search.contains(
-        "where (`wmilolbas_launchers(Processes.process_name)` OR (`wmilolbas_launchers(Processes.parent_process_name)` AND (`wmilolbas_lolbas(Processes.process_name)` OR `wmilolbas_lolbas(Processes.original_file_name)`))) by "
+        "where (`wmilolbas_launchers(Processes.process_name)` OR `wmilolbas_launcher_paths(Processes.process_path)` OR ((`wmilolbas_launchers(Processes.parent_process_name)` OR `wmilolbas_launcher_paths(Processes.parent_process_path)`) AND (`wmilolbas_lolbas(Processes.process_name)` OR `wmilolbas_lolbas(Processes.original_file_name)`))) by "
     ));
     let is_in = |list: &[String], v: &str| list.iter().any(|x| x.eq_ignore_ascii_case(v));
     for fixture in ["chains_guid.csv", "chains_pid.csv"] {

@@ -213,7 +213,7 @@ impl LineageRule {
     fn parent<'r>(&self, row: &RowView<'r>, rule: &Rule) -> (ParentKind, Cow<'r, [u8]>) {
         let mut kind = ParentKind::Absent;
         let mut name: Vec<u8> = Vec::new();
-        rule.any_parent(row, |v| {
+        rule.any_parent_of_rule(row, |v| {
             let k = if rule.is_parent(v) {
                 ParentKind::Wmi
             } else if self.is_launcher(v) {

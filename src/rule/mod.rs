@@ -166,6 +166,16 @@ impl Rule {
         }) || (!name_present && row.any_value(s.parent_path, |v| is_present(v) && f(basename(v))))
     }
 
+    /// Calls `f` on the parent as this rule reads it — in strict mode the
+    /// present `parent_process_name` values only (the ESCU search reads no
+    /// path), by default as [`Rule::any_parent`] — until `f` returns true.
+    pub fn any_parent_of_rule(&self, row: &RowView<'_>, mut f: impl FnMut(&[u8]) -> bool) -> bool {
+        if self.strict {
+            return row.any_value(self.slots.parent_name, |v| is_present(v) && f(v));
+        }
+        self.any_parent(row, f)
+    }
+
     /// Whether the row's own process is a catalog binary, and why: in
     /// strict mode a `process_name` value in the catalog; by default the
     /// first of name, path (when no name is present) and original file

@@ -131,6 +131,9 @@ pub struct EventBuilder {
     channel: Option<String>,
     security_4688_user: SubjectUser,
     new_process_id: Option<Vec<u8>>,
+    /// A time with no zone (NXLog's `EventTime`), used when no UTC time is
+    /// given.
+    local_time: Option<String>,
     /// `NewProcessName` or `NewProcessId` seen: names only 4688 has.
     security_4688_names: bool,
     has_process_field: bool,
@@ -151,6 +154,7 @@ impl EventBuilder {
         self.channel = None;
         self.security_4688_user = (None, None, None);
         self.new_process_id = None;
+        self.local_time = None;
         self.security_4688_names = false;
         self.has_process_field = false;
     }
@@ -228,12 +232,15 @@ impl EventBuilder {
                     self.derive("_time", t.as_bytes());
                 }
             }
-            "SystemTime" | "TimeCreated" | "@timestamp" | "EventTime" | "TimeGenerated"
-                if self.derived[0].is_empty() =>
-            {
+            "SystemTime" | "TimeCreated" | "@timestamp" if self.derived[0].is_empty() => {
                 if let Some(t) = utc_to_epoch(value) {
                     self.derive("_time", t.as_bytes());
                 }
+            }
+            // NXLog's EventTime (and TimeGenerated) are the host's local
+            // time with no zone: used only when no UTC time is given.
+            "EventTime" | "TimeGenerated" if self.local_time.is_none() => {
+                self.local_time = utc_to_epoch(value);
             }
             "EventID" | "EventCode" | "event_id" | "EventId" | "code" => {
                 if let Some(id) = std::str::from_utf8(value)
@@ -255,6 +262,11 @@ impl EventBuilder {
 
     /// Decides the kind and writes the CIM row (plain columns, then `__mv_`).
     pub fn finish(&mut self, record: &mut ByteRecord) -> EventKind {
+        if let Some(t) = self.local_time.take() {
+            if self.derived[0].is_empty() && self.explicit[0].is_empty() {
+                self.derive("_time", t.as_bytes());
+            }
+        }
         if self.event_id.is_none() && self.security_4688_names {
             self.event_id = Some(4688);
         }

@@ -268,9 +268,11 @@ impl Release<'_> {
                 (names, None)
             }
         };
-        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+        // Every position of each name in the reply (a header may repeat a
+        // name: the k-th column of a name goes to the k-th of the reply).
+        let mut index: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
         for (i, n) in names.iter().enumerate() {
-            index.entry(n.clone()).or_insert(i);
+            index.entry(n.clone()).or_default().push(i);
         }
         let ours = |name: &[u8]| {
             added.iter().any(|a| {
@@ -280,18 +282,38 @@ impl Release<'_> {
                         .is_some_and(|rest| rest == a.as_bytes())
             })
         };
-        // Fields of the held rows that the reply lacks.
+        // Fields of the held rows that the reply lacks, and where each
+        // column of each held rows' header goes (once per header).
         let before = names.len();
+        let mut places: HashMap<u32, Vec<Option<usize>>> = HashMap::new();
         for s in &rows {
-            let Some(h) = state.headers.get(s.payload.header) else {
+            let id = s.payload.header;
+            let Some(h) = state.headers.get(id) else {
                 continue;
             };
-            for name in h.record.iter() {
-                if !ours(name) && !index.contains_key(name) {
-                    index.insert(name.to_vec(), names.len());
-                    names.push(name.to_vec());
-                }
+            if places.contains_key(&id) {
+                continue;
             }
+            let mut seen: HashMap<&[u8], usize> = HashMap::new();
+            let place = h
+                .record
+                .iter()
+                .map(|name| {
+                    if ours(name) {
+                        return None;
+                    }
+                    let k = seen.entry(name).or_insert(0);
+                    let at = index.entry(name.to_vec()).or_default();
+                    if at.len() <= *k {
+                        at.push(names.len());
+                        names.push(name.to_vec());
+                    }
+                    let pos = at[*k];
+                    *k += 1;
+                    Some(pos)
+                })
+                .collect();
+            places.insert(id, place);
         }
         let extra = names.len() - before;
         match &written {
@@ -302,29 +324,18 @@ impl Release<'_> {
                 out.push(b'\n');
             }
         }
-        // Where each column of a held row's header goes in the reply (its
-        // first column of a name; none for our own fields and their
-        // `__mv_` companions), computed once per header.
-        let mut places: HashMap<u32, Vec<Option<usize>>> = HashMap::new();
         let added_at: Vec<Option<usize>> = added
             .iter()
-            .map(|name| index.get(name.as_bytes()).copied())
+            .map(|name| index.get(name.as_bytes()).and_then(|v| v.first().copied()))
             .collect();
         for s in rows {
             let Settled { payload, verdict } = s;
             let Some(h) = state.headers.get(payload.header) else {
                 continue;
             };
-            let place = places.entry(payload.header).or_insert_with(|| {
-                let mut taken = vec![false; names.len()];
-                h.record
-                    .iter()
-                    .map(|name| {
-                        let k = (!ours(name)).then(|| index.get(name).copied()).flatten()?;
-                        (!std::mem::replace(&mut taken[k], true)).then_some(k)
-                    })
-                    .collect()
-            });
+            let Some(place) = places.get(&payload.header) else {
+                continue;
+            };
             let record = payload.record();
             let view = RowView::new(&record, &h.layout);
             let hit = verdict.as_ref().map(Hit::Lineage);

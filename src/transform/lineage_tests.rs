@@ -320,3 +320,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_held_row_under_a_header_that_repeats_a_name_keeps_both_values() {
+    let mut t = transform(&["lineage=true"]);
+    let bodies = [
+        format!("x,{HEADER},x\none,h1,cmd.exe,mshta.exe,mshta y,{{m}},{{c}},3,2,9,two\n"),
+        format!("{HEADER}\nh1,WmiPrvSE.exe,cmd.exe,cmd /c echo,{{c}},{{w}},2,1,8\n"),
+    ];
+    let (replies, _) = session(&mut t, &bodies);
+    let r = &replies[1];
+    assert_eq!(r.len(), 2, "{r:?}");
+    let xs: Vec<usize> = r[0]
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| *h == "x")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(xs.len(), 2, "{:?}", r[0]);
+    assert_eq!((r[1][xs[0]].as_str(), r[1][xs[1]].as_str()), ("one", "two"));
+}

@@ -34,29 +34,45 @@
 //! (ties: the last row seen). When a time is missing on either side, the
 //! link is made only if exactly one node has that PID on that host. A child
 //! with a parent GUID is linked by PID only to nodes that have no GUID
-//! (mixed sources, e.g. Security 4688 parents of Sysmon children). More than
-//! [`MAX_SAME_PID`] processes with one PID on one host (a flood) make no
-//! link: each lookup looks at that many at most.
+//! (mixed sources, e.g. Security 4688 parents of Sysmon children). The PID
+//! index is ordered by host, PID and time, so a lookup is one range query
+//! however often a PID was reused.
+//!
+//! **One detection per chain.** A launcher whose command line names a
+//! LOLBAS binary, and a launcher that is itself a catalog binary (the full
+//! LOLBAS list has `cmd.exe`), are held to the end and reported only if no
+//! lineage detection runs through them — or through their twin: the same
+//! process logged by another source (same host, PID and name, created
+//! within [`TWIN_MICROS`]).
 
+mod settle;
 mod store;
 mod types;
 mod walk;
 
 pub use types::{Limits, Observed, Settled, Stats, Verdict, Weigh};
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use super::facts::{Facts, ParentKind};
-use store::{lower, pid32, GuidKey, Held, Interner, Kind, Link, Nodes, NONE};
+use store::{lower, pid32, GuidKey, Held, Interner, Kind, Link, Nodes, PidKey, NONE};
 use walk::Walk;
+
+/// A walk that reached the WMI parent: the nodes from the nearest launcher
+/// up, and the WMI parent's name.
+type Rooted = (Vec<u32>, u32);
 
 /// Most launchers between the WMI parent and the detected process
 /// (`wmiprvse > cmd > cmd > mshta` has 2).
 pub const MAX_LAUNCHERS: usize = 4;
 
-/// Most processes with the same host and PID a PID link looks at: with
-/// more (a flood), the link is not made.
-pub const MAX_SAME_PID: usize = 64;
+/// Most ineligible nodes (the child itself, nodes with a GUID for a child
+/// with a parent GUID) a PID lookup skips before it gives up.
+pub const MAX_INELIGIBLE: usize = 64;
+
+/// How close in time two rows of one process, logged by two sources
+/// (Sysmon and Security 4688), are taken to be: 2 seconds.
+pub const TWIN_MICROS: i64 = 2_000_000;
 
 /// The process tree and the rows waiting on it. `P` is the caller's held
 /// row.
@@ -68,9 +84,9 @@ pub struct Tree<P> {
     nodes: Nodes,
     /// [`key`] of host + GUID → node.
     by_guid: HashMap<u64, u32>,
-    /// [`pid_key`] of host + PID → the newest node with it (older ones
-    /// through [`Node::same_pid`]).
-    by_pid: HashMap<u64, u32>,
+    /// Host, PID, creation time and node of every node with a PID, in
+    /// that order: the parent of a child is found by a range query.
+    by_pid: BTreeSet<PidKey>,
     held: Vec<Option<Held<P>>>,
     free: Vec<u32>,
     held_count: usize,
@@ -93,7 +109,7 @@ impl<P: Weigh> Tree<P> {
             names: Interner::default(),
             nodes: Nodes::default(),
             by_guid: HashMap::new(),
-            by_pid: HashMap::new(),
+            by_pid: BTreeSet::new(),
             held: Vec::new(),
             free: Vec::new(),
             held_count: 0,
@@ -167,8 +183,11 @@ impl<P: Weigh> Tree<P> {
                 self.stats.unresolved += 1;
                 return Observed::Pass;
             }
-            return match self.walk(&link, false) {
-                Walk::Rooted { nodes, root_name } => {
+            // A launcher that is a catalog binary waits for the end: a
+            // detection may still run through it.
+            let is_link = node.is_some();
+            return match self.walk(&link, false, &facts.parent_name) {
+                Walk::Rooted { nodes, root_name } if !is_link => {
                     let root = match root_name {
                         NONE => facts.parent_name.to_vec(),
                         id => self.names.get(id).to_vec(),
@@ -179,12 +198,18 @@ impl<P: Weigh> Tree<P> {
                     self.stats.unresolved += 1;
                     Observed::Pass
                 }
+                Walk::Rooted { .. } | Walk::Open(_) if self.full() => {
+                    self.stats.held_dropped += 1;
+                    self.stats.unresolved += 1;
+                    Observed::Pass
+                }
+                Walk::Rooted { .. } | Walk::Open(_) if is_link => {
+                    self.store_link(&mut link, &host_key, &facts.parent_name);
+                    let name = self.names.intern(&facts.name);
+                    self.hold(link, Kind::Catalog { name }, None, payload)
+                }
+                Walk::Rooted { .. } => Observed::Pass, // (not reached)
                 Walk::Open(wait) => {
-                    if self.full() {
-                        self.stats.held_dropped += 1;
-                        self.stats.unresolved += 1;
-                        return Observed::Pass;
-                    }
                     self.store_link(&mut link, &host_key, &facts.parent_name);
                     // A parent on a host not seen yet: wait under its id now.
                     let wait = wait.map(|(h, g)| (if h == NONE { link.host } else { h }, g));
@@ -195,10 +220,7 @@ impl<P: Weigh> Tree<P> {
         }
         if let Some(program) = &facts.program {
             if facts.parent_kind == ParentKind::Wmi {
-                if node
-                    .and_then(|n| self.nodes.get(n))
-                    .is_some_and(|n| n.has_detection)
-                {
+                if node.is_some_and(|n| self.chain_detected(n)) {
                     return Observed::Pass;
                 }
                 if self.full() {
@@ -206,12 +228,18 @@ impl<P: Weigh> Tree<P> {
                     // on its own, reported now.
                     self.stats.launchers_early += 1;
                     self.stats.detections += 1;
-                    let verdict = self.launcher_verdict(&facts.parent_name, node, program);
+                    let verdict = self.launcher_verdict(&facts.parent_name, &facts.name, program);
                     return Observed::Detected(verdict);
                 }
                 self.store_link(&mut link, &host_key, &facts.parent_name);
                 let program = self.names.intern(program);
-                return self.hold(link, Kind::Launcher { node, program }, None, payload);
+                let name = self.names.intern(&facts.name);
+                let kind = Kind::Launcher {
+                    node,
+                    name,
+                    program,
+                };
+                return self.hold(link, kind, None, payload);
             }
         }
         Observed::Pass
@@ -224,77 +252,6 @@ impl<P: Weigh> Tree<P> {
         std::mem::take(&mut self.ready)
     }
 
-    /// Settles every held row (the input has ended): catalog candidates
-    /// first (their detections mark the launchers they run through), then
-    /// launchers. Returns them all, [`Tree::drain`]'s first, then in the
-    /// order they arrived.
-    pub fn finish(&mut self) -> Vec<Settled<P>> {
-        let mut order: Vec<u32> = (0..self.held.len() as u32)
-            .filter(|&i| self.held[i as usize].is_some())
-            .collect();
-        order.sort_by_key(|&i| self.held[i as usize].as_ref().map_or(0, |h| h.seq));
-        let mut settled: Vec<(u64, Settled<P>)> = Vec::new();
-        for &i in &order {
-            let Some(h) = self.held[i as usize].as_ref() else {
-                continue;
-            };
-            let Kind::Catalog { name } = h.kind else {
-                continue;
-            };
-            let verdict = match self.walk(&h.link, true) {
-                Walk::Rooted { nodes, root_name } => {
-                    let root = self.names.get(root_name).to_vec();
-                    let name = self.names.get(name).to_vec();
-                    Some(self.detect(&nodes, &root, &name))
-                }
-                Walk::Dead | Walk::Open(_) => {
-                    self.stats.unresolved += 1;
-                    None
-                }
-            };
-            if let Some(h) = self.take(i) {
-                settled.push((
-                    h.seq,
-                    Settled {
-                        payload: h.payload,
-                        verdict,
-                    },
-                ));
-            }
-        }
-        for &i in &order {
-            let Some(h) = self.take(i) else { continue };
-            let verdict = match h.kind {
-                Kind::Launcher { node, program } => {
-                    if node
-                        .and_then(|n| self.nodes.get(n))
-                        .is_some_and(|n| n.has_detection)
-                    {
-                        None
-                    } else {
-                        self.stats.detections += 1;
-                        let parent = self.names.get(h.link.parent_name).to_vec();
-                        let program = self.names.get(program).to_vec();
-                        Some(self.launcher_verdict(&parent, node, &program))
-                    }
-                }
-                Kind::Catalog { .. } => None,
-            };
-            settled.push((
-                h.seq,
-                Settled {
-                    payload: h.payload,
-                    verdict,
-                },
-            ));
-        }
-        settled.sort_by_key(|(seq, _)| *seq);
-        let mut out = self.drain();
-        out.extend(settled.into_iter().map(|(_, s)| s));
-        self.waiting.clear();
-        out
-    }
-
     fn hold(
         &mut self,
         link: Link,
@@ -304,9 +261,11 @@ impl<P: Weigh> Tree<P> {
     ) -> Observed {
         let payload = payload();
         let weight = payload.weight() + std::mem::size_of::<Held<P>>();
+        // A held launcher row (naming a LOLBAS binary, or a catalog binary
+        // itself) is settled as no detection when one runs through it.
         let launcher_node = match kind {
             Kind::Launcher { node, .. } => node,
-            Kind::Catalog { .. } => None,
+            Kind::Catalog { .. } => link.own(),
         };
         let item = Held {
             payload,
@@ -350,104 +309,6 @@ impl<P: Weigh> Tree<P> {
         self.held_count -= 1;
         self.held_bytes -= h.weight;
         Some(h)
-    }
-
-    /// Re-walks the rows waiting on `key` (a node with that GUID arrived).
-    fn wake(&mut self, key: GuidKey) {
-        let Some(ids) = self.waiting.remove(&key) else {
-            return;
-        };
-        for id in ids {
-            let Some(h) = self.held.get(id as usize).and_then(Option::as_ref) else {
-                continue;
-            };
-            if h.waits_on != Some(key) {
-                continue;
-            }
-            let Kind::Catalog { name } = h.kind else {
-                continue;
-            };
-            let link = h.link;
-            match self.walk(&link, false) {
-                Walk::Open(wait) => {
-                    if let Some(h) = self.held[id as usize].as_mut() {
-                        h.waits_on = wait;
-                    }
-                    if let Some(next) = wait {
-                        self.waiting.entry(next).or_default().push(id);
-                    }
-                }
-                Walk::Rooted { nodes, root_name } => {
-                    let root = self.names.get(root_name).to_vec();
-                    let name = self.names.get(name).to_vec();
-                    let verdict = self.detect(&nodes, &root, &name);
-                    if let Some(h) = self.take(id) {
-                        self.ready.push(Settled {
-                            payload: h.payload,
-                            verdict: Some(verdict),
-                        });
-                    }
-                }
-                Walk::Dead => {
-                    self.stats.unresolved += 1;
-                    if let Some(h) = self.take(id) {
-                        self.ready.push(Settled {
-                            payload: h.payload,
-                            verdict: None,
-                        });
-                    }
-                }
-            }
-        }
-    }
-
-    /// A lineage detection through `nodes` (nearest launcher first), from
-    /// the WMI parent named `root` to the process named `name`: marks the
-    /// nodes, settles their held launcher rows as no detection, and builds
-    /// the path.
-    fn detect(&mut self, nodes: &[u32], root: &[u8], name: &[u8]) -> Verdict {
-        self.stats.detections += 1;
-        let mut path = root.to_vec();
-        for &n in nodes.iter().rev() {
-            if let Some(node) = self.nodes.get(n) {
-                path.extend_from_slice(b" > ");
-                path.extend_from_slice(self.names.get(node.name));
-            }
-        }
-        path.extend_from_slice(b" > ");
-        path.extend_from_slice(name);
-        for &n in nodes {
-            let Some(node) = self.nodes.get_mut(n) else {
-                continue;
-            };
-            node.has_detection = true;
-            let held = std::mem::replace(&mut node.held, NONE);
-            if held != NONE {
-                if let Some(h) = self.take(held) {
-                    self.ready.push(Settled {
-                        payload: h.payload,
-                        verdict: None,
-                    });
-                }
-            }
-        }
-        Verdict::Lineage { path }
-    }
-
-    /// The detection of a launcher started by the WMI parent named
-    /// `parent`, whose command line runs `program`.
-    fn launcher_verdict(&self, parent: &[u8], node: Option<u32>, program: &[u8]) -> Verdict {
-        let mut path = parent.to_vec();
-        if let Some(node) = node.and_then(|n| self.nodes.get(n)) {
-            path.extend_from_slice(b" > ");
-            path.extend_from_slice(self.names.get(node.name));
-        }
-        path.extend_from_slice(b" > ");
-        path.extend_from_slice(program);
-        Verdict::LauncherCommandLine {
-            path,
-            program: program.to_vec(),
-        }
     }
 }
 

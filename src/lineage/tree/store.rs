@@ -71,8 +71,9 @@ pub(super) struct Node {
     /// 0: none.
     pub(super) guid: u128,
     pub(super) name: u32,
-    /// The previous node with the same host and PID ([`NONE`]: none).
-    pub(super) same_pid: u32,
+    /// Its PID (when `has_pid`).
+    pub(super) pid: u32,
+    pub(super) has_pid: bool,
     /// This launcher's own held row, a `LauncherCommandLine` candidate
     /// ([`NONE`]: none).
     pub(super) held: u32,
@@ -133,16 +134,20 @@ pub(super) fn key(host: u32, id: u128) -> u64 {
     x ^ (x >> 31)
 }
 
-pub(super) fn pid_key(host: u32, pid: u32) -> u64 {
-    (u64::from(host) << 32) | u64::from(pid)
-}
+/// The PID index's key of a node: host, PID, creation time (`i64::MIN`
+/// when unknown), node (the arrival order breaks ties).
+pub(super) type PidKey = (u32, u32, i64, u32);
 
 #[derive(Debug)]
 pub(super) enum Kind {
     /// A catalog binary; its own name.
     Catalog { name: u32 },
-    /// A WMI-started launcher naming `program`.
-    Launcher { node: Option<u32>, program: u32 },
+    /// A WMI-started launcher (`name`, its node if kept) naming `program`.
+    Launcher {
+        node: Option<u32>,
+        name: u32,
+        program: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -214,10 +219,10 @@ impl<P: Weigh> Tree<P> {
         self.store_link(link, host_key, &facts.parent_name);
         let host = link.host;
         let id = self.nodes.len() as u32;
-        let same_pid = match pid32(facts.pid) {
-            Some(pid) => self.by_pid.insert(pid_key(host, pid), id).unwrap_or(NONE),
-            None => NONE,
-        };
+        let pid = pid32(facts.pid);
+        if let Some(pid) = pid {
+            self.by_pid.insert((host, pid, link.time, id));
+        }
         if let Some(guid) = facts.guid {
             // A 64-bit key collision keeps the first node (a link lost,
             // never a false one).
@@ -228,7 +233,8 @@ impl<P: Weigh> Tree<P> {
             link: *link,
             guid: facts.guid.unwrap_or(0),
             name,
-            same_pid,
+            pid: pid.unwrap_or(0),
+            has_pid: pid.is_some(),
             held: NONE,
             root: facts.root && !facts.launcher,
             has_detection: false,

@@ -29,6 +29,9 @@ struct P {
     ppid: Option<u64>,
     time: Option<i64>,
     program: Option<&'static str>,
+    /// A launcher that is a catalog binary too (the full LOLBAS list has
+    /// cmd.exe).
+    catalog_launcher: bool,
 }
 
 const fn p(name: &'static str, parent: &'static str) -> P {
@@ -42,6 +45,7 @@ const fn p(name: &'static str, parent: &'static str) -> P {
         ppid: None,
         time: None,
         program: None,
+        catalog_launcher: false,
     }
 }
 
@@ -90,7 +94,8 @@ impl P {
             "regsvr32.exe",
             "pcalua.exe",
         ];
-        let catalog = lolbas.contains(&self.name.to_ascii_lowercase().as_str())
+        let catalog = (self.catalog_launcher
+            || lolbas.contains(&self.name.to_ascii_lowercase().as_str()))
             && kind(self.parent) == ParentKind::Launcher;
         Facts {
             host: Cow::Owned(self.host.as_bytes().to_vec()),
@@ -619,24 +624,131 @@ fn mixed_sources_link_a_guid_child_to_a_pid_parent_at_the_end() {
 }
 
 #[test]
-fn a_pid_flood_makes_no_link_and_no_quadratic_walk() {
+fn a_pid_reused_by_many_earlier_shells_still_links_to_the_latest() {
+    // 100 shells from explorer.exe had PID 100 before the WMI shell did.
     let mut rows: Vec<(&'static str, P)> = Vec::new();
-    // The WMI shell, then 100 more processes with its PID on its host.
-    rows.push(("cmd", p("cmd.exe", "WmiPrvSE.exe").pid(100, 4, 10)));
-    for _ in 0..100 {
-        rows.push(("flood", p("cmd.exe", "cmd.exe").pid(100, 100, 10)));
+    for i in 0..100 {
+        rows.push(("old", p("cmd.exe", "explorer.exe").pid(100, 5, i)));
     }
-    rows.push(("mshta", p("mshta.exe", "cmd.exe").pid(101, 100, 20)));
-    let (found, _) = run_with(Limits::default(), &rows);
-    assert!(found.is_empty(), "{found:?}");
-    // At most MAX_SAME_PID: the link is made.
-    let mut rows = vec![("cmd", p("cmd.exe", "WmiPrvSE.exe").pid(100, 4, 10))];
-    for _ in 0..(MAX_SAME_PID - 2) {
-        rows.push(("older", p("cmd.exe", "explorer.exe").pid(100, 5, 1)));
+    rows.push(("cmd", p("cmd.exe", "WmiPrvSE.exe").pid(100, 4, 200)));
+    // ...and 100 more after the child.
+    for i in 0..100 {
+        rows.push(("later", p("cmd.exe", "explorer.exe").pid(100, 5, 1000 + i)));
     }
-    rows.push(("mshta", p("mshta.exe", "cmd.exe").pid(101, 100, 20)));
+    rows.push(("mshta", p("mshta.exe", "cmd.exe").pid(101, 100, 300)));
     let (found, _) = run_with(Limits::default(), &rows);
     assert_eq!(found, ["mshta: lineage WmiPrvSE.exe > cmd.exe > mshta.exe"]);
+}
+
+#[test]
+fn the_parent_name_compares_ascii_case_insensitively_in_every_order() {
+    every_order(
+        &[
+            ("cmd", p("cmd.exe", "WmiPrvSE.exe").g(10, WMI)),
+            ("mshta", p("mshta.exe", "CMD.EXE").g(11, 10)),
+        ],
+        &["mshta: lineage WmiPrvSE.exe > cmd.exe > mshta.exe"],
+    );
+}
+
+#[test]
+fn a_process_logged_by_sysmon_and_4688_is_one_chain() {
+    // Each process twice: Sysmon (GUIDs and PIDs) and Security 4688 (PIDs
+    // only), a few milliseconds apart. The 4688 MSBuild links by PID to
+    // the Sysmon cmd (the latest with that PID): the 4688 cmd, its twin,
+    // must not be reported from its command line.
+    let rows = [
+        (
+            "cmd-sysmon",
+            p("cmd.exe", "WmiPrvSE.exe")
+                .g(10, WMI)
+                .pid(100, 4, 176)
+                .runs("MSBuild.exe"),
+        ),
+        (
+            "cmd-4688",
+            p("cmd.exe", "WmiPrvSE.exe")
+                .pid(100, 4, 170)
+                .runs("MSBuild.exe"),
+        ),
+        (
+            "msbuild-sysmon",
+            p("MSBuild.exe", "cmd.exe").g(11, 10).pid(101, 100, 350),
+        ),
+        (
+            "msbuild-4688",
+            p("MSBuild.exe", "cmd.exe").pid(101, 100, 345),
+        ),
+    ];
+    let want = [
+        "msbuild-4688: lineage WmiPrvSE.exe > cmd.exe > MSBuild.exe",
+        "msbuild-sysmon: lineage WmiPrvSE.exe > cmd.exe > MSBuild.exe",
+    ];
+    every_order(&rows, &want);
+    // Without the MSBuild rows, the launcher is reported — twice, once
+    // per source, as the plain rule reports both rows of a direct child.
+    let (found, _) = run_with(Limits::default(), &rows[..2]);
+    assert_eq!(found.len(), 2, "{found:?}");
+}
+
+#[test]
+fn a_launcher_that_is_a_catalog_binary_is_reported_only_without_a_detection_through_it() {
+    // The full LOLBAS list has cmd.exe: WmiPrvSE > cmd > cmd(catalog) > mshta
+    // is one chain, reported on mshta.
+    let inner = P {
+        catalog_launcher: true,
+        ..p("cmd.exe", "cmd.exe").g(11, 10)
+    };
+    every_order(
+        &[
+            ("outer", p("cmd.exe", "WmiPrvSE.exe").g(10, WMI)),
+            ("inner", inner),
+            ("mshta", p("mshta.exe", "cmd.exe").g(12, 11)),
+        ],
+        &["mshta: lineage WmiPrvSE.exe > cmd.exe > cmd.exe > mshta.exe"],
+    );
+    // Without mshta, the inner shell is the chain's catalog binary.
+    every_order(
+        &[
+            ("outer", p("cmd.exe", "WmiPrvSE.exe").g(10, WMI)),
+            ("inner", inner),
+        ],
+        &["inner: lineage WmiPrvSE.exe > cmd.exe > cmd.exe"],
+    );
+    // Two nested catalog shells: the deepest is reported.
+    let deeper = P {
+        catalog_launcher: true,
+        ..p("cmd.exe", "cmd.exe").g(12, 11)
+    };
+    every_order(
+        &[
+            ("outer", p("cmd.exe", "WmiPrvSE.exe").g(10, WMI)),
+            ("inner", inner),
+            ("deeper", deeper),
+        ],
+        &["deeper: lineage WmiPrvSE.exe > cmd.exe > cmd.exe > cmd.exe"],
+    );
+}
+
+#[test]
+fn a_launcher_reported_at_the_cap_names_itself_in_its_path() {
+    let limits = Limits {
+        max_held: 0,
+        max_nodes: 0,
+        ..Limits::default()
+    };
+    let (found, stats) = run_with(
+        limits,
+        &[(
+            "cmd",
+            p("cmd.exe", "WmiPrvSE.exe").g(10, WMI).runs("rundll32.exe"),
+        )],
+    );
+    assert_eq!(
+        found,
+        ["cmd: launcher_command_line WmiPrvSE.exe > cmd.exe > rundll32.exe"]
+    );
+    assert_eq!((stats.launchers_early, stats.nodes_dropped), (1, 1));
 }
 
 #[test]
