@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use csv::ByteRecord;
 
 use super::lineage::{LineageState, Release, Written};
-use super::{BodyStats, Matcher, MAX_ROWS_PER_CHUNK};
+use super::{BodyStats, Matcher, Writing, MAX_ROWS_PER_CHUNK};
 use crate::annotate::{Annotator, CsvLine, Hit};
 use crate::error::{Error, Position};
 use crate::lineage::{Observed, Verdict};
@@ -58,17 +58,19 @@ pub(super) struct BodyWriter<'a> {
 impl<'a> BodyWriter<'a> {
     /// A writer for the body whose header row is `header` (its bytes
     /// `header_raw`), appending to `out`.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         chunk: u64,
         matcher: &'a Matcher,
-        annotator: &'a mut Annotator,
-        line: &'a mut CsvLine,
+        writing: &'a mut Writing,
         header: &'a ByteRecord,
         header_raw: &'a [u8],
         out: &'a mut Vec<u8>,
-        lineage: Option<&'a mut LineageState>,
     ) -> BodyWriter<'a> {
+        let Writing {
+            annotator,
+            line,
+            lineage,
+        } = writing;
         let layout = Layout::resolve(&matcher.fields, header);
         let [pn, pp] = matcher.rule.parent_slots();
         let stats = BodyStats {
@@ -92,7 +94,7 @@ impl<'a> BodyWriter<'a> {
             short_rows: ShortRows::default(),
             bad_utf8: None,
             stats,
-            lineage,
+            lineage: lineage.as_mut(),
             start,
             header_end: start,
             row_ends: Vec::new(),

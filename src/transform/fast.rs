@@ -60,8 +60,7 @@ impl Transform {
     ) -> Result<Scanned> {
         let Transform {
             matcher,
-            annotator,
-            line,
+            writing,
             header,
             record,
             spans: batch,
@@ -70,7 +69,6 @@ impl Transform {
             header_raw,
             piece,
             scanned,
-            lineage,
         } = self;
         let piece = (*piece).max(1);
         // `buf[..filled]` is the window when reading; `buf` stays
@@ -114,7 +112,7 @@ impl Transform {
             header_raw.extend_from_slice(raw);
         }
         let scannable = canonical_quoting(header_raw)
-            && Collisions::find(header, &annotator.fields()).is_empty();
+            && Collisions::find(header, &writing.annotator.fields()).is_empty();
         let Some(prefilter) = matcher.prefilter.as_ref().filter(|_| scannable) else {
             // The scanner cannot start on this body (no prefilter, a header
             // it does not copy as it is): the csv reader parses it all.
@@ -136,28 +134,10 @@ impl Transform {
             header_raw.clear();
             header_raw.extend_from_slice(rdr.get_ref().raw(header, end));
             rdr.get_mut().forget_before(end);
-            let w = BodyWriter::new(
-                chunk,
-                matcher,
-                annotator,
-                line,
-                header,
-                header_raw,
-                out,
-                lineage.as_mut(),
-            );
+            let w = BodyWriter::new(chunk, matcher, writing, header, header_raw, out);
             return parse_rest(chunk, w, &mut rdr, record, messages).map(Scanned::Done);
         };
-        let w = BodyWriter::new(
-            chunk,
-            matcher,
-            annotator,
-            line,
-            header,
-            header_raw,
-            out,
-            lineage.as_mut(),
-        );
+        let w = BodyWriter::new(chunk, matcher, writing, header, header_raw, out);
         let anchors = {
             let window = window(reader.is_some(), buf, filled, slice);
             prefilter.anchors(window, header_end)

@@ -28,11 +28,9 @@ impl Transform {
     ) -> Result<BodyStats> {
         let Transform {
             matcher,
-            annotator,
-            line,
+            writing,
             header,
             record,
-            lineage,
             ..
         } = self;
         let mut reader = csv::ReaderBuilder::new()
@@ -46,16 +44,7 @@ impl Transform {
             return Ok(BodyStats::default()); // only blank lines
         }
         let header_raw = raw_slice(body, header, reader.position().byte());
-        let mut w = BodyWriter::new(
-            chunk,
-            matcher,
-            annotator,
-            line,
-            header,
-            header_raw,
-            out,
-            lineage.as_mut(),
-        );
+        let mut w = BodyWriter::new(chunk, matcher, writing, header, header_raw, out);
         let mut rows = 0;
         while reader
             .read_byte_record(record)

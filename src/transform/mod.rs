@@ -91,12 +91,19 @@ struct Matcher {
     prefilter: Option<Prefilter>,
 }
 
+/// What writes replies, kept from body to body: the annotator, the CSV
+/// encoder and, with `lineage=true`, the process tree and its held rows.
+struct Writing {
+    annotator: Annotator,
+    line: CsvLine,
+    lineage: Option<lineage::LineageState>,
+}
+
 /// The body transform: CSV rows in, matching (or all, annotated) rows out.
 /// Its buffers are reused from body to body.
 pub struct Transform {
     matcher: Matcher,
-    annotator: Annotator,
-    line: CsvLine,
+    writing: Writing,
     header: ByteRecord,
     record: ByteRecord,
     /// The scanner's batch of rows.
@@ -113,9 +120,6 @@ pub struct Transform {
     /// Bytes handed to the row scanner so far (rows carried from one read
     /// buffer to the next are scanned again; this keeps that bounded).
     scanned: u64,
-    /// With `lineage=true`: the process tree and the held rows, kept from
-    /// body to body.
-    lineage: Option<lineage::LineageState>,
 }
 
 impl Transform {
@@ -145,8 +149,11 @@ impl Transform {
                 rule,
                 prefilter: Prefilter::new(&needles),
             },
-            annotator,
-            line: CsvLine::default(),
+            writing: Writing {
+                annotator,
+                line: CsvLine::default(),
+                lineage,
+            },
             header: ByteRecord::new(),
             record: ByteRecord::new(),
             spans: Vec::new(),
@@ -155,7 +162,6 @@ impl Transform {
             header_raw: Vec::new(),
             piece: fast::PIECE,
             scanned: 0,
-            lineage,
         }
     }
 
@@ -163,28 +169,34 @@ impl Transform {
     /// (the request with `finished: true`): with `lineage=true`, every held
     /// row is settled into that body's reply.
     pub fn set_last(&mut self, last: bool) {
-        if let Some(l) = self.lineage.as_mut() {
+        if let Some(l) = self.writing.lineage.as_mut() {
             l.last = last;
         }
     }
 
     /// Lineage's counts so far (`None` without `lineage=true`).
     pub fn lineage_stats(&self) -> Option<(LineageStats, Limits)> {
-        self.lineage
+        self.writing
+            .lineage
             .as_ref()
             .map(|l| (l.tree.stats(), l.tree.limits()))
     }
 
     /// Rows held now (`lineage=true`).
     pub fn held_rows(&self) -> usize {
-        self.lineage.as_ref().map_or(0, |l| l.tree.held())
+        self.writing.lineage.as_ref().map_or(0, |l| l.tree.held())
     }
 
     /// With `lineage=true`: appends to `out` the held rows that settled
     /// while no body header was written (an empty or header-only body):
     /// they bring their own header.
     fn release_headerless(&mut self, out: &mut Vec<u8>, stats: &mut BodyStats) {
-        let Some(state) = self.lineage.as_mut() else {
+        let Writing {
+            annotator,
+            line,
+            lineage,
+        } = &mut self.writing;
+        let Some(state) = lineage.as_mut() else {
             return;
         };
         let settled = state.take_settled();
@@ -192,8 +204,8 @@ impl Transform {
             return;
         }
         let mut release = lineage::Release {
-            annotator: &self.annotator,
-            line: &mut self.line,
+            annotator,
+            line,
             mode: self.matcher.mode,
         };
         release.write(state, settled, None, out, stats);
