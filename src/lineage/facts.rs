@@ -102,12 +102,6 @@ impl Facts<'_> {
             program: self.program,
         }
     }
-
-    /// Whether the row names its parent by GUID or PID (else it cannot be
-    /// linked to one).
-    pub fn has_parent_link(&self) -> bool {
-        self.parent_guid.is_some() || self.parent_pid.is_some()
-    }
 }
 
 #[derive(Debug, Clone, Copy)]
