@@ -53,6 +53,16 @@ pub const LINEAGE_FIELDS: [&str; 4] = [
     "__mv_annotations.mitre_attack.mitre_technique",
 ];
 
+/// The added fields' names, in output order: [`ADDED_FIELDS`], then with
+/// `lineage=true` [`LINEAGE_FIELDS`].
+pub fn added_fields(lineage: bool) -> Vec<&'static str> {
+    ADDED_FIELDS
+        .iter()
+        .chain(LINEAGE_FIELDS.iter().filter(|_| lineage))
+        .copied()
+        .collect()
+}
+
 /// What a returned row is: a plain detection (a direct child of the WMI
 /// parent) or a lineage detection.
 #[derive(Debug, Clone, Copy)]
@@ -227,11 +237,7 @@ impl Annotator {
                 path: Vec::with_capacity(64),
             }
         });
-        let names: Vec<&str> = ADDED_FIELDS
-            .iter()
-            .chain(LINEAGE_FIELDS.iter().filter(|_| lineage.is_some()))
-            .copied()
-            .collect();
+        let names = added_fields(lineage.is_some());
         let mut header_suffix = b",".to_vec();
         line.encode_into(&names, &mut header_suffix);
         let mut score_cell = b",".to_vec();
@@ -265,11 +271,7 @@ impl Annotator {
     /// The added fields' names, in output order: [`ADDED_FIELDS`], then
     /// [`LINEAGE_FIELDS`] with `lineage=true`.
     pub fn fields(&self) -> Vec<&'static str> {
-        ADDED_FIELDS
-            .iter()
-            .chain(LINEAGE_FIELDS.iter().filter(|_| self.lineage.is_some()))
-            .copied()
-            .collect()
+        added_fields(self.lineage.is_some())
     }
 
     /// `,risk_score,risk_message,…` to append to a CSV header line.

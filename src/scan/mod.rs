@@ -144,7 +144,7 @@ impl<'w, W: Write> Writer<'w, W> {
             .options
             .lineage
             .then(|| lineage::ScanLineage::new(&config.options, catalog.clone()));
-        let added = Detector::new(&config.options, catalog.clone()).added_fields();
+        let added = crate::annotate::added_fields(config.options.lineage);
         Writer {
             output: Output::with_added_fields(config.format, added, stdout),
             summary: Summary {

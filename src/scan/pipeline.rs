@@ -150,11 +150,6 @@ impl Detector {
         }
     }
 
-    /// The names of the fields the annotator adds, in order.
-    pub fn added_fields(&self) -> Vec<&'static str> {
-        self.annotator.fields()
-    }
-
     /// The row to print for `record` (columns `layout`) as `hit` (none:
     /// the added fields empty).
     pub fn render(&self, layout: &Layout, record: &ByteRecord, hit: Option<Hit<'_>>) -> Row {
