@@ -162,7 +162,7 @@ fn direct_children_are_plain_detections_with_their_path() {
 }
 
 #[test]
-fn the_held_row_cap_warns_with_counts_and_loses_no_annotated_row() {
+fn the_held_row_cap_counts_what_it_could_not_hold_and_loses_no_annotated_row() {
     let options = Options::from_args(&["lineage=true".into(), "mode=annotate".into()]).unwrap();
     let limits = Limits {
         max_held: 3,
