@@ -13,7 +13,10 @@ takes.
 
 The peer (benches/peer/splunklib_wmilolbas.py, splunk-sdk 2.1.1) is installed
 into .tools/bench on first use (PyPI). It also times lineage=true against the
-default rule on the same rows (--lineage-only: just that).
+default rule on the same rows (--lineage-only: just that), and with
+--lineage-dense on rows that form real process trees (tests/tools/gen_tree.py:
+every row with a GUID and a PID, about a tenth with a launcher parent).
+--bin PATH measures that binary instead of building this tree's.
 """
 import argparse
 import os
@@ -90,12 +93,21 @@ def main():
     ap.add_argument("--skip-peer", action="store_true")
     ap.add_argument("--lineage-only", action="store_true",
                     help="only lineage=true against the default rule on the same rows")
+    ap.add_argument("--lineage-dense", action="store_true",
+                    help="only lineage=true against the default rule on process-tree rows "
+                         "(every row with a GUID and a PID, a tenth with a launcher parent)")
+    ap.add_argument("--bin", help="the wmilolbas binary to measure (default: build this tree's)")
     o = ap.parse_args()
     os.makedirs(WORK, exist_ok=True)
 
-    sh("cargo", "build", "--release", "--quiet", cwd=ROOT)
-    ours = [os.path.join(ROOT, "target", "release", "wmilolbas")]
+    if o.bin:
+        ours = [os.path.abspath(o.bin)]
+    else:
+        sh("cargo", "build", "--release", "--quiet", cwd=ROOT)
+        ours = [os.path.join(ROOT, "target", "release", "wmilolbas")]
     py = [sys.executable]
+    if o.lineage_dense:
+        return lineage_dense(o, ours, py)
     rows_csv = os.path.join(WORK, f"rows{o.rows}.csv")
     if not os.path.exists(rows_csv):
         sh(*py, os.path.join(ROOT, "tests/tools/gen_processes.py"), "--rows", str(o.rows), "--seed", "1",
@@ -191,6 +203,32 @@ def main():
         pp = measure(peer, p_peer, 5)
         line += f", splunklib {pp[0] * 1000:.0f} ms"
     print(line)
+
+
+def lineage_dense(o, ours, py):
+    """lineage=true against the default rule on rows that form process trees."""
+    rows_csv = os.path.join(WORK, f"tree{o.rows}.csv")
+    if not os.path.exists(rows_csv):
+        sh(*py, os.path.join(ROOT, "tests/tools/gen_tree.py"), "--rows", str(o.rows), "--seed", "1",
+           "--out", rows_csv)
+    mk = os.path.join(ROOT, "tests/tools/mkstream.py")
+    sessions = {}
+    for name, args in [("default rule", ""), ("lineage=true", "lineage=true")]:
+        path = os.path.join(WORK, f"tree{o.rows}_{'lineage' if args else 'default'}.bin")
+        if not os.path.exists(path):
+            sh(*py, mk, rows_csv, path, "--rows-per-chunk", "50000", "--mv", "--args", args)
+        sessions[name] = path
+    size = os.path.getsize(sessions["default rule"])
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
+    print(f"session: {o.rows:,} process-tree rows (GUID and PID on every row, ~10% launcher parents), "
+          f"50,000 rows/chunk, __mv_ columns, {size / 1e6:.1f} MB; median of {o.runs} runs")
+    res = {name: measure(ours, path, o.runs) for name, path in sessions.items()}
+    for name, (med, best, rss, user, system) in res.items():
+        print(f"wmilolbas {name:<14}{med:>10.3f} s median{best:>9.3f} s best{o.rows / med:>14,.0f} rows/s"
+              f"{(rss or 0) / 1024:>8.1f} MB")
+    a, b = reply_rows(ours, sessions["default rule"]), reply_rows(ours, sessions["lineage=true"])
+    print(f"lineage=true: {res['lineage=true'][0] / res['default rule'][0]:.2f}x the default rule's time; "
+          f"rows returned {a:,} -> {b:,}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
-use crate::lineage::{Limits, Stats as LineageStats};
+use crate::lineage::stats::{self as lineage_stats, Level};
+use crate::lineage::Stats as LineageStats;
 use crate::options::Options;
 use crate::protocol::message::{GetInfo, Message};
 use crate::protocol::session::Command;
@@ -106,7 +107,14 @@ impl Command for SearchCommand {
             return Err(Error::request(chunk, "execute before a successful getinfo"));
         };
         transform.set_last(finished);
+        let before = transform.lineage_stats().map(|(s, _)| s.clone());
         let stats = transform.process_reader(chunk, body, out, messages)?;
+        // A cap reached in this chunk is said in this chunk's reply.
+        if let (Some(before), Some((now, limits))) = (before, transform.lineage_stats()) {
+            for (_, text) in lineage_stats::caps_reached(&before, now, &limits) {
+                messages.push(Message::warn(format!("wmilolbas {text}")));
+            }
+        }
         if stats.rows > 0 {
             self.rows += stats.rows;
             self.parent_fields |= stats.parent_fields;
@@ -117,7 +125,7 @@ impl Command for SearchCommand {
 
     fn finish(&mut self, messages: &mut Vec<Message>) {
         if let Some((stats, limits)) = self.transform.as_ref().and_then(Transform::lineage_stats) {
-            messages.extend(lineage_messages(&stats, &limits));
+            messages.extend(lineage_messages(stats, &limits));
         }
         if self.rows == 0 {
             return;
@@ -143,35 +151,21 @@ impl Command for SearchCommand {
     }
 }
 
-/// The end-of-search messages of `lineage=true`: a WARN for each cap
-/// reached and for rows that could not be linked, then an INFO with the
-/// counts.
-pub fn lineage_messages(stats: &LineageStats, limits: &Limits) -> Vec<Message> {
-    let mut out = Vec::new();
-    if stats.nodes_dropped > 0 {
-        out.push(Message::warn(format!(
-            "wmilolbas lineage: the cap of {} processes kept for linking was reached; {} more launcher or WMI host rows were not kept, so chains through them could not be followed",
-            limits.max_nodes, stats.nodes_dropped
-        )));
-    }
-    if stats.held_dropped > 0 || stats.launchers_early > 0 {
-        out.push(Message::warn(format!(
-            "wmilolbas lineage: the cap of {} held rows ({} MiB) was reached; {} rows waiting for a parent could not be held and were given no lineage verdict (mode=filter does not return them), and {} launcher rows were reported as launcher_command_line at once, without waiting for their descendants",
-            limits.max_held,
-            limits.max_held_bytes >> 20,
-            stats.held_dropped,
-            stats.launchers_early
-        )));
-    }
-    if stats.unlinkable > 0 {
-        out.push(Message::warn(format!(
-            "wmilolbas lineage: {} rows whose parent is a launcher had neither parent_process_guid nor parent_process_id, so they could not be linked to a parent; add Processes.process_guid Processes.parent_process_guid Processes.process_id Processes.parent_process_id (and min(_time) as firstTime) to the tstats search",
-            stats.unlinkable
-        )));
-    }
+/// The end-of-search messages of `lineage=true` (their words are
+/// [`lineage_stats::summary`]'s): a WARN for each cap reached, for rows
+/// that could not be linked and for values that could not be read, an
+/// INFO on times read without a zone, then an INFO with the counts.
+pub fn lineage_messages(stats: &LineageStats, limits: &crate::lineage::Limits) -> Vec<Message> {
+    let mut out: Vec<Message> = lineage_stats::summary(stats, limits)
+        .into_iter()
+        .map(|(level, text)| match level {
+            Level::Warn => Message::warn(format!("wmilolbas {text}")),
+            Level::Info => Message::info(format!("wmilolbas {text}")),
+        })
+        .collect();
     out.push(Message::info(format!(
-        "wmilolbas lineage: {} processes kept for linking, {} rows held at most, {} lineage detections, {} candidates not on a WMI chain",
-        stats.nodes, stats.held_peak, stats.detections, stats.unresolved
+        "wmilolbas {}",
+        lineage_stats::counts(stats)
     )));
     out
 }

@@ -42,11 +42,13 @@ pub mod cli;
 pub mod command;
 pub mod error;
 pub mod lineage;
+pub mod notes;
 pub mod options;
 pub mod protocol;
 pub mod records;
 pub mod rule;
 pub mod scan;
+pub mod time;
 pub mod transform;
 
 pub use error::{Error, Result};

@@ -1,6 +1,6 @@
-//! What lineage reads from one row: the part the row plays in a chain
-//! (WMI host, launcher, catalog candidate), who it is and who its parent is
-//! (host, GUIDs, PIDs, creation time), and the names as observed.
+//! What lineage reads from one row: who the process is and who its parent
+//! is (host, GUIDs, PIDs, creation time, names as observed), and the part
+//! the row plays ([`Role`], decided by [`super::rule`]).
 //!
 //! Fields are read plain or `Processes.`-prefixed, with their `__mv_`
 //! values, like every field the rule reads:
@@ -15,6 +15,16 @@
 //! | creation time | `_time`, `firstTime` (tstats `min(_time) as firstTime`) |
 //! | command line | `process` (CIM) |
 //!
+//! **Optional values, one rule.** A host, GUID, PID or time that is absent
+//! (empty, `-`, `unknown` …) is absent. A PID or time that is present but
+//! cannot be read (a PID that is no decimal or `0x` number below 2³², a
+//! time in none of [`crate::time`]'s forms) is *unreadable*: used as absent
+//! for linking, and noted ([`Facts::notes`]) so the end-of-search warning
+//! names the field and an example. Any present GUID text is an identifier
+//! (Falcon and Carbon Black ids are not GUIDs), so a GUID is never
+//! unreadable. A time without a zone is read as UTC (or in the zone
+//! [`LineageRule::set_local_zone`] gives) and noted too.
+//!
 //! Raw Sysmon `ProcessId` is not read by the command: in Security 4688
 //! the same name is the *creator's* PID, so only the CIM names (which the
 //! Windows and Sysmon add-ons fill correctly) are trusted. `scan` maps raw
@@ -23,8 +33,11 @@
 use std::borrow::Cow;
 
 use super::cmdline::named_program;
+use super::rule::Role;
+use crate::notes::NoteKind;
 use crate::records::{FieldSet, RowView, Slot};
 use crate::rule::{is_present, observed, Rule};
+use crate::time::{self, LocalZone, Zone};
 
 /// The launchers by default: the shells WMI lateral-movement tools start
 /// (Impacket wmiexec and CrackMapExec `cmd.exe /Q /c`, Empire and lsassy
@@ -48,19 +61,22 @@ pub enum ParentKind {
     Absent,
 }
 
+/// A value noted while reading a row: what, the field, the value.
+pub type Note = (NoteKind, &'static str, Vec<u8>);
+
 /// What lineage knows of one row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Facts<'a> {
-    /// The host (`dest`, …), as given.
+    /// The host (`dest`, …), as given; empty when absent.
     pub host: Cow<'a, [u8]>,
     /// The process's GUID.
     pub guid: Option<u128>,
     /// The parent's GUID.
     pub parent_guid: Option<u128>,
     /// The process's PID.
-    pub pid: Option<u64>,
+    pub pid: Option<u32>,
     /// The parent's PID.
-    pub parent_pid: Option<u64>,
+    pub parent_pid: Option<u32>,
     /// Creation time, microseconds since the Unix epoch.
     pub time: Option<i64>,
     /// The process's name as observed (name, else path's file name, else
@@ -69,18 +85,18 @@ pub struct Facts<'a> {
     /// What the parent name says.
     pub parent_kind: ParentKind,
     /// The parent's name as observed (the value that decided
-    /// `parent_kind`), at most [`MAX_NAME`] bytes.
+    /// `parent_kind`), at most [`MAX_NAME`] bytes; empty when absent.
     pub parent_name: Cow<'a, [u8]>,
-    /// The process is one of the rule's parents (a WMI provider host).
+    /// The part the row plays.
+    pub role: Role,
+    /// The process is one of the rule's parents (a WMI provider host) and
+    /// not a launcher.
     pub root: bool,
-    /// The process is a launcher.
-    pub launcher: bool,
-    /// A lineage candidate: a catalog binary whose parent is a launcher
-    /// (and not a plain detection).
-    pub catalog: bool,
-    /// A launcher started by the WMI parent whose command line runs this
-    /// catalog binary (as written, `.exe` added to a bare name).
+    /// For [`Role::names_program`]: the catalog binary its command line
+    /// runs (as written, `.exe` added to a bare name).
     pub program: Option<Vec<u8>>,
+    /// Values present but unreadable, and times without a zone.
+    pub notes: Vec<Note>,
 }
 
 impl Facts<'_> {
@@ -96,10 +112,10 @@ impl Facts<'_> {
             parent_pid: self.parent_pid,
             time: self.time,
             parent_kind: self.parent_kind,
+            role: self.role,
             root: self.root,
-            launcher: self.launcher,
-            catalog: self.catalog,
             program: self.program,
+            notes: self.notes,
         }
     }
 }
@@ -118,12 +134,16 @@ struct Slots {
     original_file_name: Slot,
 }
 
+/// Field names of [`Slots::time`], in order.
+const TIME_FIELDS: [&str; 2] = ["_time", "firstTime"];
+
 /// The launchers and the fields lineage reads: compiled once, used on
 /// every row (and on every thread of `scan`).
 #[derive(Debug, Clone)]
 pub struct LineageRule {
     launchers: Vec<Vec<u8>>,
     slots: Slots,
+    local: Option<LocalZone>,
 }
 
 impl LineageRule {
@@ -152,7 +172,14 @@ impl LineageRule {
         LineageRule {
             launchers: launchers.iter().map(|l| l.as_bytes().to_vec()).collect(),
             slots,
+            local: None,
         }
+    }
+
+    /// Reads times without a zone in `zone` instead of UTC (`scan
+    /// --timezone`).
+    pub fn set_local_zone(&mut self, zone: Option<LocalZone>) {
+        self.local = zone;
     }
 
     /// The launcher names.
@@ -171,35 +198,72 @@ impl LineageRule {
     /// link.
     pub fn facts<'r>(&self, row: &RowView<'r>, rule: &Rule, plain_hit: bool) -> Option<Facts<'r>> {
         let launcher = rule.child_in(row, |v| self.is_launcher(v)).is_some();
-        let root = rule.child_in(row, |v| rule.is_parent(v)).is_some();
+        let wmi_host = rule.child_in(row, |v| rule.is_parent(v)).is_some();
         let (parent_kind, parent_name) = self.parent(row, rule);
         let catalog =
             !plain_hit && parent_kind == ParentKind::Launcher && rule.child_reason(row).is_some();
-        if !(launcher || root || catalog) {
-            return None;
-        }
         let program = if launcher && !plain_hit && parent_kind == ParentKind::Wmi {
             let line = row.first_value(self.slots.command_line);
             named_program(&line, rule.catalog(), &self.launchers)
         } else {
             None
         };
+        let role = Role::of(launcher, wmi_host, catalog, program.is_some());
+        if role.is_none() {
+            return None;
+        }
         let s = &self.slots;
+        let mut notes = Vec::new();
         Some(Facts {
             host: first_of(row, &s.host),
-            guid: first_parsed(row, &s.guid, parse_guid),
-            parent_guid: first_parsed(row, &s.parent_guid, parse_guid),
-            pid: first_parsed(row, &[s.pid], parse_pid),
-            parent_pid: first_parsed(row, &[s.parent_pid], parse_pid),
-            time: first_parsed(row, &s.time, parse_time),
+            guid: first_guid(row, &s.guid),
+            parent_guid: first_guid(row, &s.parent_guid),
+            pid: read_pid(row, s.pid, "process_id", &mut notes),
+            parent_pid: read_pid(row, s.parent_pid, "parent_process_id", &mut notes),
+            time: self.read_time(row, &mut notes),
             name: cut(self.observed_name(row)),
             parent_kind,
             parent_name: cut(parent_name),
-            root,
-            launcher,
-            catalog,
+            role,
+            root: wmi_host && !launcher,
             program,
+            notes,
         })
+    }
+
+    /// The first readable time of `_time`, `firstTime`; unreadable and
+    /// zone-less values noted.
+    fn read_time(&self, row: &RowView<'_>, notes: &mut Vec<Note>) -> Option<i64> {
+        for (slot, field) in self.slots.time.iter().zip(TIME_FIELDS) {
+            let mut found = None;
+            row.any_value(*slot, |v| {
+                if !is_present(v) {
+                    return false;
+                }
+                match time::parse(v) {
+                    Some(p) => {
+                        if p.zone == Zone::Naive {
+                            let kind = if self.local.is_some() {
+                                NoteKind::ZonelessLocal
+                            } else {
+                                NoteKind::ZonelessUtc
+                            };
+                            notes.push((kind, field, v.to_vec()));
+                        }
+                        found = Some(p.resolve(self.local.as_ref()));
+                        true
+                    }
+                    None => {
+                        notes.push((NoteKind::Unreadable, field, v.to_vec()));
+                        false
+                    }
+                }
+            });
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
     }
 
     /// The parent's kind and observed name: a WMI value wins over a
@@ -267,18 +331,39 @@ fn first_of<'r>(row: &RowView<'r>, slots: &[Slot]) -> Cow<'r, [u8]> {
     Cow::Borrowed(b"")
 }
 
-/// The first value, of the fields in order, that `parse` accepts.
-fn first_parsed<T>(row: &RowView<'_>, slots: &[Slot], parse: fn(&[u8]) -> Option<T>) -> Option<T> {
+/// The first GUID of the fields in order.
+fn first_guid(row: &RowView<'_>, slots: &[Slot]) -> Option<u128> {
     let mut found = None;
     for &slot in slots {
         if row.any_value(slot, |v| {
-            found = parse(v);
+            found = parse_guid(v);
             found.is_some()
         }) {
             return found;
         }
     }
     None
+}
+
+/// The first readable PID of `slot`'s values; unreadable ones noted.
+fn read_pid(
+    row: &RowView<'_>,
+    slot: Slot,
+    field: &'static str,
+    notes: &mut Vec<Note>,
+) -> Option<u32> {
+    let mut found = None;
+    row.any_value(slot, |v| {
+        if !is_present(v) {
+            return false;
+        }
+        found = parse_pid(v);
+        if found.is_none() {
+            notes.push((NoteKind::Unreadable, field, v.to_vec()));
+        }
+        found.is_some()
+    });
+    found
 }
 
 /// A GUID: 32 hex digits, with or without braces and dashes, as a number;
@@ -293,23 +378,7 @@ pub fn parse_guid(v: &[u8]) -> Option<u128> {
         .strip_prefix(b"{")
         .and_then(|x| x.strip_suffix(b"}"))
         .unwrap_or(v);
-    let mut n: u128 = 0;
-    let mut digits = 0;
-    let mut hex = true;
-    for (i, &b) in inner.iter().enumerate() {
-        match (b as char).to_digit(16) {
-            Some(d) if digits < 32 => {
-                n = (n << 4) | u128::from(d);
-                digits += 1;
-            }
-            None if b == b'-' && matches!(i, 8 | 13 | 18 | 23) && inner.len() == 36 => {}
-            _ => {
-                hex = false;
-                break;
-            }
-        }
-    }
-    if hex && digits == 32 {
+    if let Some(n) = hex_guid(inner) {
         return (n != 0).then_some(n);
     }
     // Not a GUID: an identifier all the same. FNV-1a, 128 bits.
@@ -321,119 +390,43 @@ pub fn parse_guid(v: &[u8]) -> Option<u128> {
     Some(h | 1 << 127)
 }
 
-/// A PID: decimal, or hexadecimal with `0x` (Security 4688 writes
-/// `0x1a4`).
-pub fn parse_pid(v: &[u8]) -> Option<u64> {
-    let v = std::str::from_utf8(v).ok()?.trim();
-    if let Some(hex) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
-        return u64::from_str_radix(hex, 16).ok();
-    }
-    v.parse().ok()
-}
-
-/// A time, as microseconds since the Unix epoch: epoch seconds with an
-/// optional fraction (`_time` as splunkd sends it: `1578959090.348`), or
-/// `YYYY-MM-DD[ T]HH:MM:SS[.fff…]` in UTC, or with `Z` or an offset
-/// (`+00:00`, `-0400`), as exports write it.
-pub fn parse_time(v: &[u8]) -> Option<i64> {
-    let s = std::str::from_utf8(v).ok()?.trim();
-    if s.is_empty() {
+/// 32 hex digits, bare or as `8-4-4-4-12`.
+fn hex_guid(inner: &[u8]) -> Option<u128> {
+    let dashed = inner.len() == 36;
+    if !(dashed || inner.len() == 32) {
         return None;
     }
-    if s.bytes()
-        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
-        && s.len() < 30
-    {
-        return epoch_micros(s);
-    }
-    iso_micros(s)
-}
-
-fn epoch_micros(s: &str) -> Option<i64> {
-    let (neg, s) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s),
-    };
-    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    if !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let secs: i64 = whole.parse().ok()?;
-    let mut micros: i64 = 0;
-    for (i, b) in frac.bytes().take(6).enumerate() {
-        micros += i64::from(b - b'0') * 10i64.pow(5 - i as u32);
-    }
-    let t = secs.checked_mul(1_000_000)?.checked_add(micros)?;
-    Some(if neg { -t } else { t })
-}
-
-fn iso_micros(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let num = |from: usize, len: usize| -> Option<i64> {
-        let part = b.get(from..from + len)?;
-        if !part.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        std::str::from_utf8(part).ok()?.parse().ok()
-    };
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b' ' | b'T') {
-        return None;
-    }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let (y, mo, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    let (h, mi, sec) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let mut i = 19;
-    let mut micros = 0i64;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            if i - start < 6 {
-                micros += i64::from(b[i] - b'0') * 10i64.pow(5 - (i - start) as u32);
-            }
-            i += 1;
-        }
-    }
-    let offset_secs = match &s[i..] {
-        "" | "Z" | "z" => 0,
-        tz => {
-            let sign = match tz.as_bytes()[0] {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let digits: String = tz[1..].chars().filter(|c| *c != ':').collect();
-            if digits.len() != 4 || !digits.bytes().all(|c| c.is_ascii_digit()) {
+    let mut n: u128 = 0;
+    for (i, &b) in inner.iter().enumerate() {
+        if dashed && matches!(i, 8 | 13 | 18 | 23) {
+            if b != b'-' {
                 return None;
             }
-            let hh: i64 = digits[..2].parse().ok()?;
-            let mm: i64 = digits[2..].parse().ok()?;
-            sign * (hh * 3600 + mm * 60)
+            continue;
         }
-    };
-    let days = days_from_civil(y, mo, d);
-    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_secs;
-    Some(secs * 1_000_000 + micros)
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => return None,
+        };
+        n = (n << 4) | u128::from(d);
+    }
+    Some(n)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// A Windows PID: decimal, or hexadecimal with `0x` (Security 4688 writes
+/// `0x1a4`), below 2³² (Windows PIDs are 32-bit: a larger number is no
+/// PID, such as CrowdStrike's process ids).
+pub fn parse_pid(v: &[u8]) -> Option<u32> {
+    let v = std::str::from_utf8(v).ok()?.trim();
+    if let Some(hex) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        return u32::from_str_radix(hex, 16).ok();
+    }
+    if v.starts_with('+') {
+        return None;
+    }
+    v.parse().ok()
 }
 
 #[cfg(test)]
@@ -481,36 +474,78 @@ mod tests {
     }
 
     #[test]
-    fn times_are_epoch_seconds_or_iso() {
-        assert_eq!(parse_time(b"1578959090.348"), Some(1_578_959_090_348_000));
-        assert_eq!(parse_time(b"1578959090"), Some(1_578_959_090_000_000));
+    fn times_read_through_the_time_module_and_unreadable_ones_are_noted() {
+        let h = ["parent_process_name", "process_name", "_time", "firstTime"];
+        let f = facts_of(&h, &["cmd.exe", "mshta.exe", "", "1578959090.348"], false).unwrap();
+        assert_eq!(f.time, Some(1_578_959_090_348_000));
+        assert!(f.notes.is_empty());
+        // _time unreadable: noted, firstTime used.
+        let f = facts_of(
+            &h,
+            &["cmd.exe", "mshta.exe", "yesterday", "01/13/2020 23:44:50"],
+            false,
+        )
+        .unwrap();
+        assert_eq!(f.time, Some(1_578_959_090_000_000));
         assert_eq!(
-            parse_time(b"2020-01-13 23:44:50.348"),
-            Some(1_578_959_090_348_000)
+            f.notes,
+            [
+                (NoteKind::Unreadable, "_time", b"yesterday".to_vec()),
+                (
+                    NoteKind::ZonelessUtc,
+                    "firstTime",
+                    b"01/13/2020 23:44:50".to_vec()
+                ),
+            ]
         );
+        // Absent values are absent, not unreadable.
+        let f = facts_of(&h, &["cmd.exe", "mshta.exe", "-", "unknown"], false).unwrap();
+        assert_eq!((f.time, f.notes.len()), (None, 0));
+    }
+
+    #[test]
+    fn unreadable_pids_are_noted_and_pids_above_32_bits_are_none() {
+        let h = [
+            "parent_process_name",
+            "process_name",
+            "process_id",
+            "parent_process_id",
+        ];
+        let f = facts_of(&h, &["cmd.exe", "mshta.exe", "12a", "5459598860"], false).unwrap();
+        assert_eq!((f.pid, f.parent_pid), (None, None));
         assert_eq!(
-            parse_time(b"2020-01-13T23:44:50.348Z"),
-            Some(1_578_959_090_348_000)
+            f.notes,
+            [
+                (NoteKind::Unreadable, "process_id", b"12a".to_vec()),
+                (
+                    NoteKind::Unreadable,
+                    "parent_process_id",
+                    b"5459598860".to_vec()
+                ),
+            ]
         );
-        assert_eq!(
-            parse_time(b"2020-01-13T20:44:50.348-03:00"),
-            Some(1_578_959_090_348_000)
+    }
+
+    #[test]
+    fn a_local_zone_reads_zoneless_times_in_it() {
+        let mut fields = FieldSet::new();
+        let rule = Rule::new(
+            false,
+            &["wmiprvse.exe".to_string()],
+            Catalog::escu(),
+            &mut fields,
         );
-        assert_eq!(
-            parse_time(b"2020-01-14T00:44:50.348+0100"),
-            Some(1_578_959_090_348_000)
-        );
-        assert_eq!(parse_time(b"1970-01-01 00:00:00"), Some(0));
-        for bad in [
-            &b""[..],
-            b"x",
-            b"2020-13-01 00:00:00",
-            b"12.3.4",
-            b"2020-01-14",
-            b"1e9",
-        ] {
-            assert_eq!(parse_time(bad), None, "{:?}", String::from_utf8_lossy(bad));
-        }
+        let launchers: Vec<String> = DEFAULT_LAUNCHERS.iter().map(|s| s.to_string()).collect();
+        let mut lineage = LineageRule::new(&launchers, &mut fields);
+        lineage.set_local_zone(Some(LocalZone::from_arg("+02:00").unwrap()));
+        let header = ByteRecord::from(vec!["parent_process_name", "process_name", "_time"]);
+        let layout = Layout::resolve(&fields, &header);
+        let record = ByteRecord::from(vec!["cmd.exe", "mshta.exe", "2020-01-14 01:44:50"]);
+        let f = lineage
+            .facts(&RowView::new(&record, &layout), &rule, false)
+            .unwrap();
+        assert_eq!(f.time, Some(1_578_959_090_000_000));
+        assert_eq!(f.notes[0].0, NoteKind::ZonelessLocal);
     }
 
     fn facts_of(header: &[&str], row: &[&str], plain_hit: bool) -> Option<Facts<'static>> {
@@ -562,7 +597,14 @@ mod tests {
             false,
         )
         .unwrap();
-        assert!(f.launcher && !f.root && !f.catalog);
+        assert_eq!(
+            f.role,
+            Role {
+                node: true,
+                candidate: Some(super::super::rule::Candidate::CommandLine)
+            }
+        );
+        assert!(!f.root);
         assert_eq!(f.parent_kind, ParentKind::Wmi);
         assert_eq!(&*f.parent_name, b"WmiPrvSE.exe");
         assert_eq!(f.program.as_deref(), Some(&b"rundll32.exe"[..]));
@@ -581,7 +623,13 @@ mod tests {
             false,
         )
         .unwrap();
-        assert!(f.catalog && !f.launcher);
+        assert_eq!(
+            f.role,
+            Role {
+                node: false,
+                candidate: Some(super::super::rule::Candidate::Catalog)
+            }
+        );
         assert_eq!(f.parent_kind, ParentKind::Launcher);
         assert_eq!(f.parent_pid, Some(9));
         assert_eq!(f.time, None);
@@ -618,7 +666,7 @@ mod tests {
             false,
         )
         .unwrap();
-        assert!(f.root && !f.launcher);
+        assert!(f.root && f.role.node && f.role.candidate.is_none());
         assert_eq!(f.parent_kind, ParentKind::Other);
     }
 
@@ -650,7 +698,7 @@ mod tests {
         ];
         let f = facts_of(&h, &["h", "cmd.exe", "cmd.exe", "{a}", "{b}"], false).unwrap();
         assert_eq!(&*f.host, b"h");
-        assert!(f.launcher && f.guid.is_some() && f.parent_guid.is_some());
+        assert!(f.role.node && f.guid.is_some() && f.parent_guid.is_some());
         assert_ne!(f.guid, f.parent_guid);
     }
 

@@ -18,12 +18,12 @@
 //! command, and reports. [`run`] cuts the inputs into units run on every
 //! core and writes their results in input order.
 
+mod chains;
 pub mod decode;
 pub mod event;
 pub mod evtx;
 pub mod inputs;
 pub mod jsonl;
-mod lineage;
 pub mod output;
 mod parallel;
 pub mod pipeline;
@@ -128,7 +128,7 @@ struct Writer<'w, W: Write> {
     /// Bytes read so far (for progress).
     bytes: CountHandle,
     /// With `--lineage`: the one process tree of the run.
-    lineage: Option<lineage::ScanLineage>,
+    lineage: Option<chains::ScanLineage>,
 }
 
 struct Progress {
@@ -143,7 +143,7 @@ impl<'w, W: Write> Writer<'w, W> {
         let lineage = config
             .options
             .lineage
-            .then(|| lineage::ScanLineage::new(&config.options, catalog.clone()));
+            .then(|| chains::ScanLineage::new(&config.options, catalog.clone()));
         let added = crate::annotate::added_fields(config.options.lineage);
         Writer {
             output: Output::with_added_fields(config.format, added, stdout),
@@ -218,8 +218,9 @@ impl<'w, W: Write> Writer<'w, W> {
         if let Some(mut lineage) = self.lineage.take() {
             let rows = lineage.finish();
             let _ = self.print(rows);
-            let (stats, limits) = lineage.stats();
-            lineage::warnings(&stats, &limits, self.stderr);
+            for (_, line) in lineage.summary() {
+                let _ = writeln!(self.stderr, "wmilolbas: {line}");
+            }
         }
         let _ = self.output.finish();
         self.summary
@@ -241,10 +242,19 @@ impl<W: Write> Sink for Writer<'_, W> {
     }
 
     fn lineage(&mut self, row: Box<pipeline::LineageRow>) -> std::result::Result<(), Stop> {
-        let rows = match self.lineage.as_mut() {
-            Some(lineage) => lineage.observe(row),
-            None => row.row.into_iter().map(|r| (r, false)).collect(),
+        let (rows, caps) = match self.lineage.as_mut() {
+            Some(lineage) => {
+                let rows = lineage.observe(row);
+                (rows, lineage.caps_reached())
+            }
+            None => (
+                row.row.into_iter().map(|r| (r, false)).collect(),
+                Vec::new(),
+            ),
         };
+        for line in caps {
+            self.note(&line);
+        }
         self.print(rows)
     }
 

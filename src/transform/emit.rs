@@ -8,11 +8,11 @@ use std::borrow::Cow;
 
 use csv::ByteRecord;
 
-use super::lineage::{LineageState, Release, Written};
+use super::held::{LineageState, Release, Written};
 use super::{BodyStats, Matcher, Writing, MAX_ROWS_PER_CHUNK};
 use crate::annotate::{Annotator, CsvLine, Hit};
 use crate::error::{Error, Position};
-use crate::lineage::{Observed, Verdict};
+use crate::lineage::Observed;
 use crate::options::Mode;
 use crate::protocol::message::Message;
 use crate::records::quoting::canonical_quoting;
@@ -45,11 +45,13 @@ pub(super) struct BodyWriter<'a> {
     /// With `lineage=true`: the session's tree and held rows.
     lineage: Option<&'a mut LineageState>,
     /// Where this body's reply starts in `out`, where its header line ends,
-    /// and where each row ends (kept with `lineage=true`, to widen the
-    /// reply when a released row brings fields it lacks).
+    /// and where each row ends and its place in the input (kept with
+    /// `lineage=true`, to put released rows among them in input order, and
+    /// to widen the reply when a released row brings fields it lacks).
     start: usize,
     header_end: usize,
     row_ends: Vec<usize>,
+    row_ords: Vec<u64>,
     /// The number the held rows' header has (the first held row of the
     /// body registers it).
     held_header: Option<u32>,
@@ -98,6 +100,7 @@ impl<'a> BodyWriter<'a> {
             start,
             header_end: start,
             row_ends: Vec::new(),
+            row_ords: Vec::new(),
             held_header: None,
         }
     }
@@ -144,39 +147,41 @@ impl<'a> BodyWriter<'a> {
         self.write_header();
         self.out.extend_from_slice(raw);
         self.annotator.write_miss(self.out);
-        self.end_row();
+        self.end_row(row);
     }
 
-    /// Ends a written row.
-    fn end_row(&mut self) {
+    /// Ends written row number `row`.
+    fn end_row(&mut self, row: u64) {
         self.out.push(b'\n');
         self.stats.rows_out += 1;
-        if self.lineage.is_some() {
+        if let Some(state) = self.lineage.as_deref() {
             self.row_ends.push(self.out.len());
+            self.row_ords.push(state.ordinal(row));
         }
     }
 
-    /// With `lineage=true`, shows the row to the tree: `Err(())` when the
-    /// tree holds it (it comes back later), else its lineage detection if
-    /// it is one now. A row lineage reads (it may come back later) with
-    /// more fields than the header is an error, as a returned row is; a
-    /// row it does not read is left to the plain rule (both paths parse
-    /// every row lineage reads: each holds a parent or launcher name).
+    /// With `lineage=true`, shows the row to the tree: held (it comes back
+    /// later), a lineage detection now, or neither. A row lineage reads (it
+    /// may come back later) with more fields than the header is an error,
+    /// as a returned row is; a row it does not read is left to the plain
+    /// rule (both paths parse every row lineage reads: each holds a parent
+    /// or launcher name).
     fn observe(
         &mut self,
         record: &dyn Fields,
         raw: &[u8],
         hit: Option<MatchReason>,
         row: u64,
-    ) -> Result<std::result::Result<Option<Verdict>, ()>, Error> {
+    ) -> Result<Observed, Error> {
         let width = self.layout.width();
         let Some(state) = self.lineage.as_deref_mut() else {
-            return Ok(Ok(None));
+            return Ok(Observed::Pass);
         };
         let view = RowView::new(record, &self.layout);
+        let ordinal = state.ordinal(row);
         let (rule, tree, headers) = state.parts();
         let Some(facts) = rule.facts(&view, &self.matcher.rule, hit.is_some()) else {
-            return Ok(Ok(None));
+            return Ok(Observed::Pass);
         };
         if record.count() > width {
             return Err(too_many_fields(self.chunk, row, record.count(), width));
@@ -184,16 +189,20 @@ impl<'a> BodyWriter<'a> {
         let (raw_header, header, fields) = (self.header_raw, self.header, &self.matcher.fields);
         let body_header = &mut self.held_header;
         let observed = tree.observe(&facts, || {
-            LineageState::held_row(headers, body_header, raw_header, header, fields, raw)
+            LineageState::held_row(
+                headers,
+                body_header,
+                raw_header,
+                header,
+                fields,
+                raw,
+                ordinal,
+            )
         });
-        Ok(match observed {
-            Observed::Pass => Ok(None),
-            Observed::Detected(v) => Ok(Some(v)),
-            Observed::Held => {
-                state.account();
-                Err(())
-            }
-        })
+        if observed == Observed::Held {
+            state.account();
+        }
+        Ok(observed)
     }
 
     /// Matches the parsed `record` (whose bytes are `raw`: a `ByteRecord`, or
@@ -210,13 +219,10 @@ impl<'a> BodyWriter<'a> {
             .rule
             .evaluate(&RowView::new(record, &self.layout));
         let width = self.width();
-        let verdict = if self.lineage.is_some() {
-            match self.observe(record, raw, hit, row)? {
-                Ok(v) => v,
-                Err(()) => return Ok(()), // held
-            }
-        } else {
-            None
+        let verdict = match self.observe(record, raw, hit, row)? {
+            Observed::Held => return Ok(()), // it comes back later
+            Observed::Detected(v) => Some(v),
+            Observed::Pass => None,
         };
         if hit.is_some() || verdict.is_some() {
             self.stats.hits += 1;
@@ -251,7 +257,7 @@ impl<'a> BodyWriter<'a> {
             self.line
                 .encode_into(cells.iter().map(|c| &c[..]), self.out);
         }
-        self.end_row();
+        self.end_row(row);
         Ok(())
     }
 
@@ -272,6 +278,7 @@ impl<'a> BodyWriter<'a> {
                         .map(<[u8]>::to_vec)
                         .collect(),
                     row_ends: std::mem::take(&mut self.row_ends),
+                    row_ords: std::mem::take(&mut self.row_ords),
                 });
                 let mut release = Release {
                     annotator: self.annotator,
@@ -280,6 +287,7 @@ impl<'a> BodyWriter<'a> {
                 };
                 release.write(state, settled, written, self.out, &mut self.stats);
             }
+            state.end_body(self.stats.rows);
         }
         if let Some(at) = &self.bad_utf8 {
             messages.push(Message::warn(format!(

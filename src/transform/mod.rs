@@ -43,7 +43,7 @@
 mod emit;
 mod fast;
 mod full;
-mod lineage;
+mod held;
 
 use std::io::BufRead;
 
@@ -96,7 +96,7 @@ struct Matcher {
 struct Writing {
     annotator: Annotator,
     line: CsvLine,
-    lineage: Option<lineage::LineageState>,
+    lineage: Option<held::LineageState>,
 }
 
 /// The body transform: CSV rows in, matching (or all, annotated) rows out.
@@ -140,7 +140,7 @@ impl Transform {
         let lineage = options.lineage.then(|| {
             let launchers = options.launchers();
             needles.extend(launchers.iter().cloned());
-            lineage::LineageState::new(LineageRule::new(&launchers, &mut fields), limits)
+            held::LineageState::new(LineageRule::new(&launchers, &mut fields), limits)
         });
         Transform {
             matcher: Matcher {
@@ -175,7 +175,7 @@ impl Transform {
     }
 
     /// Lineage's counts so far (`None` without `lineage=true`).
-    pub fn lineage_stats(&self) -> Option<(LineageStats, Limits)> {
+    pub fn lineage_stats(&self) -> Option<(&LineageStats, Limits)> {
         self.writing
             .lineage
             .as_ref()
@@ -203,7 +203,7 @@ impl Transform {
         if settled.is_empty() {
             return;
         }
-        let mut release = lineage::Release {
+        let mut release = held::Release {
             annotator,
             line,
             mode: self.matcher.mode,
@@ -272,4 +272,4 @@ impl Transform {
 mod tests;
 
 #[cfg(test)]
-mod lineage_tests;
+mod held_tests;

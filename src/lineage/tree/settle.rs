@@ -1,102 +1,52 @@
-//! How held rows are settled: when the node a row waits for arrives
-//! ([`Tree::wake`]), when a detection runs through a held launcher
-//! ([`Tree::detect`]), and at the end of the input ([`Tree::finish`]).
+//! Settling held rows: when the node a row waits for arrives
+//! ([`Tree::wake`]), and at the end of the input ([`Tree::finish`]), in the
+//! order [the rule](crate::lineage::rule) sets.
 
-use super::store::{GuidKey, Kind, NONE};
-use super::walk::Walk;
-use super::{Rooted, Settled, Tree, Verdict, Weigh};
+use super::graph::{GuidKey, NONE};
+use super::held::Kind;
+use super::{Settled, Tree, Weigh};
+use crate::lineage::rule::{self, Verdict, Walk};
 
 impl<P: Weigh> Tree<P> {
-    /// Settles every held row (the input has ended): catalog candidates
-    /// first (their detections mark the launchers they run through), then
-    /// launchers. Returns them all, [`Tree::drain`]'s first, then in the
-    /// order they arrived.
+    /// Settles every held row (the input has ended) and returns them, with
+    /// those settled since the last [`Tree::drain`], in the order they
+    /// arrived.
     pub fn finish(&mut self) -> Vec<Settled<P>> {
-        let mut order: Vec<u32> = (0..self.held.len() as u32)
-            .filter(|&i| self.held[i as usize].is_some())
-            .collect();
-        order.sort_by_key(|&i| self.held[i as usize].as_ref().map_or(0, |h| h.seq));
-        let mut settled: Vec<(u64, Settled<P>)> = Vec::new();
-        // 1. Catalog binaries that are not launchers: their detections mark
-        // the launchers they run through.
-        let mut links: Vec<(usize, u32, Option<Rooted>)> = Vec::new();
-        for &i in &order {
-            let Some(h) = self.held[i as usize].as_ref() else {
-                continue;
-            };
-            let Kind::Catalog { name } = h.kind else {
-                continue;
-            };
-            let (link, start) = (h.link, self.names.get(h.link.parent_name).to_vec());
-            let walk = match self.walk(&link, true, &start) {
-                Walk::Rooted { nodes, root_name } => Some((nodes, root_name)),
-                Walk::Dead | Walk::Open(_) => None,
-            };
-            if link.own().is_some() {
-                // 2. (below) a launcher that is a catalog binary
-                links.push((walk.as_ref().map_or(0, |w| w.0.len()), i, walk));
-                continue;
-            }
-            let verdict = self.settle_catalog(walk, name);
-            if let Some(h) = self.take(i) {
-                settled.push((
-                    h.seq,
-                    Settled {
-                        payload: h.payload,
-                        verdict,
-                    },
-                ));
-            }
-        }
-        // 2. Launchers that are catalog binaries, the deepest first: one
-        // is reported when no detection runs through it (or its twin).
-        links.sort_by_key(|l| std::cmp::Reverse(l.0));
-        for (_, i, walk) in links {
-            let Some(h) = self.held[i as usize].as_ref() else {
-                continue; // settled by a detection through it
-            };
-            let (own, Kind::Catalog { name }) = (h.link.own(), &h.kind) else {
-                continue;
-            };
-            let name = *name;
-            let verdict = if own.is_some_and(|n| self.chain_detected(n)) {
-                self.stats.unresolved += 1;
-                None
-            } else {
-                self.settle_catalog(walk, name)
-            };
-            if let Some(h) = self.take(i) {
-                settled.push((
-                    h.seq,
-                    Settled {
-                        payload: h.payload,
-                        verdict,
-                    },
-                ));
-            }
-        }
-        // 3. Launchers naming a LOLBAS binary.
-        for &i in &order {
-            let Some(h) = self.take(i) else { continue };
-            let verdict = match h.kind {
-                Kind::Launcher {
-                    node,
-                    name,
-                    program,
-                } => {
-                    if node.is_some_and(|n| self.chain_detected(n)) {
-                        None
-                    } else {
-                        self.stats.detections += 1;
-                        let parent = self.names.get(h.link.parent_name).to_vec();
-                        let name = self.names.get(name).to_vec();
-                        let program = self.names.get(program).to_vec();
-                        Some(self.launcher_verdict(&parent, &name, &program))
-                    }
+        let mut order: Vec<(bool, usize, u64, u32)> = Vec::new();
+        let mut walks = Vec::new();
+        for id in self.held.in_arrival_order() {
+            let Some(h) = self.held.get(id) else { continue };
+            let ancestor =
+                h.kind.ancestor().is_some() || matches!(h.kind, Kind::CommandLine { .. });
+            let walk = match h.kind {
+                Kind::Catalog { .. } => {
+                    let start = self.graph.name(h.link.parent_name).to_vec();
+                    rule::walk(&self.graph, &h.link, &start, true)
                 }
-                Kind::Catalog { .. } => None,
+                // Its parent is the WMI host: depth 0.
+                Kind::CommandLine { .. } => Walk::Rooted {
+                    nodes: Vec::new(),
+                    root_name: NONE,
+                },
             };
-            settled.push((
+            let depth = match &walk {
+                Walk::Rooted { nodes, .. } => nodes.len(),
+                _ => 0,
+            };
+            order.push((ancestor, depth, h.seq, id));
+            walks.push((id, walk));
+        }
+        rule::settle_order(&mut order);
+        for (_, _, _, id) in order {
+            let Some(i) = walks.iter().position(|(w, _)| *w == id) else {
+                continue;
+            };
+            let (_, walk) = walks.swap_remove(i);
+            let Some(h) = self.held.take(id) else {
+                continue;
+            };
+            let verdict = self.settle(&h.kind, &h.link, walk);
+            self.ready.push((
                 h.seq,
                 Settled {
                     payload: h.payload,
@@ -104,130 +54,106 @@ impl<P: Weigh> Tree<P> {
                 },
             ));
         }
-        settled.sort_by_key(|(seq, _)| *seq);
-        let mut out = self.drain();
-        out.extend(settled.into_iter().map(|(_, s)| s));
-        self.waiting.clear();
-        out
+        self.held.waiting.clear();
+        self.drain()
     }
 
-    /// The verdict of a held catalog row whose final walk gave `walk`.
-    pub(super) fn settle_catalog(&mut self, walk: Option<Rooted>, name: u32) -> Option<Verdict> {
-        match walk {
-            Some((nodes, root_name)) => {
-                let root = self.names.get(root_name).to_vec();
-                let name = self.names.get(name).to_vec();
+    /// The verdict of a held row at the end.
+    fn settle(&mut self, kind: &Kind, link: &super::graph::Link, walk: Walk) -> Option<Verdict> {
+        if kind
+            .ancestor()
+            .is_some_and(|n| rule::chain_detected(&self.graph, n))
+        {
+            // A detection runs through it: the chain is reported there.
+            if matches!(kind, Kind::Catalog { .. }) {
+                self.stats.unresolved += 1;
+            }
+            return None;
+        }
+        match (*kind, walk) {
+            (Kind::CommandLine { name, program, .. }, _) => {
+                self.stats.detections += 1;
+                let parent = self.graph.name(link.parent_name).to_vec();
+                let name = self.graph.name(name).to_vec();
+                let program = self.graph.name(program).to_vec();
+                Some(Verdict::command_line(&parent, &name, &program))
+            }
+            (Kind::Catalog { name, .. }, Walk::Rooted { nodes, root_name }) => {
+                let root_name = if root_name == NONE {
+                    link.parent_name
+                } else {
+                    root_name
+                };
+                let root = self.graph.name(root_name).to_vec();
+                let name = self.graph.name(name).to_vec();
                 Some(self.detect(&nodes, &root, &name))
             }
-            None => {
+            (Kind::Catalog { .. }, Walk::Unlinkable(why)) => {
+                self.stats.unlinkable(why);
+                None
+            }
+            (Kind::Catalog { .. }, Walk::Dead | Walk::Open(_)) => {
                 self.stats.unresolved += 1;
                 None
             }
         }
     }
 
-    /// Whether a lineage detection runs through node `n`, or through a
-    /// twin of it (the same process logged by another source).
-    pub(super) fn chain_detected(&self, n: u32) -> bool {
-        self.twins(n)
-            .iter()
-            .any(|&m| self.nodes.get(m).is_some_and(|node| node.has_detection))
-    }
-
-    /// Re-walks the rows waiting on `key` (a node with that GUID arrived).
+    /// Re-walks the rows waiting on `key` (a node with that GUID arrived):
+    /// a chain now complete is detected, one now dead is settled as none,
+    /// one still open waits on its next key.
     pub(super) fn wake(&mut self, key: GuidKey) {
-        let Some(ids) = self.waiting.remove(&key) else {
+        let Some(ids) = self.held.waiting.remove(&key) else {
             return;
         };
         for id in ids {
-            let Some(h) = self.held.get(id as usize).and_then(Option::as_ref) else {
-                continue;
-            };
+            let Some(h) = self.held.get(id) else { continue };
             if h.waits_on != Some(key) {
                 continue;
             }
-            let Kind::Catalog { name } = h.kind else {
+            let Kind::Catalog { name, node: None } = h.kind else {
                 continue;
             };
             let link = h.link;
-            let start = self.names.get(link.parent_name).to_vec();
-            match self.walk(&link, false, &start) {
+            let start = self.graph.name(link.parent_name).to_vec();
+            let verdict = match rule::walk(&self.graph, &link, &start, false) {
                 Walk::Open(wait) => {
-                    if let Some(h) = self.held[id as usize].as_mut() {
+                    if let Some(h) = self.held.get_mut(id) {
                         h.waits_on = wait;
                     }
                     if let Some(next) = wait {
-                        self.waiting.entry(next).or_default().push(id);
+                        self.held.waiting.entry(next).or_default().push(id);
                     }
+                    continue;
                 }
                 Walk::Rooted { nodes, root_name } => {
-                    let root = self.names.get(root_name).to_vec();
-                    let name = self.names.get(name).to_vec();
-                    let verdict = self.detect(&nodes, &root, &name);
-                    if let Some(h) = self.take(id) {
-                        self.ready.push(Settled {
-                            payload: h.payload,
-                            verdict: Some(verdict),
-                        });
-                    }
+                    let root_name = if root_name == NONE {
+                        link.parent_name
+                    } else {
+                        root_name
+                    };
+                    let root = self.graph.name(root_name).to_vec();
+                    let name = self.graph.name(name).to_vec();
+                    Some(self.detect(&nodes, &root, &name))
                 }
                 Walk::Dead => {
                     self.stats.unresolved += 1;
-                    if let Some(h) = self.take(id) {
-                        self.ready.push(Settled {
-                            payload: h.payload,
-                            verdict: None,
-                        });
-                    }
+                    None
                 }
-            }
-        }
-    }
-
-    /// A lineage detection through `nodes` (nearest launcher first), from
-    /// the WMI parent named `root` to the process named `name`: marks the
-    /// nodes, settles their held launcher rows as no detection, and builds
-    /// the path.
-    pub(super) fn detect(&mut self, nodes: &[u32], root: &[u8], name: &[u8]) -> Verdict {
-        self.stats.detections += 1;
-        let mut path = root.to_vec();
-        for &n in nodes.iter().rev() {
-            if let Some(node) = self.nodes.get(n) {
-                path.extend_from_slice(b" > ");
-                path.extend_from_slice(self.names.get(node.name));
-            }
-        }
-        path.extend_from_slice(b" > ");
-        path.extend_from_slice(name);
-        for &n in nodes {
-            let Some(node) = self.nodes.get_mut(n) else {
-                continue;
+                Walk::Unlinkable(why) => {
+                    self.stats.unlinkable(why);
+                    None
+                }
             };
-            node.has_detection = true;
-            let held = std::mem::replace(&mut node.held, NONE);
-            if held != NONE {
-                if let Some(h) = self.take(held) {
-                    self.ready.push(Settled {
+            if let Some(h) = self.held.take(id) {
+                self.ready.push((
+                    h.seq,
+                    Settled {
                         payload: h.payload,
-                        verdict: None,
-                    });
-                }
+                        verdict,
+                    },
+                ));
             }
-        }
-        Verdict::Lineage { path }
-    }
-
-    /// The detection of a launcher named `name`, started by the WMI
-    /// parent named `parent`, whose command line runs `program`.
-    pub(super) fn launcher_verdict(&self, parent: &[u8], name: &[u8], program: &[u8]) -> Verdict {
-        let mut path = parent.to_vec();
-        path.extend_from_slice(b" > ");
-        path.extend_from_slice(name);
-        path.extend_from_slice(b" > ");
-        path.extend_from_slice(program);
-        Verdict::LauncherCommandLine {
-            path,
-            program: program.to_vec(),
         }
     }
 }

@@ -3,9 +3,13 @@
 //! through explorer.exe, two launchers, the same PID on another host, a PID
 //! reused later, a cycle, a self-parent), the caps.
 
-use std::borrow::Cow;
+use csv::ByteRecord;
 
 use super::*;
+use crate::lineage::{LineageRule, Stats, Unlinkable, DEFAULT_LAUNCHERS};
+use crate::records::{FieldSet, Layout, RowView};
+use crate::rule::{Catalog, Rule};
+use crate::time::format_epoch;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Row(&'static str);
@@ -17,7 +21,9 @@ impl Weigh for Row {
 }
 
 /// A process row: `name` with `parent` (its observed parent name), on
-/// `host`, with GUIDs or PIDs and a time.
+/// `host`, with GUIDs or PIDs and a time — written as a CSV row and read
+/// through the real [`LineageRule::facts`], so the tests classify rows as
+/// the command does.
 #[derive(Clone, Copy)]
 struct P {
     host: &'static str,
@@ -29,8 +35,8 @@ struct P {
     ppid: Option<u64>,
     time: Option<i64>,
     program: Option<&'static str>,
-    /// A launcher that is a catalog binary too (the full LOLBAS list has
-    /// cmd.exe).
+    /// Read with a catalog that lists `cmd.exe` (the full LOLBAS list
+    /// does): a launcher that is a catalog binary too.
     catalog_launcher: bool,
 }
 
@@ -47,6 +53,32 @@ const fn p(name: &'static str, parent: &'static str) -> P {
         program: None,
         catalog_launcher: false,
     }
+}
+
+const HEADER: [&str; 9] = [
+    "dest",
+    "parent_process_name",
+    "process_name",
+    "process",
+    "process_guid",
+    "parent_process_guid",
+    "process_id",
+    "parent_process_id",
+    "_time",
+];
+
+fn guid_text(g: Option<u128>) -> String {
+    g.map_or(String::new(), |g| {
+        let h = format!("{g:032x}");
+        format!(
+            "{{{}-{}-{}-{}-{}}}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        )
+    })
 }
 
 impl P {
@@ -75,48 +107,65 @@ impl P {
         }
     }
 
-    fn facts(&self) -> Facts<'static> {
-        let kind = |n: &str| {
-            let n = n.to_ascii_lowercase();
-            match n.as_str() {
-                "wmiprvse.exe" => ParentKind::Wmi,
-                "cmd.exe" | "powershell.exe" | "pwsh.exe" => ParentKind::Launcher,
-                "" => ParentKind::Absent,
-                _ => ParentKind::Other,
-            }
+    /// The CSV row's cells, in [`HEADER`]'s order.
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.host.to_string(),
+            self.parent.to_string(),
+            self.name.to_string(),
+            match self.program {
+                Some(prog) => format!("{} /c {prog} x", self.name),
+                None => String::new(),
+            },
+            guid_text(self.guid),
+            guid_text(self.pguid),
+            self.pid.map_or(String::new(), |p| p.to_string()),
+            self.ppid.map_or(String::new(), |p| p.to_string()),
+            self.time.map_or(String::new(), |t| format_epoch(t, 6)),
+        ]
+    }
+
+    /// What lineage reads from the row (`None`: it plays no part).
+    fn read(&self) -> Option<Facts<'static>> {
+        let mut fields = FieldSet::new();
+        let catalog = if self.catalog_launcher {
+            let mut names: Vec<&[u8]> = vec![b"cmd.exe"];
+            names.extend(LOLBAS.iter().map(|n| n.as_bytes()));
+            Catalog::from_names(names)
+        } else {
+            Catalog::escu()
         };
-        let launcher = kind(self.name) == ParentKind::Launcher;
-        let root = kind(self.name) == ParentKind::Wmi;
-        let lolbas = [
-            "mshta.exe",
-            "msbuild.exe",
-            "rundll32.exe",
-            "regsvr32.exe",
-            "pcalua.exe",
-        ];
-        let catalog = (self.catalog_launcher
-            || lolbas.contains(&self.name.to_ascii_lowercase().as_str()))
-            && kind(self.parent) == ParentKind::Launcher;
-        Facts {
-            host: Cow::Owned(self.host.as_bytes().to_vec()),
-            guid: self.guid,
-            parent_guid: self.pguid,
-            pid: self.pid,
-            parent_pid: self.ppid,
-            time: self.time,
-            name: Cow::Owned(self.name.as_bytes().to_vec()),
-            parent_kind: kind(self.parent),
-            parent_name: Cow::Owned(self.parent.as_bytes().to_vec()),
-            root,
-            launcher,
-            catalog,
-            program: self
-                .program
-                .filter(|_| launcher && kind(self.parent) == ParentKind::Wmi)
-                .map(|s| s.as_bytes().to_vec()),
-        }
+        let rule = Rule::new(false, &["wmiprvse.exe".to_string()], catalog, &mut fields);
+        let launchers: Vec<String> = DEFAULT_LAUNCHERS.iter().map(|s| s.to_string()).collect();
+        let lineage = LineageRule::new(&launchers, &mut fields);
+        let header = ByteRecord::from(HEADER.to_vec());
+        let layout = Layout::resolve(&fields, &header);
+        let record = ByteRecord::from(self.cells());
+        let view = RowView::new(&record, &layout);
+        let plain_hit = rule.evaluate(&view).is_some();
+        lineage
+            .facts(&view, &rule, plain_hit)
+            .map(Facts::into_owned)
+    }
+
+    fn facts(&self) -> Facts<'static> {
+        self.read().unwrap_or_else(|| {
+            panic!(
+                "{} under {} plays no part in lineage",
+                self.name, self.parent
+            )
+        })
     }
 }
+
+/// Catalog names the tests use (all in the ESCU list).
+const LOLBAS: [&str; 5] = [
+    "mshta.exe",
+    "msbuild.exe",
+    "rundll32.exe",
+    "regsvr32.exe",
+    "pcalua.exe",
+];
 
 /// Feeds `rows` (tagged) in order, then finishes; returns each tag's
 /// detection path (or reason) — `tag: path` lines, sorted — and the stats.
@@ -131,7 +180,10 @@ fn run_with(limits: Limits, rows: &[(&'static str, P)]) -> (Vec<String>, Stats) 
         ))
     };
     for (tag, row) in rows {
-        match tree.observe(&row.facts(), || Row(tag)) {
+        let Some(facts) = row.read() else {
+            continue; // it plays no part
+        };
+        match tree.observe(&facts, || Row(tag)) {
             Observed::Detected(v) => note(tag, &v),
             Observed::Pass | Observed::Held => {}
         }
@@ -148,7 +200,7 @@ fn run_with(limits: Limits, rows: &[(&'static str, P)]) -> (Vec<String>, Stats) 
     }
     assert_eq!(tree.held(), 0, "everything held is settled at the end");
     found.sort();
-    (found, tree.stats())
+    (found, tree.stats().clone())
 }
 
 fn run(rows: &[(&'static str, P)]) -> Vec<String> {
@@ -442,7 +494,7 @@ fn a_launcher_naming_a_lolbas_is_reported_only_without_its_descendant() {
 }
 
 #[test]
-fn a_launcher_row_settles_early_when_a_detection_runs_through_it() {
+fn an_ancestor_candidate_waits_for_the_end_and_is_none_when_a_detection_runs_through_it() {
     let mut tree: Tree<Row> = Tree::new(Limits::default());
     let cmd = p("cmd.exe", "WmiPrvSE.exe").g(10, WMI).runs("mshta.exe");
     assert_eq!(tree.observe(&cmd.facts(), || Row("cmd")), Observed::Held);
@@ -451,11 +503,15 @@ fn a_launcher_row_settles_early_when_a_detection_runs_through_it() {
         tree.observe(&child.facts(), || Row("mshta")),
         Observed::Detected(Verdict::Lineage { .. })
     ));
-    let drained = tree.drain();
-    assert_eq!(drained.len(), 1);
-    assert_eq!(drained[0].payload, Row("cmd"));
-    assert_eq!(drained[0].verdict, None);
+    assert!(tree.drain().is_empty(), "the launcher waits for the end");
+    assert_eq!(tree.held(), 1);
+    let settled = tree.finish();
+    assert_eq!(settled.len(), 1);
+    assert_eq!(settled[0].payload, Row("cmd"));
+    assert_eq!(settled[0].verdict, None);
     assert_eq!(tree.held(), 0);
+    // A second row of the same launcher, after the detection: not held.
+    assert_eq!(tree.observe(&cmd.facts(), || Row("cmd")), Observed::Pass);
 }
 
 #[test]
@@ -577,7 +633,7 @@ fn rows_without_a_parent_link_are_counted_as_unlinkable() {
         ],
     );
     assert!(found.is_empty());
-    assert_eq!(stats.unlinkable, 1);
+    assert_eq!(stats.unlinkable_for(Unlinkable::NoParentId), 1);
 }
 
 #[test]
@@ -762,13 +818,19 @@ fn rows_past_the_caps_store_no_names() {
     let hosts: Vec<String> = (0..1000).map(|i| format!("host-{i}")).collect();
     let mut facts = Vec::new();
     for (i, host) in hosts.iter().enumerate() {
-        let mut f = p("mshta.exe", "cmd.exe").g(1000 + i as u128, 5).facts();
-        f.host = Cow::Owned(host.as_bytes().to_vec());
-        f.name = Cow::Owned(format!("mshta-{i}.exe").into_bytes());
-        facts.push(f);
-        let mut f = p("cmd.exe", "cmd.exe").g(5000 + i as u128, 7).facts();
-        f.host = Cow::Owned(host.as_bytes().to_vec());
-        facts.push(f);
+        let host: &'static str = Box::leak(host.clone().into_boxed_str());
+        facts.push(
+            p("mshta.exe", "cmd.exe")
+                .g(1000 + i as u128, 5)
+                .on(host)
+                .facts(),
+        );
+        facts.push(
+            p("cmd.exe", "cmd.exe")
+                .g(5000 + i as u128, 7)
+                .on(host)
+                .facts(),
+        );
     }
     for f in &facts {
         tree.observe(f, || Row("r"));
@@ -780,4 +842,245 @@ fn rows_past_the_caps_store_no_names() {
         "{} strings stored",
         tree.stored_strings()
     );
+}
+
+// Regressions: issue 22 (a false chain through a reused PID, and PID
+// links that could not be told soundly, made silently).
+
+#[test]
+fn a_reused_pid_of_an_untracked_process_makes_no_chain() {
+    // t=10 WmiPrvSE starts cmd.exe as pid 600; t=20 explorer starts
+    // notepad.exe, which reuses pid 600 (lineage does not track it); t=30
+    // powershell.exe starts with no parent name and parent pid 600; t=31 it
+    // starts rundll32. powershell's parent was notepad: no detection.
+    let rows = [
+        ("wmi-cmd", p("cmd.exe", "WmiPrvSE.exe").pid(600, 4, 10)),
+        ("notepad", p("notepad.exe", "explorer.exe").pid(600, 5, 20)),
+        ("ps", p("powershell.exe", "").pid(700, 600, 30)),
+        (
+            "rundll32",
+            p("rundll32.exe", "powershell.exe").pid(701, 700, 31),
+        ),
+    ];
+    every_order(&rows, &[]);
+    let (_, stats) = run_with(Limits::default(), &rows);
+    assert_eq!(stats.unlinkable_for(Unlinkable::ParentUnnamed), 1);
+}
+
+#[test]
+fn a_reused_pid_of_the_wmi_host_makes_no_chain() {
+    // WmiPrvSE (pid 500) exits; explorer reuses 500 for notepad; a shell
+    // naming no parent, with parent pid 500, starts rundll32.
+    let rows = [
+        ("wmi", p("WmiPrvSE.exe", "svchost.exe").pid(500, 4, 10)),
+        ("notepad", p("notepad.exe", "explorer.exe").pid(500, 5, 20)),
+        ("cmd", p("cmd.exe", "").pid(600, 500, 30)),
+        ("rundll32", p("rundll32.exe", "cmd.exe").pid(601, 600, 31)),
+    ];
+    every_order(&rows, &[]);
+}
+
+#[test]
+fn a_pid_link_needs_the_name_the_child_gives() {
+    // The latest node with pid 600 is a powershell.exe, the child names
+    // cmd.exe: the cmd.exe parent is not in the data, so no link to the
+    // older WMI cmd.exe either.
+    let rows = [
+        ("wmi-cmd", p("cmd.exe", "WmiPrvSE.exe").pid(600, 4, 10)),
+        (
+            "user-ps",
+            p("powershell.exe", "explorer.exe").pid(600, 5, 20),
+        ),
+        ("mshta", p("mshta.exe", "cmd.exe").pid(601, 600, 30)),
+    ];
+    every_order(&rows, &[]);
+}
+
+#[test]
+fn a_wmi_host_row_is_reached_by_guid_only() {
+    // By GUID, a shell that names no parent is rooted at the WMI host's row;
+    // by PID it is not linked (it names no parent), and is counted.
+    let by_guid = [
+        ("wmi", p("WmiPrvSE.exe", "svchost.exe").g(WMI, 2)),
+        ("cmd", p("cmd.exe", "").g(10, WMI)),
+        ("mshta", p("mshta.exe", "cmd.exe").g(11, 10)),
+    ];
+    every_order(
+        &by_guid,
+        &["mshta: lineage WmiPrvSE.exe > cmd.exe > mshta.exe"],
+    );
+    let by_pid = [
+        ("wmi", p("WmiPrvSE.exe", "svchost.exe").pid(500, 4, 10)),
+        ("cmd", p("cmd.exe", "").pid(600, 500, 20)),
+        ("mshta", p("mshta.exe", "cmd.exe").pid(601, 600, 30)),
+    ];
+    every_order(&by_pid, &[]);
+    let (_, stats) = run_with(Limits::default(), &by_pid);
+    assert_eq!(stats.unlinkable_for(Unlinkable::ParentUnnamed), 1);
+}
+
+#[test]
+fn rows_without_a_host_are_not_linked_by_pid() {
+    let rows = [
+        ("cmd", p("cmd.exe", "WmiPrvSE.exe").pid(600, 4, 10).on("")),
+        ("mshta", p("mshta.exe", "cmd.exe").pid(601, 600, 20).on("")),
+    ];
+    every_order(&rows, &[]);
+    let (_, stats) = run_with(Limits::default(), &rows);
+    assert_eq!(stats.unlinkable_for(Unlinkable::NoHost), 1);
+    // `unknown` is no host either.
+    let rows = [
+        (
+            "cmd",
+            p("cmd.exe", "WmiPrvSE.exe").pid(600, 4, 10).on("unknown"),
+        ),
+        (
+            "mshta",
+            p("mshta.exe", "cmd.exe").pid(601, 600, 20).on("unknown"),
+        ),
+    ];
+    let (found, stats) = run_with(Limits::default(), &rows);
+    assert!(found.is_empty());
+    assert_eq!(stats.unlinkable_for(Unlinkable::NoHost), 1);
+    // By GUID, host-less rows still link: a GUID names one process.
+    every_order(
+        &[
+            ("cmd", p("cmd.exe", "WmiPrvSE.exe").g(10, WMI).on("")),
+            ("mshta", p("mshta.exe", "cmd.exe").g(11, 10).on("")),
+        ],
+        &["mshta: lineage WmiPrvSE.exe > cmd.exe > mshta.exe"],
+    );
+}
+
+#[test]
+fn an_untimed_child_with_two_shells_of_that_name_is_counted() {
+    let untimed = |name, parent, pid, ppid| P {
+        pid: Some(pid),
+        ppid: Some(ppid),
+        ..p(name, parent)
+    };
+    let rows = [
+        ("a", untimed("cmd.exe", "WmiPrvSE.exe", 100, 4)),
+        ("b", untimed("cmd.exe", "explorer.exe", 100, 5)),
+        ("mshta", untimed("mshta.exe", "cmd.exe", 101, 100)),
+    ];
+    every_order(&rows, &[]);
+    let (_, stats) = run_with(Limits::default(), &rows);
+    assert_eq!(stats.unlinkable_for(Unlinkable::NoTime), 1);
+    // One shell of that name (and another of another name): linked.
+    let rows = [
+        ("a", untimed("cmd.exe", "WmiPrvSE.exe", 100, 4)),
+        ("b", untimed("powershell.exe", "explorer.exe", 100, 5)),
+        ("mshta", untimed("mshta.exe", "cmd.exe", 101, 100)),
+    ];
+    every_order(
+        &rows,
+        &["mshta: lineage WmiPrvSE.exe > cmd.exe > mshta.exe"],
+    );
+}
+
+#[test]
+fn a_pid_flood_is_counted() {
+    // A Sysmon child whose parent GUID matched nothing looks only at nodes
+    // without a GUID: 100 shells with GUIDs and its parent PID come first.
+    let mut rows: Vec<(&'static str, P)> = Vec::new();
+    rows.push(("cmd", p("cmd.exe", "WmiPrvSE.exe").pid(100, 4, 1)));
+    for i in 0..100 {
+        rows.push((
+            "flood",
+            p("cmd.exe", "explorer.exe")
+                .g(1000 + i, 5)
+                .pid(100, 5, 10 + i as i64),
+        ));
+    }
+    rows.push((
+        "mshta",
+        p("mshta.exe", "cmd.exe").g(7, 99).pid(101, 100, 500),
+    ));
+    let (found, stats) = run_with(Limits::default(), &rows);
+    assert!(found.is_empty());
+    assert_eq!(stats.unlinkable_for(Unlinkable::PidFlood), 1);
+}
+
+#[test]
+fn after_the_node_cap_pid_links_are_refused() {
+    // The WMI shell is kept; the shell reusing its PID is dropped at the
+    // cap: linking the child to the kept one would be a false chain.
+    let limits = Limits {
+        max_nodes: 1,
+        ..Limits::default()
+    };
+    let rows = [
+        ("wmi-cmd", p("cmd.exe", "WmiPrvSE.exe").pid(600, 4, 10)),
+        ("user-cmd", p("cmd.exe", "explorer.exe").pid(600, 5, 20)),
+        ("mshta", p("mshta.exe", "cmd.exe").pid(601, 600, 30)),
+    ];
+    let (found, stats) = run_with(limits, &rows);
+    assert!(found.is_empty());
+    assert_eq!(stats.unlinkable_for(Unlinkable::NodeCap), 1);
+}
+
+#[test]
+fn settled_rows_come_back_in_arrival_order() {
+    let mut tree: Tree<Row> = Tree::new(Limits::default());
+    // Three held rows: a PID child, a launcher naming a LOLBAS binary (an
+    // ancestor candidate, settled last), another PID child.
+    for (tag, row) in [
+        ("a", p("mshta.exe", "cmd.exe").pid(101, 100, 20)),
+        (
+            "b",
+            p("cmd.exe", "WmiPrvSE.exe")
+                .pid(200, 4, 5)
+                .runs("regsvr32.exe"),
+        ),
+        ("c", p("mshta.exe", "cmd.exe").pid(102, 100, 21)),
+        ("cmd", p("cmd.exe", "WmiPrvSE.exe").pid(100, 4, 10)),
+    ] {
+        tree.observe(&row.facts(), || Row(tag));
+    }
+    let order: Vec<&str> = tree.finish().iter().map(|s| s.payload.0).collect();
+    assert_eq!(order, ["a", "b", "c"]);
+}
+
+#[test]
+fn unreadable_values_are_counted_with_an_example() {
+    let (_, stats) = run_with(
+        Limits::default(),
+        &[(
+            "mshta",
+            P {
+                ppid: None,
+                ..p("mshta.exe", "cmd.exe").g(11, 10)
+            },
+        )],
+    );
+    assert!(stats.notes.is_empty());
+    // Through the real reader: a PID that is no number.
+    let mut fields = FieldSet::new();
+    let rule = Rule::new(
+        false,
+        &["wmiprvse.exe".to_string()],
+        Catalog::escu(),
+        &mut fields,
+    );
+    let launchers: Vec<String> = DEFAULT_LAUNCHERS.iter().map(|s| s.to_string()).collect();
+    let lineage = LineageRule::new(&launchers, &mut fields);
+    let header = ByteRecord::from(HEADER.to_vec());
+    let layout = Layout::resolve(&fields, &header);
+    let mut cells = p("mshta.exe", "cmd.exe").pid(101, 100, 20).cells();
+    cells[7] = "pid-one-hundred".into();
+    let record = ByteRecord::from(cells);
+    let facts = lineage
+        .facts(&RowView::new(&record, &layout), &rule, false)
+        .unwrap();
+    let mut tree: Tree<Row> = Tree::new(Limits::default());
+    tree.observe(&facts, || Row("m"));
+    let s: Stats = tree.stats().clone();
+    assert_eq!(
+        s.notes.count(crate::notes::NoteKind::Unreadable),
+        1,
+        "{:?}",
+        s.notes
+    );
+    assert_eq!(s.unlinkable_for(Unlinkable::NoParentId), 1);
 }

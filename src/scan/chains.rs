@@ -11,10 +11,9 @@
 //! once when it is known through GUIDs, else after every input has been
 //! read, in input order).
 
-use std::io::Write;
-
 use super::pipeline::{Detector, LineageRow, Row};
 use crate::annotate::Hit;
+use crate::lineage::stats::{self, Level};
 use crate::lineage::{Limits, Observed, Settled, Stats, Tree, Verdict, Weigh};
 use crate::options::{Mode, Options};
 use crate::rule::Catalog;
@@ -40,6 +39,8 @@ pub(super) struct ScanLineage {
     /// their threads).
     detector: Detector,
     mode: Mode,
+    /// The counts when the caps were last checked.
+    warned: Stats,
 }
 
 impl ScanLineage {
@@ -48,6 +49,7 @@ impl ScanLineage {
             tree: Tree::new(Limits::default()),
             detector: Detector::new(options, catalog),
             mode: options.mode,
+            warned: Stats::default(),
         }
     }
 
@@ -77,8 +79,25 @@ impl ScanLineage {
         out
     }
 
-    pub(super) fn stats(&self) -> (Stats, Limits) {
-        (self.tree.stats(), self.tree.limits())
+    /// The caps reached since the last call: a line each, said when it
+    /// happens.
+    pub(super) fn caps_reached(&mut self) -> Vec<String> {
+        let now = self.tree.stats();
+        if now.nodes_dropped == self.warned.nodes_dropped
+            && now.held_dropped + now.launchers_early
+                == self.warned.held_dropped + self.warned.launchers_early
+        {
+            return Vec::new();
+        }
+        let lines = stats::caps_reached(&self.warned, now, &self.tree.limits());
+        self.warned = now.clone();
+        lines.into_iter().map(|(_, text)| text).collect()
+    }
+
+    /// The end-of-scan lines: the caps reached, rows that could not be
+    /// linked, values not read, times read without a zone.
+    pub(super) fn summary(&self) -> Vec<(Level, String)> {
+        stats::summary(self.tree.stats(), &self.tree.limits())
     }
 
     fn print_settled(&self, settled: Vec<Settled<Held>>, out: &mut Vec<(Row, bool)>) {
@@ -100,34 +119,5 @@ impl ScanLineage {
             .render(&r.layout, &r.record, Some(Hit::Lineage(verdict)));
         row.source.clone_from(&r.source);
         row
-    }
-}
-
-/// The end-of-scan lines on stderr: the caps reached, rows that could not
-/// be linked.
-pub(super) fn warnings(stats: &Stats, limits: &Limits, out: &mut dyn Write) {
-    if stats.nodes_dropped > 0 {
-        let _ = writeln!(
-            out,
-            "wmilolbas: lineage: the cap of {} processes kept for linking was reached; {} more launcher or WMI host rows were not kept, so chains through them could not be followed",
-            limits.max_nodes, stats.nodes_dropped
-        );
-    }
-    if stats.held_dropped > 0 || stats.launchers_early > 0 {
-        let _ = writeln!(
-            out,
-            "wmilolbas: lineage: the cap of {} held rows ({} MiB) was reached; {} rows waiting for a parent could not be held and got no lineage verdict, and {} launcher rows were reported at once",
-            limits.max_held,
-            limits.max_held_bytes >> 20,
-            stats.held_dropped,
-            stats.launchers_early
-        );
-    }
-    if stats.unlinkable > 0 {
-        let _ = writeln!(
-            out,
-            "wmilolbas: lineage: {} rows whose parent is a launcher had neither a parent GUID nor a parent PID, so they could not be linked",
-            stats.unlinkable
-        );
     }
 }

@@ -1,12 +1,17 @@
-//! `lineage=true` in the command: rows held across execute requests, and
-//! how they come back.
+//! Rows held across execute requests (`lineage=true`), and how they come
+//! back into a reply.
 //!
-//! A held row is its parsed fields ([`HeldRow`]) and a reference to the
-//! header it came with ([`Headers`]: each distinct header once, counted
-//! against the held-byte cap, freed with its last row). When rows settle —
-//! during a later body (their parent arrived) or at the final request
-//! (`finished: true`) — they are appended to that reply: detections, and in
+//! A held row is its bytes ([`HeldRow`]), its place in the input, and a
+//! reference to the header it came with ([`Headers`]: each distinct header
+//! once, counted against the held-byte cap, freed with its last row). When
+//! rows settle — during a later body (their parent arrived) or at the final
+//! request (`finished: true`) — they go into that reply: detections, and in
 //! annotate mode every held row.
+//!
+//! **Order.** The rows of a reply are in input order: a released row is
+//! placed among the body's own rows by its place in the input (held rows
+//! come from earlier bodies, or earlier in this one), so a reply is the
+//! body's returned rows and the released rows, merged in input order.
 //!
 //! A reply has one header, and a held row may come from a body with other
 //! fields. So released rows are written **by field name** into the reply's
@@ -34,6 +39,8 @@ use crate::records::{FieldSet, Layout, RowView, MV_PREFIX};
 pub(super) struct HeldRow {
     header: u32,
     raw: Box<[u8]>,
+    /// Its place in the input (rows before it, over every body).
+    ordinal: u64,
 }
 
 impl Weigh for HeldRow {
@@ -148,6 +155,8 @@ pub(super) struct LineageState {
     headers: Headers,
     /// The current request is the last (`finished: true`).
     pub(super) last: bool,
+    /// Rows in the bodies before this one.
+    rows_seen: u64,
 }
 
 impl LineageState {
@@ -157,7 +166,18 @@ impl LineageState {
             tree: Tree::new(limits),
             headers: Headers::default(),
             last: false,
+            rows_seen: 0,
         }
+    }
+
+    /// The place in the input of row `row` (1-based) of the current body.
+    pub(super) fn ordinal(&self, row: u64) -> u64 {
+        self.rows_seen + row
+    }
+
+    /// The current body, of `rows` rows, is done.
+    pub(super) fn end_body(&mut self, rows: u64) {
+        self.rows_seen += rows;
     }
 
     /// A row to hold: its bytes (`raw`, one CSV record), under its header.
@@ -171,6 +191,7 @@ impl LineageState {
         header: &ByteRecord,
         fields: &FieldSet,
         raw: &[u8],
+        ordinal: u64,
     ) -> HeldRow {
         let id = match *body_header {
             Some(id) if headers.add_row(id) => id,
@@ -183,6 +204,7 @@ impl LineageState {
         HeldRow {
             header: id,
             raw: raw.into(),
+            ordinal,
         }
     }
 
@@ -216,6 +238,8 @@ pub(super) struct Written {
     pub(super) names: Vec<Vec<u8>>,
     /// Where each row written after the header ends (after its `\n`).
     pub(super) row_ends: Vec<usize>,
+    /// Each of those rows' place in the input.
+    pub(super) row_ords: Vec<u64>,
 }
 
 /// What writing released rows needs.
@@ -316,18 +340,12 @@ impl Release<'_> {
             places.insert(id, place);
         }
         let extra = names.len() - before;
-        match &written {
-            Some(w) if extra > 0 => widen(out, w, &names, extra, self.line),
-            Some(_) => {}
-            None => {
-                self.line.encode_into(&names, out);
-                out.push(b'\n');
-            }
-        }
         let added_at: Vec<Option<usize>> = added
             .iter()
             .map(|name| index.get(name.as_bytes()).and_then(|v| v.first().copied()))
             .collect();
+        // The released rows, encoded, with their place in the input.
+        let mut released: Vec<(u64, Vec<u8>)> = Vec::with_capacity(rows.len());
         for s in rows {
             let Settled { payload, verdict } = s;
             let Some(h) = state.headers.get(payload.header) else {
@@ -351,32 +369,69 @@ impl Release<'_> {
                     cells[*k] = value;
                 }
             }
-            self.line.encode_into(&cells, out);
-            out.push(b'\n');
+            let mut bytes = Vec::new();
+            self.line.encode_into(&cells, &mut bytes);
+            bytes.push(b'\n');
+            released.push((payload.ordinal, bytes));
             stats.rows_out += 1;
             if verdict.is_some() {
                 stats.hits += 1;
             }
             state.headers.release(payload.header);
         }
+        released.sort_by_key(|(ordinal, _)| *ordinal);
+        match &written {
+            Some(w) => merge(out, w, &names, extra, released, self.line),
+            None => {
+                self.line.encode_into(&names, out);
+                out.push(b'\n');
+                for (_, bytes) in released {
+                    out.extend_from_slice(&bytes);
+                }
+            }
+        }
         state.tree.set_external_bytes(state.headers.bytes);
     }
 }
 
-/// Rewrites the reply part `w` describes: the header with `names` (the
-/// last `extra` of them new), each row with `extra` empty cells more.
-fn widen(out: &mut Vec<u8>, w: &Written, names: &[Vec<u8>], extra: usize, line: &mut CsvLine) {
+/// Rewrites the reply part `w` describes with the `released` rows placed
+/// among its rows in input order: the header with `names` when `extra` of
+/// them are new (each row then gets `extra` empty cells more).
+fn merge(
+    out: &mut Vec<u8>,
+    w: &Written,
+    names: &[Vec<u8>],
+    extra: usize,
+    released: Vec<(u64, Vec<u8>)>,
+    line: &mut CsvLine,
+) {
     let start = w.start.min(out.len());
     let body = out.split_off(start);
-    line.encode_into(names, out);
-    out.push(b'\n');
-    let mut from = w.header_end.saturating_sub(start).min(body.len());
-    for &end in &w.row_ends {
+    let header_end = w.header_end.saturating_sub(start).min(body.len());
+    if extra > 0 {
+        line.encode_into(names, out);
+        out.push(b'\n');
+    } else {
+        out.extend_from_slice(&body[..header_end]);
+    }
+    let mut released = released.into_iter().peekable();
+    let mut from = header_end;
+    for (&end, &ordinal) in w.row_ends.iter().zip(&w.row_ords) {
+        while let Some((_, bytes)) = released.next_if(|(o, _)| *o < ordinal) {
+            out.extend_from_slice(&bytes);
+        }
         let end = end.saturating_sub(start).min(body.len());
         let row = &body[from.min(end)..end];
-        out.extend_from_slice(row.strip_suffix(b"\n").unwrap_or(row));
-        out.extend(std::iter::repeat_n(b',', extra));
-        out.push(b'\n');
+        if extra > 0 {
+            out.extend_from_slice(row.strip_suffix(b"\n").unwrap_or(row));
+            out.extend(std::iter::repeat_n(b',', extra));
+            out.push(b'\n');
+        } else {
+            out.extend_from_slice(row);
+        }
         from = end;
+    }
+    for (_, bytes) in released {
+        out.extend_from_slice(&bytes);
     }
 }

@@ -126,18 +126,66 @@ fn a_held_row_with_fields_the_reply_lacks_widens_the_reply() {
     let r = &replies[1];
     assert_eq!(r[0].last().map(String::as_str), Some("extra"));
     assert!(r.iter().all(|row| row.len() == r[0].len()), "{r:?}");
-    assert_eq!(column(r, "process_name"), ["cmd.exe", "b.exe", "mshta.exe"]);
-    assert_eq!(column(r, "extra"), ["", "", "kept"]);
-    assert_eq!(column(r, "match_reason"), ["", "", "lineage"]);
+    // In input order: the held row (body 1) before the body's own rows.
+    assert_eq!(column(r, "process_name"), ["mshta.exe", "cmd.exe", "b.exe"]);
+    assert_eq!(column(r, "extra"), ["kept", "", ""]);
+    assert_eq!(column(r, "match_reason"), ["lineage", "", ""]);
 }
 
 #[test]
-fn without_lineage_held_rows_never_exist_and_the_reply_is_unchanged() {
-    let body = format!("{HEADER}\nh1,cmd.exe,mshta.exe,mshta x,{{m}},{{c}},3,2,9\n");
+fn a_row_held_and_released_within_one_body_keeps_its_place() {
+    // mshta (row 2) waits for its shell (row 4): the reply is rows 1..5 in
+    // input order, mshta among them, not appended after row 5.
+    let mut t = transform(&["lineage=true", "mode=annotate"]);
+    let body = format!(
+        "{HEADER}\n\
+         h1,explorer.exe,notepad.exe,n1,,,,,1\n\
+         h1,cmd.exe,mshta.exe,mshta x,{{m}},{{c}},3,2,9\n\
+         h1,explorer.exe,notepad.exe,n3,,,,,3\n\
+         h1,WmiPrvSE.exe,cmd.exe,cmd /c echo,{{c}},{{w}},2,1,8\n\
+         h1,explorer.exe,notepad.exe,n5,,,,,5\n"
+    );
+    let (replies, _) = session(&mut t, &[body]);
+    assert_eq!(
+        column(&replies[0], "process"),
+        ["n1", "mshta x", "n3", "cmd /c echo", "n5"]
+    );
+    assert_eq!(
+        column(&replies[0], "match_reason"),
+        ["", "lineage", "", "", ""]
+    );
+}
+
+#[test]
+fn without_lineage_a_chain_is_not_followed_and_the_reply_is_the_plain_rules() {
+    // A direct child (a plain detection) and a chain through a shell in one
+    // body: without lineage only the direct child comes back, with the
+    // plain fields only, and nothing is held.
+    let body = format!(
+        "{HEADER}\n\
+         h1,WmiPrvSE.exe,cmd.exe,cmd /c echo,{{c}},{{w}},2,1,8\n\
+         h1,cmd.exe,mshta.exe,mshta x,{{m}},{{c}},3,2,9\n\
+         h1,WmiPrvSE.exe,Rundll32.exe,rundll32 x,{{r}},{{w}},4,1,10\n"
+    );
     let mut plain = transform(&[]);
-    let (replies, msgs) = session(&mut plain, &[body]);
-    assert!(replies[0].is_empty());
+    let (replies, msgs) = session(&mut plain, std::slice::from_ref(&body));
+    assert_eq!(column(&replies[0], "process_name"), ["Rundll32.exe"]);
+    assert_eq!(column(&replies[0], "match_reason"), ["process_name"]);
+    assert!(!replies[0][0].iter().any(|h| h == "lineage_path"));
+    assert_eq!(plain.held_rows(), 0);
+    assert!(plain.lineage_stats().is_none());
     assert!(msgs.is_empty());
+    // With lineage, the same body gives both.
+    let mut t = transform(&["lineage=true"]);
+    let (replies, _) = session(&mut t, &[body]);
+    assert_eq!(
+        column(&replies[0], "process_name"),
+        ["mshta.exe", "Rundll32.exe"]
+    );
+    assert_eq!(
+        column(&replies[0], "match_reason"),
+        ["lineage", "process_name"]
+    );
 }
 
 #[test]
@@ -244,6 +292,7 @@ fn row() -> impl Strategy<Value = Vec<String>> {
         })
 }
 
+/// The rows cut into bodies, each row with its number first (`row_id`).
 fn bodies_of(rows: &[Vec<String>], cuts: &[usize]) -> Vec<String> {
     let mut bodies = Vec::new();
     let mut at = 0;
@@ -253,9 +302,11 @@ fn bodies_of(rows: &[Vec<String>], cuts: &[usize]) -> Vec<String> {
             .terminator(csv::Terminator::Any(b'\n'))
             .flexible(true)
             .from_writer(Vec::new());
-        w.write_record(HEADER.split(',')).unwrap();
-        for r in &rows[at..end] {
-            w.write_record(r).unwrap();
+        w.write_record(std::iter::once("row_id").chain(HEADER.split(',')))
+            .unwrap();
+        for (i, r) in rows.iter().enumerate().take(end).skip(at) {
+            w.write_record(std::iter::once(i.to_string()).chain(r.iter().cloned()))
+                .unwrap();
         }
         bodies.push(String::from_utf8(w.into_inner().unwrap()).unwrap());
         at = end;
@@ -267,8 +318,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     /// Over random sessions cut into random bodies: the streamed fast path
-    /// gives the full-parse path's replies (every SIMD path), and in
-    /// annotate mode every row comes back exactly once.
+    /// gives the full-parse path's replies (every SIMD path); every reply
+    /// is in input order; no row comes back twice; and in annotate mode
+    /// every row of a session that ends comes back (ragged rows included).
     #[test]
     fn lineage_sessions_agree_across_paths_and_lose_no_row(
         rows in proptest::collection::vec(row(), 0..24),
@@ -313,10 +365,19 @@ proptest! {
             }
         }
         let want: Vec<Vec<u8>> = want.into_iter().filter_map(Result::ok).collect();
-        let ragged = rows.iter().any(|r| r.len() != 9);
-        if annotate && !failed && !ragged {
-            let returned: usize = want.iter().map(|o| parse(o).len().saturating_sub(1)).sum();
-            prop_assert_eq!(returned, rows.len());
+        let mut seen = std::collections::BTreeSet::new();
+        for reply in &want {
+            let ids: Vec<usize> = column(&parse(reply), "row_id")
+                .iter()
+                .map(|id| id.parse().unwrap())
+                .collect();
+            prop_assert!(ids.windows(2).all(|w| w[0] < w[1]), "reply not in input order: {:?}", ids);
+            for id in ids {
+                prop_assert!(seen.insert(id), "row {} returned twice", id);
+            }
+        }
+        if annotate && !failed {
+            prop_assert_eq!(seen.len(), rows.len(), "every row comes back once");
         }
     }
 }
