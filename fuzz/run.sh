@@ -5,12 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${SECONDS_PER_TARGET:-600}
-for t in session body scan_input evtx_file lineage; do
+for t in session body scan_input evtx_file chains; do
   mkdir -p "corpus/$t"
   # evtx_file is seeded with the real logs of the tests (a chunk is 64 KiB).
   # Its worker threads' std-internal thread-locals (a channel's 48-byte
   # context) are reported by LeakSanitizer when a thread exits: leaks off.
-  # The lineage target drives the transform with caps small enough to reach.
+  # The chains target drives the transform with caps small enough to reach.
   seeds="seeds/$t" max_len=16384 leaks=1
   [ "$t" = evtx_file ] && seeds=../tests/data/evtx max_len=200000 leaks=0
   # scan_input runs the scan's worker threads too (the units of an input),

@@ -22,7 +22,10 @@ Sysmon XML events. A
 directory is walked (hidden entries and symlinks skipped; files chosen by content,
 one line on stderr for each file passed over). FILE - reads stdin. With no FILE,
 scans the built-in sample of real Sysmon events. Files and chunks of large .evtx
-files are read on every core; output is in path order, then record order.
+files are read on every core; output is in path order, then record order. With
+--lineage, a row that waits for its chain (a child seen before its shell) is printed
+where the chain settles: when the shell's row arrives (GUID links), else after every
+input is read, those rows in input order among themselves.
 
 Text inputs may be gzip-compressed (by content, not name; several members too) and
 UTF-8 or UTF-16 with a byte-order mark (as Windows PowerShell 5.1 writes); pipes,
@@ -36,6 +39,10 @@ Input and output:
   --format table|csv|json            output format (default: table on a terminal, else csv)
   --strict-input                     stop at the first malformed line, record or chunk
   --progress / --no-progress         progress on stderr (default: when stderr is a terminal)
+  --timezone ZONE                    read times written without a zone (NXLog EventTime, PowerShell
+                                     TimeCreated, convert ctime() text) in ZONE: an IANA name
+                                     (Europe/Berlin) or +HH:MM; default UTC. Times with a zone or
+                                     offset, epoch times and Sysmon UtcTime are never shifted
 
 Detection (the same as the search command's options):
   --mode filter|annotate             detections only (default), or every row
@@ -48,8 +55,9 @@ Detection (the same as the search command's options):
   --message TEXT                     risk message with $field$ tokens
   --catalog FILE                     CSV whose process_name column replaces the 55 ESCU names
   --lineage                          also follow process trees: a LOLBAS binary WMI starts through
-                                     a shell, linked by process GUID or host + PID + time, across
-                                     all FILEs (match_reason lineage or launcher_command_line)
+                                     a shell, linked by process GUID, or by host + PID + time when
+                                     the child names its parent, across all FILEs (match_reason
+                                     lineage or launcher_command_line)
   --launchers NAMES                  the shells a chain may run through, with --lineage
                                      (default cmd.exe,powershell.exe,pwsh.exe)
 
@@ -112,6 +120,7 @@ pub fn parse_scan(args: Vec<std::ffi::OsString>) -> Result<ScanRequest> {
     let mut format = None;
     let mut strict_input = false;
     let mut progress = None;
+    let mut timezone = None;
     while let Some(arg) = parser.next().map_err(|e| usage("", e.to_string()))? {
         match arg {
             Short('h') | Long("help") => return Ok(ScanRequest::Help),
@@ -140,6 +149,12 @@ pub fn parse_scan(args: Vec<std::ffi::OsString>) -> Result<ScanRequest> {
                 })
             }
             Long("strict-input") => strict_input = true,
+            Long("timezone") => {
+                let value = value_of(&mut parser, "timezone")?;
+                timezone = Some(
+                    crate::time::LocalZone::from_arg(&value).map_err(|e| usage("timezone", e))?,
+                );
+            }
             Long("progress") => progress = Some(true),
             Long("no-progress") => progress = Some(false),
             Long("strict") => options.set(Front::Cli, "strict", "true")?,
@@ -176,5 +191,6 @@ pub fn parse_scan(args: Vec<std::ffi::OsString>) -> Result<ScanRequest> {
         options,
         strict_input,
         progress: progress.unwrap_or_else(|| std::io::stderr().is_terminal()),
+        timezone,
     })))
 }

@@ -169,6 +169,17 @@ pub fn format_epoch(micros: i64, digits: u8) -> String {
     }
 }
 
+/// Epoch seconds text (`1579034690.348`) as `2020-01-14 20:44:50` (UTC);
+/// `None` for any other text.
+pub fn display_utc(text: &str) -> Option<String> {
+    let p = parse(text.as_bytes()).filter(|p| p.zone == Zone::Given)?;
+    if !text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let ts = jiff::Timestamp::from_microsecond(p.micros).ok()?;
+    Some(ts.strftime("%Y-%m-%d %H:%M:%S").to_string())
+}
+
 fn given(micros: i64, digits: u8) -> Parsed {
     Parsed {
         micros,

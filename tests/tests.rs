@@ -26,5 +26,5 @@ mod package;
 mod hostile;
 // One test per Python SDK protocol bug (see docs/protocol.md §10).
 mod regression;
-// lineage=true: chains across rows and chunks, through the stand-in.
-mod lineage;
+// Chains through a shell (lineage=true, scan --lineage): across rows and chunks, through the stand-in.
+mod chains;

@@ -26,6 +26,7 @@ fuzz_target!(|data: &[u8]| {
         },
         strict_input: false,
         progress: false,
+        timezone: None,
     };
     let mut stderr = Vec::new();
     let summary = run(&config, Vec::new(), &mut stderr).unwrap();

@@ -31,6 +31,7 @@ fuzz_target!(|data: &[u8]| {
             },
             strict_input: false,
             progress: false,
+            timezone: None,
         };
         let mut stderr = Vec::new();
         let summary = run_on_bytes(&config, inputs, Vec::new(), &mut stderr).unwrap();

@@ -144,6 +144,9 @@ pub struct LineageRule {
     launchers: Vec<Vec<u8>>,
     slots: Slots,
     local: Option<LocalZone>,
+    /// Note unreadable and zone-less times (off where the caller notes
+    /// each row's time itself: `scan`).
+    time_notes: bool,
 }
 
 impl LineageRule {
@@ -173,7 +176,14 @@ impl LineageRule {
             launchers: launchers.iter().map(|l| l.as_bytes().to_vec()).collect(),
             slots,
             local: None,
+            time_notes: true,
         }
+    }
+
+    /// Whether [`Facts::notes`] holds unreadable and zone-less times
+    /// (default: yes).
+    pub fn set_time_notes(&mut self, on: bool) {
+        self.time_notes = on;
     }
 
     /// Reads times without a zone in `zone` instead of UTC (`scan
@@ -242,7 +252,7 @@ impl LineageRule {
                 }
                 match time::parse(v) {
                     Some(p) => {
-                        if p.zone == Zone::Naive {
+                        if p.zone == Zone::Naive && self.time_notes {
                             let kind = if self.local.is_some() {
                                 NoteKind::ZonelessLocal
                             } else {
@@ -254,7 +264,9 @@ impl LineageRule {
                         true
                     }
                     None => {
-                        notes.push((NoteKind::Unreadable, field, v.to_vec()));
+                        if self.time_notes {
+                            notes.push((NoteKind::Unreadable, field, v.to_vec()));
+                        }
                         false
                     }
                 }

@@ -12,10 +12,11 @@
 //! read, in input order).
 
 use super::pipeline::{Detector, LineageRow, Row};
+use super::ScanConfig;
 use crate::annotate::Hit;
 use crate::lineage::stats::{self, Level};
 use crate::lineage::{Limits, Observed, Settled, Stats, Tree, Verdict, Weigh};
-use crate::options::{Mode, Options};
+use crate::options::Mode;
 use crate::rule::Catalog;
 
 /// A held row (always `Some`: the option lets the tree take it from the
@@ -44,11 +45,11 @@ pub(super) struct ScanLineage {
 }
 
 impl ScanLineage {
-    pub(super) fn new(options: &Options, catalog: Catalog) -> ScanLineage {
+    pub(super) fn new(config: &ScanConfig, catalog: Catalog) -> ScanLineage {
         ScanLineage {
             tree: Tree::new(Limits::default()),
-            detector: Detector::new(options, catalog),
-            mode: options.mode,
+            detector: Detector::new(config, catalog),
+            mode: config.options.mode,
             warned: Stats::default(),
         }
     }

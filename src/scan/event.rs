@@ -20,8 +20,10 @@
 
 use csv::ByteRecord;
 
+use crate::notes::{FieldNotes, NoteKind};
 use crate::records::mv;
-use crate::rule::basename;
+use crate::rule::{basename, is_present};
+use crate::time::{self, LocalZone, Parsed, Zone};
 
 /// The CIM fields an event is mapped onto, in column order. Each gets an
 /// `__mv_` companion column, as splunkd sends them.
@@ -131,9 +133,12 @@ pub struct EventBuilder {
     channel: Option<String>,
     security_4688_user: SubjectUser,
     new_process_id: Option<Vec<u8>>,
-    /// A time with no zone (NXLog's `EventTime`), used when no UTC time is
-    /// given.
-    local_time: Option<String>,
+    /// The best time seen so far (see [`time_rank`]).
+    time: Option<TimeSeen>,
+    /// The zone zone-less times are read in (`--timezone`; UTC without).
+    local: Option<LocalZone>,
+    /// Times present but unreadable, and times read without a zone.
+    notes: FieldNotes,
     /// `NewProcessName` or `NewProcessId` seen: names only 4688 has.
     security_4688_names: bool,
     has_process_field: bool,
@@ -145,6 +150,62 @@ impl EventBuilder {
         EventBuilder::default()
     }
 
+    /// Reads zone-less times in `zone` (`scan --timezone`) instead of UTC.
+    pub fn set_local_zone(&mut self, zone: Option<LocalZone>) {
+        self.local = zone;
+    }
+
+    /// The notes taken since the last call: times present but unreadable,
+    /// and times read without a zone.
+    pub fn take_notes(&mut self) -> FieldNotes {
+        std::mem::take(&mut self.notes)
+    }
+
+    /// Keeps a time field's value if it ranks above the one kept.
+    fn offer_time(&mut self, field: &'static str, value: &[u8]) {
+        let Some(rank) = time_rank(field) else { return };
+        if !is_present(value) || self.time.as_ref().is_some_and(|t| t.rank <= rank) {
+            return;
+        }
+        match time::parse(value) {
+            Some(parsed) => {
+                self.time = Some(TimeSeen {
+                    rank,
+                    parsed,
+                    field,
+                    text: value.to_vec(),
+                })
+            }
+            None => self.notes.add(NoteKind::Unreadable, field, value),
+        }
+    }
+
+    /// `_time`: the best time, as epoch seconds with the source's fraction
+    /// digits; a zone-less time read in the local zone (UTC without one),
+    /// except Sysmon's `UtcTime`, which is UTC by definition.
+    fn settle_time(&mut self) {
+        let i = cim_index("_time").unwrap_or(0);
+        self.explicit[i].clear();
+        self.derived[i].clear();
+        let Some(t) = self.time.take() else { return };
+        let utc_by_name = t.field == "UtcTime";
+        let local = if utc_by_name {
+            None
+        } else {
+            self.local.as_ref()
+        };
+        if t.parsed.zone == Zone::Naive && !utc_by_name {
+            let kind = if local.is_some() {
+                NoteKind::ZonelessLocal
+            } else {
+                NoteKind::ZonelessUtc
+            };
+            self.notes.add(kind, t.field, &t.text);
+        }
+        let epoch = time::format_epoch(t.parsed.resolve(local), t.parsed.digits);
+        Self::put(&mut self.derived[i], epoch.as_bytes());
+    }
+
     /// Clears for the next event (keeps allocations).
     pub fn clear(&mut self) {
         for v in self.explicit.iter_mut().chain(self.derived.iter_mut()) {
@@ -154,7 +215,7 @@ impl EventBuilder {
         self.channel = None;
         self.security_4688_user = (None, None, None);
         self.new_process_id = None;
-        self.local_time = None;
+        self.time = None;
         self.security_4688_names = false;
         self.has_process_field = false;
     }
@@ -182,8 +243,12 @@ impl EventBuilder {
         } else {
             last
         };
+        if plain == "_time" {
+            self.offer_time("_time", value);
+            return;
+        }
         if let Some(i) = cim_index(plain) {
-            if plain != "_time" && plain != "signature_id" {
+            if plain != "signature_id" {
                 self.has_process_field |= plain.contains("process");
             }
             self.explicit[i] = values.iter().map(|v| v.to_vec()).collect();
@@ -227,20 +292,13 @@ impl EventBuilder {
             }
             "Hashes" => self.derive("process_hash", value),
             "CurrentDirectory" => self.derive("process_current_directory", value),
-            "UtcTime" => {
-                if let Some(t) = utc_to_epoch(value) {
-                    self.derive("_time", t.as_bytes());
-                }
-            }
-            "SystemTime" | "TimeCreated" | "@timestamp" if self.derived[0].is_empty() => {
-                if let Some(t) = utc_to_epoch(value) {
-                    self.derive("_time", t.as_bytes());
-                }
-            }
-            // NXLog's EventTime (and TimeGenerated) are the host's local
-            // time with no zone: used only when no UTC time is given.
-            "EventTime" | "TimeGenerated" if self.local_time.is_none() => {
-                self.local_time = utc_to_epoch(value);
+            "firstTime" | "UtcTime" | "SystemTime" | "TimeCreated" | "EventTime"
+            | "TimeGenerated" | "@timestamp" | "EventReceivedTime" => {
+                let field = TIME_FIELDS
+                    .iter()
+                    .find(|(f, _)| *f == last)
+                    .map_or("_time", |(f, _)| f);
+                self.offer_time(field, value);
             }
             "EventID" | "EventCode" | "event_id" | "EventId" | "code" => {
                 if let Some(id) = std::str::from_utf8(value)
@@ -262,11 +320,7 @@ impl EventBuilder {
 
     /// Decides the kind and writes the CIM row (plain columns, then `__mv_`).
     pub fn finish(&mut self, record: &mut ByteRecord) -> EventKind {
-        if let Some(t) = self.local_time.take() {
-            if self.derived[0].is_empty() && self.explicit[0].is_empty() {
-                self.derive("_time", t.as_bytes());
-            }
-        }
+        self.settle_time();
         if self.event_id.is_none() && self.security_4688_names {
             self.event_id = Some(4688);
         }
@@ -354,93 +408,44 @@ impl EventBuilder {
     }
 }
 
-/// Converts `YYYY-MM-DD[T ]HH:MM:SS[.fraction][Z]` (UTC) to epoch seconds
-/// text, keeping the fraction's digits: `2020-01-14 20:44:50.348` →
-/// `1579034690.348`. `None` when the text is not such a timestamp.
-pub fn utc_to_epoch(text: &[u8]) -> Option<String> {
-    let s = std::str::from_utf8(text).ok()?.trim();
-    let s = s.strip_suffix('Z').unwrap_or(s);
-    if s.len() < 19 {
-        return None;
-    }
-    let b = s.as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(r)?;
-        if part.bytes().all(|c| c.is_ascii_digit()) {
-            part.parse().ok()
-        } else {
-            None
-        }
-    };
-    if b[4] != b'-'
-        || b[7] != b'-'
-        || !(b[10] == b' ' || b[10] == b'T')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return None;
-    }
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let frac = &s[19..];
-    let frac_ok = frac.is_empty()
-        || (frac.len() > 1
-            && frac.starts_with('.')
-            && frac[1..].bytes().all(|c| c.is_ascii_digit()));
-    if !frac_ok {
-        return None;
-    }
-    let days = days_from_civil(y, mo, d);
-    let epoch = days * 86_400 + h * 3600 + mi * 60 + sec;
-    Some(format!("{epoch}{frac}"))
+/// A time field an event was seen with.
+#[derive(Debug, Clone)]
+struct TimeSeen {
+    rank: u8,
+    parsed: Parsed,
+    field: &'static str,
+    text: Vec<u8>,
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-/// algorithm).
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// The fields `_time` is taken from, best first: CIM `_time`, tstats
+/// `firstTime`, then the event's own time — Sysmon `UtcTime`, the record's
+/// `SystemTime` (XML) or `TimeCreated` (exports), NXLog's `EventTime` and
+/// `TimeGenerated` (the host's local time) — ahead of a shipper's:
+/// `@timestamp` (Winlogbeat writes the event's time there, but Logstash
+/// writes the time it received the event) and NXLog's `EventReceivedTime`.
+pub const TIME_FIELDS: [(&str, u8); 9] = [
+    ("_time", 0),
+    ("firstTime", 1),
+    ("UtcTime", 2),
+    ("SystemTime", 3),
+    ("TimeCreated", 3),
+    ("EventTime", 4),
+    ("TimeGenerated", 4),
+    ("@timestamp", 5),
+    ("EventReceivedTime", 6),
+];
+
+fn time_rank(field: &str) -> Option<u8> {
+    TIME_FIELDS
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map(|(_, rank)| *rank)
 }
 
 /// Formats epoch seconds text (`1579034690.348`) as
 /// `2020-01-14 20:44:50` (UTC); other text is returned unchanged.
 pub fn epoch_to_display(text: &str) -> String {
-    let whole = text.split('.').next().unwrap_or("");
-    let Ok(secs) = whole.parse::<i64>() else {
-        return text.to_string();
-    };
-    if whole.is_empty() || !(0..=253_402_300_799).contains(&secs) {
-        return text.to_string();
-    }
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    time::display_utc(text).unwrap_or_else(|| text.to_string())
 }
 
 #[cfg(test)]
@@ -448,19 +453,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timestamps_convert_both_ways() {
-        assert_eq!(
-            utc_to_epoch(b"2020-01-14 20:44:50.348").unwrap(),
-            "1579034690.348"
-        );
-        assert_eq!(
-            utc_to_epoch(b"2020-09-20T21:39:25.140Z").unwrap(),
-            "1600637965.140"
-        );
-        assert_eq!(utc_to_epoch(b"1970-01-01 00:00:00").unwrap(), "0");
-        assert!(utc_to_epoch(b"yesterday").is_none());
-        assert!(utc_to_epoch(b"2020-13-01 00:00:00").is_none());
-        assert!(utc_to_epoch(b"2020-01-01 00:00:00.x").is_none());
+    fn epoch_text_displays_as_utc() {
         assert_eq!(epoch_to_display("1579034690.348"), "2020-01-14 20:44:50");
         assert_eq!(
             epoch_to_display("2021-11-23T14:05:09"),

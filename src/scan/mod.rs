@@ -97,6 +97,9 @@ pub struct ScanConfig {
     pub strict_input: bool,
     /// Show progress on stderr.
     pub progress: bool,
+    /// The zone times without one are read in (`--timezone`); UTC when
+    /// `None`.
+    pub timezone: Option<crate::time::LocalZone>,
 }
 
 /// Counts for the summary line.
@@ -129,6 +132,9 @@ struct Writer<'w, W: Write> {
     bytes: CountHandle,
     /// With `--lineage`: the one process tree of the run.
     lineage: Option<chains::ScanLineage>,
+    /// Times present but unreadable, and times read without a zone, over
+    /// every input.
+    notes: crate::notes::FieldNotes,
 }
 
 struct Progress {
@@ -143,7 +149,7 @@ impl<'w, W: Write> Writer<'w, W> {
         let lineage = config
             .options
             .lineage
-            .then(|| chains::ScanLineage::new(&config.options, catalog.clone()));
+            .then(|| chains::ScanLineage::new(config, catalog.clone()));
         let added = crate::annotate::added_fields(config.options.lineage);
         Writer {
             output: Output::with_added_fields(config.format, added, stdout),
@@ -160,6 +166,7 @@ impl<'w, W: Write> Writer<'w, W> {
             }),
             bytes: CountHandle::default(),
             lineage,
+            notes: crate::notes::FieldNotes::default(),
         }
     }
 
@@ -215,6 +222,20 @@ impl<'w, W: Write> Writer<'w, W> {
 
     fn finish(mut self) -> Summary {
         self.clear_progress();
+        for (kind, text) in self.notes.sentences() {
+            let line = match kind {
+                crate::notes::NoteKind::Unreadable => {
+                    format!("times present but not readable were left empty: {text}")
+                }
+                crate::notes::NoteKind::ZonelessUtc => format!(
+                    "times without a zone were read as UTC (give --timezone with the hosts' zone if they are local times): {text}"
+                ),
+                crate::notes::NoteKind::ZonelessLocal => {
+                    format!("times without a zone were read in the --timezone zone: {text}")
+                }
+            };
+            let _ = writeln!(self.stderr, "wmilolbas: {line}");
+        }
         if let Some(mut lineage) = self.lineage.take() {
             let rows = lineage.finish();
             let _ = self.print(rows);
@@ -233,6 +254,11 @@ impl<W: Write> Sink for Writer<'_, W> {
         self.summary.processes += counts.processes;
         self.summary.detections += counts.detections;
         self.tick();
+        Ok(())
+    }
+
+    fn notes(&mut self, notes: crate::notes::FieldNotes) -> std::result::Result<(), Stop> {
+        self.notes.merge(&notes);
         Ok(())
     }
 

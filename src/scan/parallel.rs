@@ -55,6 +55,7 @@ enum Msg {
     Row(Row),
     Lineage(Box<LineageRow>),
     Error(Error),
+    Notes(crate::notes::FieldNotes),
 }
 
 impl<W: Write> Writer<'_, W> {
@@ -72,6 +73,7 @@ impl<W: Write> Writer<'_, W> {
             Msg::Row(r) => self.row(r),
             Msg::Lineage(r) => self.lineage(r),
             Msg::Error(e) => self.error(e),
+            Msg::Notes(n) => self.notes(n),
         }
     }
 }
@@ -117,6 +119,9 @@ impl Sink for BatchSink<'_> {
     }
     fn lineage(&mut self, row: Box<LineageRow>) -> std::result::Result<(), Stop> {
         self.push(Msg::Lineage(row))
+    }
+    fn notes(&mut self, notes: crate::notes::FieldNotes) -> std::result::Result<(), Stop> {
+        self.push(Msg::Notes(notes))
     }
 }
 
@@ -175,7 +180,7 @@ pub(super) fn run_units<W: Write>(
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
-                let detector = Detector::new(&config.options, catalog.clone());
+                let detector = Detector::new(config, catalog.clone());
                 loop {
                     let task = match task_rx.lock() {
                         Ok(rx) => rx.recv(),

@@ -19,9 +19,11 @@ use super::{jsonl, xml};
 use crate::annotate::{Annotator, Hit};
 use crate::error::Error;
 use crate::lineage::{Facts, LineageRule};
-use crate::options::{Mode, Options};
+use crate::notes::{FieldNotes, NoteKind};
+use crate::options::Mode;
 use crate::records::{FieldSet, Layout, RowView, Slot};
 use crate::rule::{Catalog, Rule};
+use crate::time::{self, LocalZone, Zone};
 
 /// Counts for the summary line, sent as they grow.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -109,6 +111,9 @@ pub trait Sink {
     fn row(&mut self, row: Row) -> Result<(), Stop>;
     /// A problem with the input.
     fn error(&mut self, error: Error) -> Result<(), Stop>;
+    /// Times present but unreadable, and times read without a zone (sent
+    /// at the end of each input).
+    fn notes(&mut self, notes: FieldNotes) -> Result<(), Stop>;
     /// A row for lineage (`--lineage`), in input order with the others.
     fn lineage(&mut self, row: Box<LineageRow>) -> Result<(), Stop>;
 }
@@ -125,19 +130,29 @@ pub struct Detector {
     lineage: Option<LineageRule>,
     fields: FieldSet,
     out_slots: Vec<Slot>,
+    /// `_time`, `firstTime`: the time of a CIM row.
+    time_slots: [Slot; 2],
     cim_layout: Arc<Layout>,
+    /// The zone zone-less times are read in (UTC when `None`).
+    local: Option<LocalZone>,
 }
 
 impl Detector {
     /// Compiles the options and catalog.
-    pub fn new(options: &Options, catalog: Catalog) -> Detector {
+    pub fn new(config: &super::ScanConfig, catalog: Catalog) -> Detector {
+        let options = &config.options;
         let mut fields = FieldSet::new();
         let rule = Rule::new(options.strict, &options.parents, catalog, &mut fields);
         let annotator = Annotator::new(options, &mut fields);
-        let lineage = options
-            .lineage
-            .then(|| LineageRule::new(&options.launchers(), &mut fields));
+        let lineage = options.lineage.then(|| {
+            let mut lineage = LineageRule::new(&options.launchers(), &mut fields);
+            lineage.set_local_zone(config.timezone.clone());
+            // The mapping notes each row's time once (see `cim_time`).
+            lineage.set_time_notes(false);
+            lineage
+        });
         let out_slots = OUTPUT_FIELDS.iter().map(|f| fields.add(f)).collect();
+        let time_slots = [fields.add("_time"), fields.add("firstTime")];
         let cim_layout = Arc::new(Layout::resolve(&fields, &event::cim_header()));
         Detector {
             mode: options.mode,
@@ -146,19 +161,57 @@ impl Detector {
             lineage,
             fields,
             out_slots,
+            time_slots,
             cim_layout,
+            local: config.timezone.clone(),
         }
+    }
+
+    /// A CIM row's time as epoch seconds (`_time`, else `firstTime`, in any
+    /// form [`crate::time`] reads), noting unreadable and zone-less values
+    /// in `notes` when given; empty when there is none.
+    fn cim_time(&self, view: &RowView<'_>, mut notes: Option<&mut FieldNotes>) -> Vec<u8> {
+        for (slot, field) in self.time_slots.iter().zip(["_time", "firstTime"]) {
+            let v = view.first_value(*slot);
+            if !crate::rule::is_present(&v) {
+                continue;
+            }
+            match time::parse(&v) {
+                Some(p) => {
+                    if p.zone == Zone::Naive {
+                        let kind = if self.local.is_some() {
+                            NoteKind::ZonelessLocal
+                        } else {
+                            NoteKind::ZonelessUtc
+                        };
+                        if let Some(n) = notes.as_deref_mut() {
+                            n.add(kind, field, &v);
+                        }
+                    }
+                    return time::format_epoch(p.resolve(self.local.as_ref()), p.digits)
+                        .into_bytes();
+                }
+                None => {
+                    if let Some(n) = notes.as_deref_mut() {
+                        n.add(NoteKind::Unreadable, field, &v);
+                    }
+                }
+            }
+        }
+        Vec::new()
     }
 
     /// The row to print for `record` (columns `layout`) as `hit` (none:
     /// the added fields empty).
     pub fn render(&self, layout: &Layout, record: &ByteRecord, hit: Option<Hit<'_>>) -> Row {
         let view = RowView::new(record, layout);
-        let base: Vec<Vec<u8>> = self
+        let mut base: Vec<Vec<u8>> = self
             .out_slots
             .iter()
             .map(|s| view.first_value(*s).into_owned())
             .collect();
+        // `_time` is one form: epoch seconds, whatever the input wrote.
+        base[0] = self.cim_time(&view, None);
         let added = self
             .annotator
             .hit_values(&view, hit)
@@ -179,9 +232,11 @@ impl Detector {
         layout: &Arc<Layout>,
         record: &ByteRecord,
         counts: &mut Counts,
+        notes: &mut FieldNotes,
     ) -> Option<Checked> {
         counts.processes += 1;
         let view = RowView::new(record, layout);
+        self.cim_time(&view, Some(notes));
         let hit = self.rule.evaluate(&view);
         if hit.is_some() {
             counts.detections += 1;
@@ -212,7 +267,8 @@ impl Detector {
         if event.finish(record) != EventKind::ProcessCreation {
             return None;
         }
-        self.check(&self.cim_layout, record, counts)
+        // The event's time is epoch seconds already (noted by the builder).
+        self.check(&self.cim_layout, record, counts, &mut FieldNotes::default())
     }
 
     /// Maps a CSV row with event names (`names`, from its header).
@@ -242,6 +298,8 @@ impl Detector {
         let mut counts = Counts::default();
         let mut columns = Columns::None;
         let mut event = EventBuilder::new();
+        event.set_local_zone(self.local.clone());
+        let mut notes = FieldNotes::default();
         let mut record = ByteRecord::new();
         loop {
             let (pos, body) = match reader.next() {
@@ -286,7 +344,7 @@ impl Detector {
             counts.events += 1;
             let mapped = match body {
                 Body::Row(row) => Ok(match &columns {
-                    Columns::Cim(layout) => self.check(layout, row, &mut counts),
+                    Columns::Cim(layout) => self.check(layout, row, &mut counts, &mut notes),
                     Columns::Events(names) => {
                         self.map_event_row(names, row, &mut event, &mut record, &mut counts)
                     }
@@ -324,7 +382,12 @@ impl Detector {
                 }
             }
         }
-        flush(&mut counts, sink)
+        flush(&mut counts, sink)?;
+        notes.merge(&event.take_notes());
+        if notes.is_empty() {
+            return Ok(());
+        }
+        sink.notes(notes)
     }
 }
 

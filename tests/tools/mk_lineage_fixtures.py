@@ -117,9 +117,68 @@ def write(path, with_guids):
         w.writerows(rows)
 
 
+# trust_pid.csv: what PID links must not do, and the time forms they must
+# read. (tag, dest, _time as written, parent_name, name, command line, pid,
+# ppid, expect) -- no GUIDs, so every link is by PID.
+TRUST = [
+    # K. A reused PID of a process lineage does not track: WMI's cmd (pid
+    # 600) exits, notepad reuses 600, a shell naming no parent (old 4688)
+    # with parent pid 600 starts rundll32. Its parent was notepad.
+    ("K-wmi-cmd", "WS-10", "1700000010", "WmiPrvSE.exe", "cmd.exe", "cmd.exe /c echo", 600, 4, ""),
+    ("K-notepad", "WS-10", "1700000020", "explorer.exe", "notepad.exe", "notepad.exe", 600, 5, ""),
+    ("K-ps", "WS-10", "1700000030", "", "powershell.exe", "powershell.exe -c x", 700, 600, ""),
+    ("K-rundll32", "WS-10", "1700000031", "powershell.exe", "rundll32.exe", "rundll32 x,y", 701, 700, ""),
+    # L. The same through the WMI host's own row (pid 500, reused by notepad).
+    ("L-wmi", "WS-11", "1700000010", "svchost.exe", "WmiPrvSE.exe", "wmiprvse.exe -Embedding", 500, 4, ""),
+    ("L-notepad", "WS-11", "1700000020", "explorer.exe", "notepad.exe", "notepad.exe", 500, 5, ""),
+    ("L-cmd", "WS-11", "1700000030", "", "cmd.exe", "cmd.exe /c x", 600, 500, ""),
+    ("L-mshta", "WS-11", "1700000031", "cmd.exe", "mshta.exe", "mshta.exe x", 601, 600, ""),
+    # M. A real chain on a host where the shell's PID is reused before and
+    # after, with times as a bare `convert ctime()` writes them: found only
+    # when the times are read.
+    ("M-old-cmd", "WS-12", "01/13/2020 10:00:00", "explorer.exe", "cmd.exe", "cmd.exe", 800, 5, ""),
+    ("M-wmi-cmd", "WS-12", "01/13/2020 11:00:00", "WmiPrvSE.exe", "cmd.exe", "cmd.exe /c run.bat", 800, 4, ""),
+    ("M-mshta", "WS-12", "01/13/2020 11:00:05", "cmd.exe", "mshta.exe", "mshta.exe http://x/a.hta", 801, 800,
+     "lineage|WmiPrvSE.exe > cmd.exe > mshta.exe"),
+    ("M-new-cmd", "WS-12", "01/13/2020 12:00:00", "explorer.exe", "cmd.exe", "cmd.exe", 800, 5, ""),
+    # N. The same with PowerShell's en-US 12-hour times.
+    ("N-old-cmd", "WS-13", "1/13/2020 10:00:00 AM", "explorer.exe", "cmd.exe", "cmd.exe", 800, 5, ""),
+    ("N-wmi-cmd", "WS-13", "1/13/2020 11:00:00 AM", "WmiPrvSE.exe", "cmd.exe", "cmd.exe /c run.bat", 800, 4, ""),
+    ("N-mshta", "WS-13", "1/13/2020 11:00:05 AM", "cmd.exe", "mshta.exe", "mshta.exe http://x/a.hta", 801, 800,
+     "lineage|WmiPrvSE.exe > cmd.exe > mshta.exe"),
+    ("N-new-cmd", "WS-13", "1/13/2020 12:00:00 PM", "explorer.exe", "cmd.exe", "cmd.exe", 800, 5, ""),
+    # O. ISO with a ` UTC` suffix and a comma before the fraction.
+    ("O-old-cmd", "WS-14", "2020-01-13 10:00:00 UTC", "explorer.exe", "cmd.exe", "cmd.exe", 800, 5, ""),
+    ("O-wmi-cmd", "WS-14", "2020-01-13 11:00:00,250", "WmiPrvSE.exe", "cmd.exe", "cmd.exe /c run.bat", 800, 4, ""),
+    ("O-mshta", "WS-14", "2020-01-13 11:00:05,500 UTC", "cmd.exe", "mshta.exe", "mshta.exe http://x/a.hta", 801, 800,
+     "lineage|WmiPrvSE.exe > cmd.exe > mshta.exe"),
+    ("O-new-cmd", "WS-14", "2020-01-13T12:00:00Z", "explorer.exe", "cmd.exe", "cmd.exe", 800, 5, ""),
+    # P. No host: PID links are refused (these could be two machines).
+    ("P-cmd", "", "1700000010", "WmiPrvSE.exe", "cmd.exe", "cmd.exe /c x", 900, 4, ""),
+    ("P-mshta", "unknown", "1700000011", "cmd.exe", "mshta.exe", "mshta.exe x", 901, 900, ""),
+    # Q. A time that is present but unreadable: the row is read as untimed
+    # (one shell with that PID: linked) and the value is named in a WARN.
+    ("Q-wmi-cmd", "WS-16", "1700000010", "WmiPrvSE.exe", "cmd.exe", "cmd.exe /c x", 300, 4, ""),
+    ("Q-regsvr32", "WS-16", "yesterday", "cmd.exe", "regsvr32.exe", "regsvr32 /s x.dll", 301, 300,
+     "lineage|WmiPrvSE.exe > cmd.exe > regsvr32.exe"),
+]
+
+
+def write_trust(path):
+    header = ["_time", "dest", "parent_process_name", "process_name", "process", "tag", "expect",
+              "process_id", "parent_process_id"]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        # Newest first, by tag's place: children before their parents.
+        for (tag, dest, t, pname, name, cmd, pid, ppid, expect) in reversed(TRUST):
+            w.writerow([t, dest, pname, name, cmd, tag, expect, pid, ppid])
+
+
 os.makedirs(OUT, exist_ok=True)
 write(os.path.join(OUT, "chains_guid.csv"), True)
 write(os.path.join(OUT, "chains_pid.csv"), False)
+write_trust(os.path.join(OUT, "trust_pid.csv"))
 print("wrote", OUT)
 
 # The Empire set's Security 4688 events (from empire_msbuild_process_creations.jsonl,

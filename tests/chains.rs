@@ -351,6 +351,24 @@ fn a_million_orphans_finish_in_bounded_memory_with_a_warning() {
             rss_kib <= 256 * 1024,
             "{mode}: peak RSS {rss_kib} KiB is over 256 MiB"
         );
+        // Each cap is said in the reply to the chunk where it is reached:
+        // the 100,001st rundll32.exe to hold is row 250,003 (chunk 6), the
+        // 500,001st cmd.exe node row 833,335 (chunk 17).
+        let first_with = |text: &str| {
+            replies
+                .iter()
+                .position(|r| r.meta["inspector"]["messages"].to_string().contains(text))
+        };
+        assert_eq!(
+            first_with("the cap of 100000 held rows (64 MiB) was reached: rows waiting"),
+            Some(6),
+            "{mode}"
+        );
+        assert_eq!(
+            first_with("the cap of 500000 processes kept for linking was reached: launcher"),
+            Some(17),
+            "{mode}"
+        );
         let last = replies.last().unwrap();
         let msgs = last.meta["inspector"]["messages"].to_string();
         assert!(
@@ -671,9 +689,9 @@ fn held_rows_under_many_headers_and_under_a_huge_header_come_back_whole() {
     }
 
     let extra: Vec<String> = (0..1000).map(|i| format!("f{i}")).collect();
-    let header = format!("{base},{}", extra.join(","));
+    let header_text = format!("{base},{}", extra.join(","));
     let empty = ",".repeat(1000);
-    let mut body = format!("{header}\n");
+    let mut body = format!("{header_text}\n");
     for i in 0..5_000 {
         body.push_str(&format!("W,cmd.exe,mshta.exe,{{m{i}}},{{c}}{empty}\n"));
     }
@@ -689,5 +707,258 @@ fn held_rows_under_many_headers_and_under_a_huge_header_come_back_whole() {
     let r = run(&[], &input);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let replies = parse_replies(&r.stdout);
-    assert_eq!(csv_rows(&replies[2].body).len(), 1 + 5_000);
+    let rows = csv_rows(&replies[2].body);
+    assert_eq!(rows.len(), 1 + 5_000);
+    // Every held row whole, in input order: its own values under the
+    // 1,000-column header (the final body's row is not returned: the shell
+    // is no detection), and the lineage verdict.
+    let header = &rows[0];
+    assert_eq!(&header[..1005], header_of(&header_text).as_slice());
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    for (i, row) in rows[1..].iter().enumerate() {
+        assert_eq!(row.len(), header.len(), "row {i}");
+        assert_eq!(
+            row[..5],
+            ["W", "cmd.exe", "mshta.exe", &format!("{{m{i}}}"), "{c}"],
+            "row {i}"
+        );
+        assert!(row[5..1005].iter().all(String::is_empty), "row {i}");
+        assert_eq!(row[col("match_reason")], "lineage", "row {i}");
+        assert_eq!(
+            row[col("lineage_path")],
+            "WmiPrvSE.exe > cmd.exe > mshta.exe",
+            "row {i}"
+        );
+    }
+}
+
+fn header_of(text: &str) -> Vec<String> {
+    text.split(',').map(str::to_string).collect()
+}
+
+// Issue 22: links that can be trusted. `trust_pid.csv` (made by
+// tests/tools/mk_lineage_fixtures.py): a reused PID of a process lineage does
+// not track (K), the same through the WMI host's row (L), real chains on
+// hosts whose shell PID is reused, with times as `convert ctime()` (M),
+// PowerShell en-US (N) and ISO with ` UTC` and a comma (O) write them,
+// host-less rows (P) and an unreadable time (Q).
+
+#[test]
+fn pid_links_are_made_only_when_sound_in_every_chunking() {
+    let path = fixture("trust_pid.csv");
+    let want = expected(&path);
+    assert_eq!(
+        want.keys().collect::<Vec<_>>(),
+        ["M-mshta", "N-mshta", "O-mshta", "Q-regsvr32"]
+    );
+    for extra in CHUNKINGS {
+        let s = fake_splunkd(Some(&path), "lineage=true", extra, &bin());
+        assert_eq!(returned(&s), want, "{extra:?}");
+        let msgs = s.summary["inspector_messages"].to_string();
+        assert!(
+            msgs.contains("3 candidate rows (a LOLBAS binary under a launcher) could not be linked to their WMI parent: 2 had a parent PID but no parent name (a PID link needs parent_process_name or parent_process_path); 1 had a parent PID but no host (dest) to scope it"),
+            "{extra:?}: {msgs}"
+        );
+        assert!(
+            msgs.contains(r#"values present but not readable were used as absent: 1 in _time (e.g. \"yesterday\")"#),
+            "{extra:?}: {msgs}"
+        );
+        assert!(
+            msgs.contains("times without a zone were read as UTC (every such row moves by the same amount, so their order holds)"),
+            "{extra:?}: {msgs}"
+        );
+    }
+}
+
+#[test]
+fn scan_makes_the_same_pid_links_as_the_command() {
+    let path = fixture("trust_pid.csv");
+    let tags = tags_by_line(&path);
+    let (_, rows) = scan_rows(&[&path], &["--lineage"]);
+    let found: BTreeMap<String, String> = rows
+        .iter()
+        .map(|r| {
+            let parts: Vec<&str> = r.split(" | ").collect();
+            let line = parts[0].rsplit_once(':').unwrap().1;
+            (tags[line].clone(), format!("{}|{}", parts[2], parts[3]))
+        })
+        .collect();
+    assert_eq!(found, expected(&path));
+    let r = run(
+        &[
+            "scan",
+            "--lineage",
+            "--format",
+            "csv",
+            path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(
+        r.stderr.contains("wmilolbas: lineage: 3 candidate rows"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(
+            r#"times present but not readable were left empty: 1 in _time (e.g. "yesterday")"#
+        ),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Unreadable PIDs are named in the WARN with an example, and a PID above
+/// 2³² is no PID.
+#[test]
+fn unreadable_pids_are_named_in_the_warning() {
+    let h = "dest,parent_process_name,process_name,process_id,parent_process_id,_time";
+    let body = format!(
+        "{h}\nW,WmiPrvSE.exe,cmd.exe,12,4,10\nW,cmd.exe,mshta.exe,13,twelve,11\nW,cmd.exe,mshta.exe,14,5459598860,12\n"
+    );
+    let input = [getinfo(&["lineage=true"]), execute(true, body.as_bytes())].concat();
+    let r = run(&[], &input);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let replies = parse_replies(&r.stdout);
+    let msgs = replies[1].meta["inspector"]["messages"].to_string();
+    assert!(
+        msgs.contains(r#"values present but not readable were used as absent: 2 in parent_process_id (e.g. \"twelve\")"#),
+        "{msgs}"
+    );
+    assert!(
+        msgs.contains("2 had neither parent_process_guid nor parent_process_id"),
+        "{msgs}"
+    );
+}
+
+/// A PID shared by more than 64 other processes (nodes with a GUID, for a
+/// Sysmon child whose parent GUID matched nothing) is given up and counted.
+#[test]
+fn a_pid_flood_is_counted_in_the_warning() {
+    let h = "dest,parent_process_name,process_name,process_guid,parent_process_guid,process_id,parent_process_id,_time";
+    let mut body = format!("{h}\nW,WmiPrvSE.exe,cmd.exe,,,100,4,1\n");
+    for i in 0..100 {
+        body.push_str(&format!(
+            "W,explorer.exe,cmd.exe,{{f{i}}},{{e}},100,5,{}\n",
+            10 + i
+        ));
+    }
+    body.push_str("W,cmd.exe,mshta.exe,{m},{gone},101,100,500\n");
+    let input = [getinfo(&["lineage=true"]), execute(true, body.as_bytes())].concat();
+    let r = run(&[], &input);
+    let msgs = parse_replies(&r.stdout)[1].meta["inspector"]["messages"].to_string();
+    assert!(
+        msgs.contains("1 had a parent PID that too many other processes had"),
+        "{msgs}"
+    );
+}
+
+/// The full LOLBAS list has cmd.exe: `WmiPrvSE > cmd > cmd > mshta` gives
+/// the plain rule's hit on the outer cmd.exe (a direct child) and one
+/// lineage hit, on mshta.exe — not on the inner cmd.exe.
+#[test]
+fn a_catalog_that_lists_a_launcher_gives_its_plain_hit_and_one_lineage_hit() {
+    let app = tempdir().join("wmilolbas");
+    std::fs::create_dir_all(app.join("linux_x86_64/bin")).unwrap();
+    std::fs::create_dir_all(app.join("lookups")).unwrap();
+    let exe = app.join("linux_x86_64/bin/wmilolbas");
+    std::fs::copy(bin(), &exe).unwrap();
+    std::fs::write(
+        app.join("lookups/full.csv"),
+        "process_name\ncmd.exe\nmshta.exe\n",
+    )
+    .unwrap();
+    let h = "dest,parent_process_name,process_name,process_guid,parent_process_guid";
+    let body = format!(
+        "{h}\nW,cmd.exe,mshta.exe,{{m}},{{inner}}\nW,cmd.exe,cmd.exe,{{inner}},{{outer}}\nW,WmiPrvSE.exe,cmd.exe,{{outer}},{{w}}\n"
+    );
+    let input = [
+        getinfo(&["lineage=true", "catalog=full.csv"]),
+        execute(true, body.as_bytes()),
+    ]
+    .concat();
+    let r = run_program(&exe, &[], &input, None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = csv_rows(&parse_replies(&r.stdout)[1].body);
+    let col = |n: &str| rows[0].iter().position(|h| h == n).unwrap();
+    let got: Vec<String> = rows[1..]
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r[col("process_guid")],
+                r[col("match_reason")],
+                r[col("lineage_path")]
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "{m} lineage WmiPrvSE.exe > cmd.exe > cmd.exe > mshta.exe",
+            "{outer} process_name WmiPrvSE.exe > cmd.exe",
+        ]
+    );
+}
+
+/// `scan --timezone`: NXLog's `EventTime` is the host's local time with no
+/// zone, and through Logstash `@timestamp` is the time Logstash received
+/// the event. `nxlog_logstash_utc2.jsonl`: a Security 4688 shell (EventTime
+/// only, and an `@timestamp` 3 s after its Sysmon child started) on a UTC+2
+/// host, and its Sysmon child (UtcTime). The event's own time wins over the
+/// receive time; read in the host's zone, the shell starts before its
+/// child and the chain is found; read as UTC it starts two hours after, and
+/// stderr names the zone-less times.
+#[test]
+fn scan_reads_local_times_in_the_zone_given_and_prefers_the_events_own_time() {
+    let path = fixture("nxlog_logstash_utc2.jsonl");
+    let (_, rows) = scan_rows(&[&path], &["--lineage", "--timezone", "+02:00"]);
+    assert_eq!(
+        rows,
+        ["nxlog_logstash_utc2.jsonl:2 | mshta.exe | lineage | WmiPrvSE.exe > cmd.exe > mshta.exe"]
+    );
+    let (_, rows) = scan_rows(&[&path], &["--lineage", "--timezone", "Europe/Berlin"]);
+    assert_eq!(rows.len(), 1, "Berlin in July is UTC+2");
+    let r = run(
+        &[
+            "scan",
+            "--lineage",
+            "--format",
+            "csv",
+            path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(r.code, 0);
+    let mut rdr = csv::Reader::from_reader(&r.stdout[..]);
+    assert_eq!(
+        rdr.records().count(),
+        0,
+        "read as UTC, the shell is 2 h late"
+    );
+    assert!(
+        r.stderr.contains(r#"times without a zone were read as UTC (give --timezone with the hosts' zone if they are local times): 1 in EventTime (e.g. "2023-07-01 12:00:00")"#),
+        "{}",
+        r.stderr
+    );
+    // The `_time` written is the event's own, in the zone given.
+    let r = run(
+        &[
+            "scan",
+            "--timezone",
+            "+02:00",
+            "--mode",
+            "annotate",
+            "--format",
+            "csv",
+            path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    let mut rdr = csv::Reader::from_reader(&r.stdout[..]);
+    let times: Vec<String> = rdr.records().map(|x| x.unwrap()[1].to_string()).collect();
+    assert_eq!(times, ["1688205600", "1688205601.250"]);
+    let bad = run(&["scan", "--timezone", "Mars/Olympus"], b"");
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("Mars/Olympus"), "{}", bad.stderr);
 }
