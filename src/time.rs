@@ -115,6 +115,9 @@ pub fn parse(text: &[u8]) -> Option<Parsed> {
     if s.is_empty() || s.len() > 64 {
         return None;
     }
+    if let Some(p) = plain_epoch(s) {
+        return Some(p); // the common case: `_time` as splunkd sends it
+    }
     if let Some(inner) = s
         .strip_prefix(b"/Date(")
         .and_then(|r| r.strip_suffix(b")/"))
@@ -208,6 +211,33 @@ fn epoch_seconds(s: &[u8]) -> Option<Parsed> {
     let (micros, digits) = fraction(frac);
     let t = secs.checked_mul(1_000_000)?.checked_add(micros)?;
     Some(given(if neg { -t } else { t }, digits))
+}
+
+/// Non-negative epoch seconds with at most one `.`: digits only, read in
+/// one pass (what splunkd sends as `_time`).
+fn plain_epoch(s: &[u8]) -> Option<Parsed> {
+    let mut secs: i64 = 0;
+    let mut whole = 0usize;
+    let mut i = 0;
+    while i < s.len() && s[i].is_ascii_digit() {
+        if whole == 12 {
+            return None;
+        }
+        secs = secs * 10 + i64::from(s[i] - b'0');
+        whole += 1;
+        i += 1;
+    }
+    if whole == 0 {
+        return None;
+    }
+    if i == s.len() {
+        return Some(given(secs * 1_000_000, 0));
+    }
+    if s[i] != b'.' || i + 1 == s.len() || !s[i + 1..].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let (micros, digits) = fraction(&s[i + 1..]);
+    Some(given(secs * 1_000_000 + micros, digits))
 }
 
 /// `/Date(1578959090348)/`, `/Date(1578959090348+0100)/`: milliseconds

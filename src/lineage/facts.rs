@@ -404,41 +404,74 @@ pub fn parse_guid(v: &[u8]) -> Option<u128> {
 
 /// 32 hex digits, bare or as `8-4-4-4-12`.
 fn hex_guid(inner: &[u8]) -> Option<u128> {
-    let dashed = inner.len() == 36;
-    if !(dashed || inner.len() == 32) {
-        return None;
-    }
-    let mut n: u128 = 0;
-    for (i, &b) in inner.iter().enumerate() {
-        if dashed && matches!(i, 8 | 13 | 18 | 23) {
-            if b != b'-' {
-                return None;
-            }
-            continue;
+    let digits: [u8; 32];
+    let hex: &[u8] = match inner.len() {
+        32 => inner,
+        36 if inner[8] == b'-' && inner[13] == b'-' && inner[18] == b'-' && inner[23] == b'-' => {
+            let mut d = [0u8; 32];
+            d[..8].copy_from_slice(&inner[..8]);
+            d[8..12].copy_from_slice(&inner[9..13]);
+            d[12..16].copy_from_slice(&inner[14..18]);
+            d[16..20].copy_from_slice(&inner[19..23]);
+            d[20..].copy_from_slice(&inner[24..]);
+            digits = d;
+            &digits
         }
-        let d = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            b'A'..=b'F' => b - b'A' + 10,
-            _ => return None,
-        };
-        n = (n << 4) | u128::from(d);
-    }
-    Some(n)
+        _ => return None,
+    };
+    // Two 64-bit halves: cheaper than shifting a u128 per digit.
+    let half = |digits: &[u8]| {
+        let mut n: u64 = 0;
+        let mut bad = 0u8;
+        for &b in digits {
+            let d = HEX[b as usize];
+            bad |= d;
+            n = (n << 4) | u64::from(d & 15);
+        }
+        (bad < 16).then_some(n)
+    };
+    let (hi, lo) = hex.split_at(16);
+    Some(u128::from(half(hi)?) << 64 | u128::from(half(lo)?))
 }
+
+/// Hex digit values; 255 for any other byte.
+const HEX: [u8; 256] = {
+    let mut t = [255u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// A Windows PID: decimal, or hexadecimal with `0x` (Security 4688 writes
 /// `0x1a4`), below 2³² (Windows PIDs are 32-bit: a larger number is no
-/// PID, such as CrowdStrike's process ids).
+/// PID, such as CrowdStrike's process ids). Spaces around it are ignored.
 pub fn parse_pid(v: &[u8]) -> Option<u32> {
-    let v = std::str::from_utf8(v).ok()?.trim();
-    if let Some(hex) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
-        return u32::from_str_radix(hex, 16).ok();
-    }
-    if v.starts_with('+') {
+    let v = v.trim_ascii();
+    let (digits, radix) = match v {
+        [b'0', b'x' | b'X', rest @ ..] => (rest, 16u64),
+        _ => (v, 10u64),
+    };
+    if digits.is_empty() || digits.len() > 16 {
         return None;
     }
-    v.parse().ok()
+    let mut n: u64 = 0;
+    for &b in digits {
+        let d = u64::from(HEX[b as usize]);
+        if d >= radix {
+            return None;
+        }
+        n = n * radix + d;
+    }
+    u32::try_from(n).ok()
 }
 
 #[cfg(test)]

@@ -119,6 +119,67 @@ impl Nodes {
     }
 }
 
+/// A hasher for the tree's integer keys (host and GUID ids): splitmix64's
+/// finaliser over the key mixed with a random per-process seed. Cheaper
+/// than SipHash (the GUID index is hashed for every node and candidate),
+/// and the seed keeps hostile ids from choosing their buckets. Byte strings
+/// (names, hosts) keep std's SipHash.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MixState(u64);
+
+impl Default for MixState {
+    fn default() -> MixState {
+        use std::hash::BuildHasher;
+        MixState(std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64))
+    }
+}
+
+impl std::hash::BuildHasher for MixState {
+    type Hasher = Mix;
+    fn build_hasher(&self) -> Mix {
+        Mix(self.0)
+    }
+}
+
+/// See [`MixState`].
+#[derive(Debug)]
+pub(crate) struct Mix(u64);
+
+impl Mix {
+    fn add(&mut self, x: u64) {
+        let mut z = (self.0 ^ x).wrapping_add(0x9e3779b97f4a7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        self.0 = z ^ (z >> 31);
+    }
+}
+
+impl std::hash::Hasher for Mix {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.add(u64::from(x));
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.add(x);
+    }
+    fn write_u128(&mut self, x: u128) {
+        self.add(x as u64);
+        self.add((x >> 64) as u64);
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.add(x as u64);
+    }
+}
+
 /// The index key of a host and a GUID, or a host and a PID: 64 bits of a
 /// hash (the node it finds is checked, so a collision can only hide a
 /// link, never make a false one).
@@ -170,7 +231,7 @@ pub(crate) struct Graph {
     pub(crate) names: Interner,
     pub(crate) nodes: Nodes,
     /// [`key`] of host + GUID → node.
-    pub(crate) by_guid: HashMap<u64, u32>,
+    pub(crate) by_guid: HashMap<u64, u32, MixState>,
     /// Host, PID, creation time and node of every node with a PID, in
     /// that order: the parent of a child is found by a range query.
     pub(crate) by_pid: BTreeSet<PidKey>,
@@ -250,13 +311,17 @@ impl Graph {
         limits: &Limits,
     ) -> Option<u32> {
         if let Some(guid) = facts.guid {
-            if let Some(n) = self.node_by_guid(link.host, guid) {
+            let host = self.hosts.find(host_key);
+            if let Some(n) = self.node_by_guid(host, guid) {
                 self.store_link(link, host_key, &facts.parent_name);
                 return Some(n); // the same process again (a duplicate row)
             }
         }
         if self.nodes.len() >= limits.max_nodes {
             self.dropped += 1;
+            // Not kept: looked up only, for this row's own walk.
+            link.host = self.hosts.find(host_key);
+            link.parent_name = self.names.find(&facts.parent_name);
             return None;
         }
         self.store_link(link, host_key, &facts.parent_name);

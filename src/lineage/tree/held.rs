@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::graph::{GuidKey, Link};
+use super::graph::{GuidKey, Link, MixState};
 
 /// How much the tree may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +83,7 @@ pub(crate) struct HeldRows<P> {
     /// [`Tree::set_external_bytes`](super::Tree::set_external_bytes)).
     pub(crate) external_bytes: usize,
     /// GUID key → the rows waiting for it.
-    pub(crate) waiting: HashMap<GuidKey, Vec<u32>>,
+    pub(crate) waiting: HashMap<GuidKey, Vec<u32>, MixState>,
 }
 
 impl<P: Weigh> HeldRows<P> {
@@ -95,7 +95,7 @@ impl<P: Weigh> HeldRows<P> {
             count: 0,
             bytes: 0,
             external_bytes: 0,
-            waiting: HashMap::new(),
+            waiting: HashMap::default(),
         }
     }
 

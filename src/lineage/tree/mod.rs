@@ -108,13 +108,22 @@ impl<P: Weigh> Tree<P> {
         }
         let host_key = lower(&facts.host);
         // Names and hosts are looked up, not stored, until the row is kept
-        // or held: rows that leave no node or held row cost no memory.
+        // or held: rows that leave no node or held row cost no memory. A
+        // node stores them at once (`add_node`).
+        let (host, parent_name) = if facts.role.node {
+            (NONE, NONE)
+        } else {
+            (
+                self.graph.hosts.find(&host_key),
+                self.graph.names.find(&facts.parent_name),
+            )
+        };
         let mut link = Link {
             parent_guid: facts.parent_guid.unwrap_or(0),
             time: facts.time.unwrap_or(i64::MIN),
-            host: self.graph.hosts.find(&host_key),
+            host,
             parent_pid: facts.parent_pid.unwrap_or(0),
-            parent_name: self.graph.names.find(&facts.parent_name),
+            parent_name,
             own: NONE,
             has_parent_pid: facts.parent_pid.is_some(),
             has_host: !facts.host.is_empty(),

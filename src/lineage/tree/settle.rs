@@ -13,7 +13,7 @@ impl<P: Weigh> Tree<P> {
     /// arrived.
     pub fn finish(&mut self) -> Vec<Settled<P>> {
         let mut order: Vec<(bool, usize, u64, u32)> = Vec::new();
-        let mut walks = Vec::new();
+        let mut walks: Vec<Option<Walk>> = Vec::new();
         for id in self.held.in_arrival_order() {
             let Some(h) = self.held.get(id) else { continue };
             let ancestor =
@@ -33,15 +33,15 @@ impl<P: Weigh> Tree<P> {
                 Walk::Rooted { nodes, .. } => nodes.len(),
                 _ => 0,
             };
-            order.push((ancestor, depth, h.seq, id));
-            walks.push((id, walk));
+            // The walk's index, in the place of the arrival (kept by the sort).
+            order.push((ancestor, depth, walks.len() as u64, id));
+            walks.push(Some(walk));
         }
         rule::settle_order(&mut order);
-        for (_, _, _, id) in order {
-            let Some(i) = walks.iter().position(|(w, _)| *w == id) else {
+        for (_, _, at, id) in order {
+            let Some(walk) = walks.get_mut(at as usize).and_then(Option::take) else {
                 continue;
             };
-            let (_, walk) = walks.swap_remove(i);
             let Some(h) = self.held.take(id) else {
                 continue;
             };
@@ -103,6 +103,9 @@ impl<P: Weigh> Tree<P> {
     /// a chain now complete is detected, one now dead is settled as none,
     /// one still open waits on its next key.
     pub(super) fn wake(&mut self, key: GuidKey) {
+        if self.held.waiting.is_empty() {
+            return;
+        }
         let Some(ids) = self.held.waiting.remove(&key) else {
             return;
         };
