@@ -6,10 +6,10 @@
 //! (Windows Command Shell), `powershell.exe` and `pwsh.exe` are T1059.001
 //! (PowerShell), and any other shell given with `launchers=` is T1059
 //! itself. The launchers are read from the chain the lineage engine reports
-//! ([`Verdict::path`](crate::lineage::Verdict::path), `WmiPrvSE.exe > cmd.exe
-//! > MSBuild.exe`): the names between the first (the WMI parent) and the
-//! last (the LOLBAS binary, or for `launcher_command_line` the program the
-//! shell's command line runs).
+//! ([`Verdict::path`](crate::lineage::Verdict::path), for example
+//! `WmiPrvSE.exe > cmd.exe > MSBuild.exe`): the names between the first (the
+//! WMI parent) and the last (the LOLBAS binary, or for
+//! `launcher_command_line` the program the shell's command line runs).
 
 use crate::rule::profile::constant;
 
