@@ -51,6 +51,7 @@ Detection (the same as the search command's options):
                                      escu2021: 95a455f0, score 54; escu2025: b7e11721, score 50)
   --impact N                         0-100; with --confidence, risk_score = impact*confidence/100
   --confidence N                     0-100 (the other defaults to 90 or 60)
+  --score N                          0-100: the risk score itself (not with --impact/--confidence)
   --parent NAMES                     comma-separated parent names (default wmiprvse.exe)
   --message TEXT                     risk message with $field$ tokens
   --catalog FILE                     CSV whose process_name column replaces the 55 ESCU names
@@ -160,8 +161,8 @@ pub fn parse_scan(args: Vec<std::ffi::OsString>) -> Result<ScanRequest> {
             Long("strict") => options.set(Front::Cli, "strict", "true")?,
             Long("lineage") => options.set(Front::Cli, "lineage", "true")?,
             Long(
-                key @ ("mode" | "profile" | "impact" | "confidence" | "parent" | "message"
-                | "catalog" | "launchers"),
+                key @ ("mode" | "profile" | "impact" | "confidence" | "score" | "parent"
+                | "message" | "catalog" | "launchers"),
             ) => {
                 let key = key.to_string();
                 set(&mut options, &mut parser, &key)?

@@ -383,6 +383,11 @@ pub enum OptionProblem {
         /// A valid example value.
         example: String,
     },
+    /// Given without the option it must come with.
+    Missing {
+        /// That option, as the front end writes it (`detection_id`).
+        with: String,
+    },
     /// The front end could not read the value at all.
     Unreadable(String),
 }
@@ -417,6 +422,9 @@ impl fmt::Display for OptionError {
                 quote(value),
                 self.front.setting(&self.option, example)
             ),
+            OptionProblem::Missing { with } => {
+                write!(f, "{with} is given without {name}: give both, or neither")
+            }
             OptionProblem::Unreadable(why) => write!(f, "{name}: {why}"),
         }
     }

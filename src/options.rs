@@ -21,6 +21,15 @@ pub enum Mode {
     Annotate,
 }
 
+/// A detection's identity as `detection_id=` and `detection_name=` give it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// `detection_id` (a UUID, as contentctl requires of a detection id).
+    pub id: String,
+    /// `detection_name`.
+    pub name: String,
+}
+
 /// Validated options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
@@ -35,6 +44,15 @@ pub struct Options {
     pub impact: Option<u8>,
     /// `confidence=0..100`, when given.
     pub confidence: Option<u8>,
+    /// `score=0..100`, when given: the risk score itself, as contentctl 5
+    /// sets it (`rba: risk_objects: score`); an error with `impact` or
+    /// `confidence`.
+    pub score: Option<u8>,
+    /// `detection_id=<uuid>` and `detection_name=<text>`, when given: the
+    /// identity every detection carries instead of the profile's (or, on a
+    /// lineage detection, the lineage identity). Given together or not at
+    /// all: a shipped search names its own identity this way.
+    pub identity: Option<Identity>,
     /// `parent=a.exe,b.exe` (default `wmiprvse.exe`).
     pub parents: Vec<String>,
     /// `message=...` risk message template with `$field$` tokens, when
@@ -57,6 +75,8 @@ impl Default for Options {
             profile: Profile::default(),
             impact: None,
             confidence: None,
+            score: None,
+            identity: None,
             parents: vec![DEFAULT_PARENT.to_string()],
             message: None,
             catalog: CatalogChoice::Escu,
@@ -67,12 +87,15 @@ impl Default for Options {
 }
 
 /// The search-time option names, for messages and searchbnf.conf.
-pub const OPTION_NAMES: [&str; 10] = [
+pub const OPTION_NAMES: [&str; 13] = [
     "mode",
     "strict",
     "profile",
     "impact",
     "confidence",
+    "score",
+    "detection_id",
+    "detection_name",
     "parent",
     "message",
     "catalog",
@@ -110,6 +133,49 @@ impl Options {
     /// no name is both a parent and a launcher. Both front ends call it
     /// after the last option.
     pub fn check(&self, front: Front) -> Result<()> {
+        if let Some(score) = self.score {
+            if let Some(other) = [("impact", self.impact), ("confidence", self.confidence)]
+                .iter()
+                .find(|(_, v)| v.is_some())
+                .map(|(k, _)| *k)
+            {
+                return Err(OptionError {
+                    front,
+                    option: "score".to_string(),
+                    problem: OptionProblem::BadValue {
+                        value: score.to_string(),
+                        expected: format!(
+                            "no {} with it: score sets the risk score itself, impact and confidence compute one (give one or the other)",
+                            front.name(other)
+                        ),
+                    },
+                }
+                .into());
+            }
+        }
+        if let Some(identity) = &self.identity {
+            let missing = [
+                ("detection_id", &identity.id),
+                ("detection_name", &identity.name),
+            ]
+            .into_iter()
+            .find(|(_, v)| v.is_empty());
+            if let Some((missing, _)) = missing {
+                let given = if missing == "detection_id" {
+                    "detection_name"
+                } else {
+                    "detection_id"
+                };
+                return Err(OptionError {
+                    front,
+                    option: missing.to_string(),
+                    problem: OptionProblem::Missing {
+                        with: front.name(given),
+                    },
+                }
+                .into());
+            }
+        }
         let problem = |expected: String| OptionError {
             front,
             option: "launchers".to_string(),
@@ -171,6 +237,25 @@ impl Options {
                 } else {
                     self.confidence = Some(n);
                 }
+            }
+            "score" => {
+                let n = parse_percent(value).ok_or_else(|| bad("a whole number from 0 to 100"))?;
+                self.score = Some(n);
+            }
+            "detection_id" => {
+                if !is_uuid(value) {
+                    return Err(bad(
+                        "a UUID such as 22d0835e-1d7d-493b-8d44-7df312eb0b02 (8-4-4-4-12 hexadecimal digits)",
+                    )
+                    .into());
+                }
+                self.identity.get_or_insert_with(Identity::default).id = value.to_string();
+            }
+            "detection_name" => {
+                if value.trim().is_empty() {
+                    return Err(bad("a non-empty detection name").into());
+                }
+                self.identity.get_or_insert_with(Identity::default).name = value.to_string();
             }
             "profile" => {
                 self.profile = Profile::find(value)
@@ -242,10 +327,13 @@ impl Options {
         Ok(())
     }
 
-    /// The risk score in hundredths: impact × confidence when either was
-    /// given (the other from [`DEFAULT_IMPACT_CONFIDENCE`]), else the
-    /// profile's published score.
+    /// The risk score in hundredths: `score=` when given; impact ×
+    /// confidence when either was given (the other from
+    /// [`DEFAULT_IMPACT_CONFIDENCE`]); else the profile's published score.
     pub fn risk_score_hundredths(&self) -> u32 {
+        if let Some(score) = self.score {
+            return u32::from(score) * 100;
+        }
         if self.impact.is_none() && self.confidence.is_none() {
             return self.profile.score_hundredths;
         }
@@ -258,6 +346,24 @@ impl Options {
         match &self.launchers {
             Some(l) => l.clone(),
             None => DEFAULT_LAUNCHERS.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// The identity of a plain detection: `detection_id=`/`detection_name=`,
+    /// else the profile's.
+    pub fn plain_identity(&self) -> (&str, &str) {
+        match &self.identity {
+            Some(i) => (&i.id, &i.name),
+            None => (self.profile.id, self.profile.name),
+        }
+    }
+
+    /// The identity of a lineage detection: `detection_id=`/`detection_name=`,
+    /// else the lineage detection's own.
+    pub fn lineage_identity(&self) -> (&str, &str) {
+        match &self.identity {
+            Some(i) => (&i.id, &i.name),
+            None => (crate::lineage::identity::ID, crate::lineage::identity::NAME),
         }
     }
 
@@ -283,6 +389,16 @@ pub fn parse_bool(v: &str) -> Option<bool> {
         "false" | "f" | "0" | "no" | "n" => Some(false),
         _ => None,
     }
+}
+
+/// `8-4-4-4-12` hexadecimal digits, the form of a contentctl detection id.
+fn is_uuid(v: &str) -> bool {
+    let groups: Vec<&str> = v.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn parse_percent(v: &str) -> Option<u8> {
@@ -384,6 +500,55 @@ mod tests {
     }
 
     #[test]
+    fn score_sets_the_risk_score_itself_and_keeps_the_profile() {
+        let o = args(&["score=70"]).unwrap();
+        assert_eq!(o.risk_score_hundredths(), 7000);
+        assert_eq!(
+            o.plain_identity(),
+            (ESCU2021_ID, "Wmiprsve LOLBAS Execution Process Spawn")
+        );
+        let o = args(&["profile=escu2025", "score=0"]).unwrap();
+        assert_eq!(o.risk_score_hundredths(), 0);
+        assert_eq!(o.plain_identity().0, "b7e11721-08b1-4d8b-9628-813bb2380514");
+        assert_eq!(
+            o.message(),
+            "Wmiprvse.exe spawned a LOLBAS process on $dest$."
+        );
+    }
+
+    const ESCU2021_ID: &str = "95a455f0-4c04-11ec-b8ac-3e22fbd008af";
+
+    #[test]
+    fn detection_id_and_name_set_both_identities_the_profile_keeps_score_and_message() {
+        let o = args(&["profile=escu2025"]).unwrap();
+        assert_eq!(o.identity, None);
+        assert_eq!(
+            o.lineage_identity(),
+            (
+                "18c7474d-dc38-4e8c-9687-0bee44df759e",
+                "Wmiprvse LOLBAS Execution Through a Shell"
+            )
+        );
+        let o = args(&[
+            "detection_id=22D0835E-1d7d-493b-8d44-7df312eb0b02",
+            "profile=escu2025",
+            "detection_name=Wmiprsve LOLBAS Execution Process Spawn",
+        ])
+        .unwrap();
+        let want = (
+            "22D0835E-1d7d-493b-8d44-7df312eb0b02",
+            "Wmiprsve LOLBAS Execution Process Spawn",
+        );
+        assert_eq!(o.plain_identity(), want);
+        assert_eq!(o.lineage_identity(), want);
+        assert_eq!(o.risk_score_hundredths(), 5000);
+        assert_eq!(
+            o.message(),
+            "Wmiprvse.exe spawned a LOLBAS process on $dest$."
+        );
+    }
+
+    #[test]
     fn errors_name_the_option_and_the_allowed_values() {
         let cases: &[(&[&str], &str)] = &[
             (&["mode=all"], "invalid value \"all\" for mode: expected filter or annotate"),
@@ -395,7 +560,15 @@ mod tests {
             (&["message= "], "for message"),
             (&["catalog=../etc/passwd.csv"], "without /, \\ or .."),
             (&["catalog=x.txt"], "must name a .csv lookup file"),
-            (&["colour=red"], "unknown option \"colour\"; wmilolbas takes mode, strict, profile, impact, confidence, parent, message, catalog, lineage, launchers"),
+            (&["colour=red"], "unknown option \"colour\"; wmilolbas takes mode, strict, profile, impact, confidence, score, detection_id, detection_name, parent, message, catalog, lineage, launchers"),
+            (&["score=101"], "invalid value \"101\" for score: expected a whole number from 0 to 100"),
+            (&["score=70", "impact=80"], "invalid value \"70\" for score: expected no impact with it"),
+            (&["confidence=80", "score=70"], "expected no confidence with it"),
+            (&["detection_id=22d0835e"], "for detection_id: expected a UUID"),
+            (&["detection_id=22d0835e-1d7d-493b-8d44-7df312eb0b0g"], "for detection_id: expected a UUID"),
+            (&["detection_id=22d0835e-1d7d-493b-8d44-7df312eb0b02"], "detection_id is given without detection_name: give both, or neither"),
+            (&["detection_name=Own"], "detection_name is given without detection_id"),
+            (&["detection_name= "], "for detection_name: expected a non-empty detection name"),
             (&["profile=escu2019"], "invalid value \"escu2019\" for profile: expected one of escu2021, escu2025"),
             (&["annotate"], "wmilolbas takes key=value options, got \"annotate\""),
             (&["mode=filter", "mode=annotate"], "option mode is given more than once"),

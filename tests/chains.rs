@@ -131,7 +131,7 @@ fn without_lineage_only_the_direct_child_is_found_as_before() {
 }
 
 #[test]
-fn lineage_detections_carry_their_own_identity_and_both_techniques() {
+fn lineage_detections_carry_their_own_identity_and_their_launchers_techniques() {
     let s = fake_splunkd(
         Some(&fixture("chains_guid.csv")),
         "lineage=true",
@@ -153,7 +153,11 @@ fn lineage_detections_carry_their_own_identity_and_both_techniques() {
     // the stand-in folds __mv_ cells into newline-joined values
     assert_eq!(
         msbuild[col("annotations.mitre_attack.mitre_technique_id")],
-        "T1047\nT1059"
+        "T1047\nT1059.003"
+    );
+    assert_eq!(
+        msbuild[col("annotations.mitre_attack.mitre_technique")],
+        "Windows Management Instrumentation\nWindows Command Shell"
     );
     assert_eq!(msbuild[col("threat_object")], "MSBuild.exe");
     assert_eq!(msbuild[col("risk_score")], "54");
@@ -163,6 +167,10 @@ fn lineage_detections_carry_their_own_identity_and_both_techniques() {
     );
     let smbmap = by_tag["C-cmd"];
     assert_eq!(smbmap[col("threat_object")], "rundll32.exe");
+    assert_eq!(
+        smbmap[col("annotations.mitre_attack.mitre_technique_id")],
+        "T1047\nT1059.003"
+    );
     let direct = by_tag["J-rundll32"];
     assert_eq!(
         direct[col("detection_id")],

@@ -528,6 +528,7 @@ fn packaged_knowledge_objects_are_namespaced_and_es8_ready() {
         None => call.to_string(),
     };
     let mut ids = Vec::new();
+    let mut filters = Vec::new();
     for name in correlation_searches(&saved) {
         let search = value(&saved, name, "search");
         for key in ["search", "action.notable.param.drilldown_search"] {
@@ -542,14 +543,32 @@ fn packaged_knowledge_objects_are_namespaced_and_es8_ready() {
                 );
             }
         }
-        assert!(
-            wmilolbas_segment(search).contains("`wmilolbas_options`"),
+        // Its own tuning: an options macro (the score's one source) and a
+        // filter macro applied last, neither shared with another search.
+        let options: Vec<&str> = wmilolbas_segment(search)
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|m| m.ends_with("options"))
+            .collect();
+        assert_eq!(
+            options.len(),
+            1,
             "[{name}] the score's source is not passed: {search}"
         );
-        assert!(
-            search.ends_with("| `wmilolbas_filter`"),
-            "[{name}] {search}"
-        );
+        let filter = search
+            .rsplit_once("| `")
+            .and_then(|(_, last)| last.strip_suffix('`'))
+            .unwrap_or_else(|| panic!("[{name}] does not end with a macro: {search}"));
+        assert!(filter.ends_with("filter"), "[{name}] ends with `{filter}`");
+        assert_eq!(value(&macros, filter, "definition"), "search *", "[{name}]");
+        for taken in [options[0], filter] {
+            assert!(
+                !filters.contains(&taken),
+                "[{name}] shares `{taken}` with another search"
+            );
+            filters.push(taken);
+        }
 
         // ES 8 keys, as contentctl writes them.
         assert_eq!(
@@ -623,17 +642,29 @@ fn json(conf: &Conf, stanza: &str, key: &str) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("[{stanza}] {key} is not JSON: {e}"))
 }
 
-/// What follows `| wmilolbas ` in a search, up to the next pipe.
+/// What follows `| wmilolbas ` in a search, up to the next pipe outside
+/// double quotes.
 fn wmilolbas_segment(search: &str) -> &str {
     let (_, rest) = search
         .split_once("| wmilolbas ")
         .unwrap_or_else(|| panic!("no | wmilolbas in {search}"));
-    rest.split('|').next().unwrap_or("")
+    let mut quoted = false;
+    let end = rest
+        .char_indices()
+        .find(|&(_, c)| {
+            if c == '"' {
+                quoted = !quoted;
+            }
+            c == '|' && !quoted
+        })
+        .map_or(rest.len(), |(i, _)| i);
+    &rest[..end]
 }
 
-/// The arguments a saved search passes to `| wmilolbas`, its macros
-/// expanded (argument-less macros only, as the app's are).
-fn command_args(search: &str, macros: &Conf) -> Vec<String> {
+/// The argument string a saved search passes to `| wmilolbas`, its macros
+/// expanded (argument-less macros only, as the app's are), quotes kept: what
+/// splunkd tokenizes (and the stand-in's `--args` takes).
+fn command_arg_string(search: &str, macros: &Conf) -> String {
     let mut expanded = String::new();
     for (i, piece) in wmilolbas_segment(search).split('`').enumerate() {
         if i % 2 == 1 {
@@ -642,11 +673,32 @@ fn command_args(search: &str, macros: &Conf) -> Vec<String> {
             expanded.push_str(piece);
         }
     }
-    assert!(
-        !expanded.contains('"'),
-        "quoted arguments: extend command_args for {expanded}"
-    );
-    expanded.split_whitespace().map(String::from).collect()
+    expanded.trim().to_string()
+}
+
+/// The arguments a saved search passes to `| wmilolbas`, as splunkd hands
+/// them over in getinfo's `args`: split on spaces outside double quotes,
+/// the quotes removed (the app's values hold no `\"`).
+fn command_args(search: &str, macros: &Conf) -> Vec<String> {
+    let text = command_arg_string(search, macros);
+    assert!(!text.contains('\\'), "extend command_args for {text}");
+    let (mut args, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !cur.is_empty() {
+                    args.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    assert!(!quoted, "unbalanced quote in {text}");
+    if !cur.is_empty() {
+        args.push(cur);
+    }
+    args
 }
 
 /// The risk_score `| wmilolbas ARGS` gives a wmiprvse.exe → mshta.exe row.
@@ -1000,13 +1052,11 @@ fn the_lineage_search_narrows_to_chains_keeps_lineage_detections_and_reports_eac
     assert_eq!(value(&saved, name, "disabled"), "true");
     let search = value(&saved, name, "search");
 
-    // The command: the first search's options (one score source), plus
-    // lineage=true; only lineage detections are kept (direct children are
-    // the first search's).
+    // The command: lineage=true and the search's own options macro; only
+    // lineage detections are kept (direct children are the first search's).
     let args = command_args(search, &macros);
-    let plain_args = command_args(value(&saved, plain, "search"), &macros);
-    assert_eq!(args[..args.len() - 1], plain_args[..]);
-    assert_eq!(args.last().map(String::as_str), Some("lineage=true"));
+    assert!(args.iter().any(|a| a == "lineage=true"), "{args:?}");
+    assert!(wmilolbas_segment(search).contains("`wmilolbas_lineage_options`"));
     assert!(search.contains(r#"| search match_reason IN ("lineage", "launcher_command_line")"#));
 
     // Each detection reported by one run: hourly over 120 minutes, keeping
@@ -1021,10 +1071,13 @@ fn the_lineage_search_narrows_to_chains_keeps_lineage_detections_and_reports_eac
     // Its own identity, the one the binary writes on lineage detections.
     let meta = json(&saved, name, "action.correlationsearch.metadata");
     assert_eq!(meta["detection_id"], wmilolbas::lineage::identity::ID);
+    // Its annotations: every technique a lineage row can carry (T1047, and
+    // T1059.003 for cmd.exe, T1059.001 for PowerShell, T1059 for another
+    // launcher).
     let ann = json(&saved, name, "action.correlationsearch.annotations");
     assert_eq!(
         ann["mitre_attack"],
-        serde_json::json!(wmilolbas::lineage::identity::TECHNIQUE_IDS)
+        serde_json::json!(wmilolbas::annotate::technique::LINEAGE_TECHNIQUE_IDS)
     );
     assert_ne!(
         meta["detection_id"],
@@ -1080,7 +1133,7 @@ fn the_lineage_search_narrows_to_chains_keeps_lineage_detections_and_reports_eac
         std::fs::write(&narrowed, w.into_inner().unwrap()).unwrap();
         let s = crate::fake_splunkd::fake_splunkd(
             Some(&narrowed),
-            &args.join(" "),
+            &command_arg_string(search, &macros),
             &["--chunk-rows", "3"],
             &bin(),
         );
@@ -1097,5 +1150,553 @@ fn the_lineage_search_narrows_to_chains_keeps_lineage_detections_and_reports_eac
         got.sort();
         want.sort();
         assert_eq!(got, want, "{fixture}");
+    }
+}
+
+/// Issue 25: the rows each shipped correlation search writes carry the
+/// `detection_id` of that stanza's metadata and the `detection_name` its
+/// label and rule title give (`wmilolbas - <name> - Rule`, as contentctl
+/// names a detection's stanza). Each search's SPL is read from the package,
+/// its macros expanded, and the command run with the resulting arguments
+/// through the splunkd stand-in, on inputs that give each search detections.
+/// Typed by hand, `| wmilolbas` keeps the profile's identity.
+#[test]
+fn each_shipped_search_writes_rows_carrying_its_own_detection_id_and_name() {
+    let (_, pkg) = default_package();
+    let macros = packaged_conf(pkg, "default/macros.conf");
+    let saved = packaged_conf(pkg, "default/savedsearches.conf");
+    let inputs = [
+        "attack_data/cim/endpoint_processes_from_samples.csv",
+        "lineage/chains_guid.csv",
+        "lineage/chains_pid.csv",
+    ];
+    let mut identities = Vec::new();
+    for name in correlation_searches(&saved) {
+        let meta = json(&saved, name, "action.correlationsearch.metadata");
+        let want_id = meta["detection_id"].as_str().unwrap().to_string();
+        assert_eq!(value(&saved, name, "action.correlationsearch.label"), name);
+        let want_name = name
+            .strip_prefix("wmilolbas - ")
+            .and_then(|n| n.strip_suffix(" - Rule"))
+            .unwrap_or_else(|| panic!("[{name}] is not named wmilolbas - <name> - Rule"));
+        assert_eq!(
+            value(&saved, name, "action.notable.param.rule_title"),
+            want_name
+        );
+        let args = command_arg_string(value(&saved, name, "search"), &macros);
+        let mut rows = 0;
+        let mut reasons = std::collections::BTreeSet::new();
+        for input in inputs {
+            let s = crate::fake_splunkd::fake_splunkd(
+                Some(&data(input)),
+                &args,
+                &["--chunk-rows", "5"],
+                &bin(),
+            );
+            let col = |n: &str| s.header.iter().position(|h| h == n).unwrap();
+            let (id, det, reason) = (
+                col("detection_id"),
+                col("detection_name"),
+                col("match_reason"),
+            );
+            for row in &s.rows {
+                assert_eq!(row[id], want_id, "[{name}] {input}: {row:?}");
+                assert_eq!(row[det], want_name, "[{name}] {input}: {row:?}");
+                reasons.insert(row[reason].clone());
+                rows += 1;
+            }
+        }
+        assert!(rows > 0, "[{name}] no rows: the test proves nothing");
+        if args.contains("lineage=true") {
+            assert!(reasons.contains("lineage"), "[{name}] {reasons:?}");
+            assert!(
+                reasons.contains("launcher_command_line"),
+                "[{name}] {reasons:?}"
+            );
+        }
+        identities.push((want_id, want_name));
+    }
+    assert_eq!(identities.len(), 2);
+    assert_ne!(identities[0], identities[1]);
+
+    // By hand: the profile's identity (ESCU's), for plain and lineage rows alike.
+    for (args, want) in [
+        ("", "95a455f0-4c04-11ec-b8ac-3e22fbd008af"),
+        ("profile=escu2025", "b7e11721-08b1-4d8b-9628-813bb2380514"),
+        ("lineage=true", "95a455f0-4c04-11ec-b8ac-3e22fbd008af"),
+    ] {
+        let s = crate::fake_splunkd::fake_splunkd(
+            Some(&data("lineage/chains_guid.csv")),
+            args,
+            &[],
+            &bin(),
+        );
+        let col = |n: &str| s.header.iter().position(|h| h == n).unwrap();
+        let plain: Vec<&Vec<String>> = s
+            .rows
+            .iter()
+            .filter(|r| {
+                !["lineage", "launcher_command_line"].contains(&r[col("match_reason")].as_str())
+            })
+            .collect();
+        assert!(!plain.is_empty(), "{args}");
+        for row in plain {
+            assert_eq!(row[col("detection_id")], want, "{args}: {row:?}");
+        }
+    }
+}
+
+/// Issue 25: `| wmilolbas score=70` gives risk_score=70 (contentctl 5's
+/// direct score); the profile keeps the identity.
+#[test]
+fn score_70_gives_risk_score_70() {
+    assert_eq!(score_with(&["score=70"]), 70.0);
+    assert_eq!(score_with(&["profile=escu2025", "score=70"]), 70.0);
+    assert_eq!(score_with(&["score=0"]), 0.0);
+    let r = run(
+        &[],
+        &[
+            getinfo(&["score=70", "impact=90"]),
+            execute(true, b"a\n1\n"),
+        ]
+        .concat(),
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("for score: expected no impact with it"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Jinja's `tojson`, as contentctl's template renders every JSON setting:
+/// Python's `json.dumps(v, sort_keys=True)` (`", "` and `": "` separators,
+/// non-ASCII as `\uXXXX`), then `<`, `>`, `&` and `'` as `\u003c`,
+/// `\u003e`, `\u0026`, `\u0027` (`markupsafe`'s `htmlsafe_json_dumps`).
+fn contentctl_tojson(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => {
+            let mut out = String::from("\"");
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '\u{8}' => out.push_str("\\b"),
+                    '\u{c}' => out.push_str("\\f"),
+                    '<' | '>' | '&' | '\'' => out.push_str(&format!("\\u{:04x}", c as u32)),
+                    c if (c as u32) < 0x20 || !c.is_ascii() => {
+                        let mut units = [0u16; 2];
+                        for u in c.encode_utf16(&mut units) {
+                            out.push_str(&format!("\\u{u:04x}"));
+                        }
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+            out
+        }
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter()
+                .map(contentctl_tojson)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Object(o) => {
+            let mut keys: Vec<&String> = o.keys().collect();
+            keys.sort();
+            let items: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{}: {}",
+                        contentctl_tojson(&Value::String((*k).clone())),
+                        contentctl_tojson(&o[*k])
+                    )
+                })
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+    }
+}
+
+/// Issue 25: every JSON setting of every correlation search is written
+/// byte for byte as contentctl's `tojson` writes it, so both risk
+/// drilldowns spell `ATT\u0026CK` (one of them had a literal `&`).
+#[test]
+fn json_settings_are_written_as_contentctl_tojson_writes_them() {
+    let (_, pkg) = default_package();
+    let saved = packaged_conf(pkg, "default/savedsearches.conf");
+    let mut checked = 0;
+    for name in correlation_searches(&saved) {
+        for (key, raw) in &saved[name] {
+            if !(raw.starts_with('[') || raw.starts_with('{')) {
+                continue;
+            }
+            let v: serde_json::Value = serde_json::from_str(raw)
+                .unwrap_or_else(|e| panic!("[{name}] {key} is not JSON: {e}"));
+            assert_eq!(raw, &contentctl_tojson(&v), "[{name}] {key}");
+            checked += 1;
+        }
+        let dd = value(&saved, name, "action.notable.param.drilldown_searches");
+        assert!(
+            dd.contains("ATT\\u0026CK Tactics") && !dd.contains('&'),
+            "[{name}]"
+        );
+    }
+    assert!(checked >= 20, "{checked}");
+}
+
+/// contentctl 5.6's template (`savedsearches_detections.j2`, v5.6.0) writes
+/// these keys for every detection with a risk action and a notable, as a
+/// TTP detection has; and these values whatever the detection.
+const CONTENTCTL_TTP_KEYS: [&str; 47] = [
+    "action.escu",
+    "action.escu.enabled",
+    "description",
+    "action.escu.mappings",
+    "action.escu.data_models",
+    "action.escu.eli5",
+    "action.escu.how_to_implement",
+    "action.escu.known_false_positives",
+    "action.escu.creation_date",
+    "action.escu.modification_date",
+    "action.escu.confidence",
+    "action.escu.search_type",
+    "action.escu.product",
+    "action.escu.providing_technologies",
+    "action.escu.analytic_story",
+    "action.risk",
+    "action.risk.param._risk_message",
+    "action.risk.param._risk",
+    "action.risk.param._risk_score",
+    "action.risk.param.verbose",
+    "cron_schedule",
+    "dispatch.earliest_time",
+    "dispatch.latest_time",
+    "action.correlationsearch.enabled",
+    "action.correlationsearch.detection_type",
+    "action.correlationsearch.label",
+    "action.correlationsearch.annotations",
+    "action.correlationsearch.metadata",
+    "schedule_window",
+    "action.notable",
+    "action.notable.param._entities",
+    "action.notable.param.nes_fields",
+    "action.notable.param.rule_description",
+    "action.notable.param.rule_title",
+    "action.notable.param.security_domain",
+    "action.notable.param.severity",
+    "alert.digest_mode",
+    "disabled",
+    "enableSched",
+    "allow_skew",
+    "counttype",
+    "relation",
+    "quantity",
+    "realtime_schedule",
+    "is_visible",
+    "search",
+    "action.notable.param.drilldown_searches",
+];
+
+/// Issue 25: each correlation search writes every key contentctl 5.6
+/// writes for a TTP detection, with its fixed values, and beyond them only
+/// the four it documents: ES before 7.2.0's single drilldown
+/// (`drilldown_name`, `drilldown_search`) and `alert.suppress`/`alert.track`
+/// set to their off values.
+#[test]
+fn correlation_searches_write_every_key_contentctl_5_6_writes_for_a_ttp_detection() {
+    let (_, pkg) = default_package();
+    let saved = packaged_conf(pkg, "default/savedsearches.conf");
+    let fixed = [
+        ("action.escu", "0"),
+        ("action.escu.enabled", "1"),
+        ("action.escu.confidence", "high"),
+        ("action.escu.search_type", "detection"),
+        ("action.risk", "1"),
+        ("action.risk.param._risk_message", "$risk_message$"),
+        ("action.risk.param._risk_score", "0"),
+        ("action.risk.param.verbose", "0"),
+        ("action.correlationsearch.enabled", "1"),
+        ("action.correlationsearch.detection_type", "ebd"),
+        ("action.notable", "1"),
+        (
+            "action.notable.param._entities",
+            r#"[{"risk_object_field": "N/A", "risk_object_type": "N/A", "risk_score": 0}]"#,
+        ),
+        ("action.notable.param.nes_fields", "user,dest"),
+        ("alert.digest_mode", "1"),
+        ("disabled", "true"),
+        ("enableSched", "1"),
+        ("allow_skew", "100%"),
+        ("counttype", "number of events"),
+        ("relation", "greater than"),
+        ("quantity", "0"),
+        ("realtime_schedule", "0"),
+        ("is_visible", "false"),
+    ];
+    for name in correlation_searches(&saved) {
+        let keys: Vec<&str> = saved[name].iter().map(|(k, _)| k.as_str()).collect();
+        for key in CONTENTCTL_TTP_KEYS {
+            assert!(keys.contains(&key), "[{name}] lacks {key}");
+        }
+        for (key, want) in fixed {
+            assert_eq!(value(&saved, name, key), want, "[{name}] {key}");
+        }
+        let mut extra: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| !CONTENTCTL_TTP_KEYS.contains(k))
+            .collect();
+        extra.sort_unstable();
+        assert_eq!(
+            extra,
+            [
+                "action.notable.param.drilldown_name",
+                "action.notable.param.drilldown_search",
+                "alert.suppress",
+                "alert.track"
+            ],
+            "[{name}]"
+        );
+        assert_eq!(value(&saved, name, "alert.suppress"), "0", "[{name}]");
+        assert_eq!(value(&saved, name, "alert.track"), "0", "[{name}]");
+        // The legacy drilldown is the first drilldown of the ES 7.2+ list.
+        let list = json(&saved, name, "action.notable.param.drilldown_searches");
+        assert_eq!(
+            list[0]["name"],
+            value(&saved, name, "action.notable.param.drilldown_name"),
+            "[{name}]"
+        );
+        assert_eq!(
+            list[0]["search"],
+            value(&saved, name, "action.notable.param.drilldown_search"),
+            "[{name}]"
+        );
+    }
+}
+
+/// The fields of a search's tstats BY clause, without `Processes.`.
+fn by_fields(search: &str) -> Vec<String> {
+    let (_, rest) = search
+        .split_once(" by ")
+        .unwrap_or_else(|| panic!("no BY clause: {search}"));
+    rest.split('|')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .map(|f| {
+            f.strip_prefix("Processes.")
+                .unwrap_or_else(|| panic!("{f} is not a Processes. field"))
+                .to_string()
+        })
+        .collect()
+}
+
+/// `$name$` tokens of a text (Splunk's notable and drilldown tokens).
+fn dollar_tokens(text: &str) -> Vec<String> {
+    text.split('$')
+        .skip(1)
+        .step_by(2)
+        .filter(|t| !t.is_empty() && !t.contains(' '))
+        .map(String::from)
+        .collect()
+}
+
+/// What `| tstats count min(_time) as firstTime max(_time) as lastTime …
+/// by <by> | drop_dm_object_name(Processes)` returns for `events`: one row
+/// per distinct BY tuple, with its count and first and last time.
+fn tstats_by(events: &[BTreeMap<String, String>], by: &[String]) -> Vec<u8> {
+    let mut groups: BTreeMap<Vec<String>, (u32, f64, f64)> = BTreeMap::new();
+    for e in events {
+        let key: Vec<String> = by.iter().map(|f| e[f].clone()).collect();
+        let t: f64 = e["_time"].parse().unwrap();
+        let g = groups.entry(key).or_insert((0, f64::MAX, f64::MIN));
+        *g = (g.0 + 1, g.1.min(t), g.2.max(t));
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header: Vec<&str> = by
+        .iter()
+        .map(String::as_str)
+        .chain(["count", "firstTime", "lastTime"])
+        .collect();
+    w.write_record(&header).unwrap();
+    for (key, (count, first, last)) in groups {
+        let mut row = key;
+        row.extend([count.to_string(), first.to_string(), last.to_string()]);
+        w.write_record(&row).unwrap();
+    }
+    w.into_inner().unwrap()
+}
+
+/// The lineage fixtures as Endpoint.Processes events with all 20 fields the
+/// first search's BY clause names: the fixtures' own fields, the others
+/// filled as a Sysmon event would fill them (a hash and integrity level
+/// per event, four users), `null` where the event has no value (tstats
+/// `fillnull_value=null`).
+fn lineage_events(fixture: &str, all: &[String]) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(data(&format!("lineage/{fixture}"))).unwrap();
+    let h = r.headers().unwrap().clone();
+    let mut out = Vec::new();
+    for (i, row) in r.records().map(Result::unwrap).enumerate() {
+        let mut e: BTreeMap<String, String> = all
+            .iter()
+            .map(|f| (f.clone(), "null".to_string()))
+            .collect();
+        for (k, v) in h.iter().zip(row.iter()) {
+            if k != "tag" && k != "expect" {
+                e.insert(k.to_string(), v.to_string());
+            }
+        }
+        let (name, parent) = (e["process_name"].clone(), e["parent_process_name"].clone());
+        let fill = [
+            ("action", "allowed".to_string()),
+            ("original_file_name", name.to_uppercase()),
+            ("process_path", format!("C:\\Windows\\System32\\{name}")),
+            (
+                "parent_process_path",
+                format!("C:\\Windows\\System32\\{parent}"),
+            ),
+            ("process_exec", name.clone()),
+            ("parent_process_exec", parent.clone()),
+            ("process_hash", format!("SHA256={i:064X}")),
+            (
+                "process_integrity_level",
+                ["System", "High", "Medium"][i % 3].to_string(),
+            ),
+            ("user", format!("CORP\\u{}", i % 4)),
+            ("user_id", format!("S-1-5-21-1000-{}", i % 4)),
+            ("vendor_product", "Microsoft Sysmon".to_string()),
+        ];
+        for (k, v) in fill {
+            e.insert(k.to_string(), v);
+        }
+        assert_eq!(e.len(), all.len() + 1, "{fixture}: {e:?}");
+        out.push(e);
+    }
+    out
+}
+
+/// Issue 25: the lineage search's BY clause names only the fields the
+/// command, the notable, the drilldowns and the risk message use: its own
+/// arguments run through the stand-in on the fixtures as tstats returns
+/// them with the first search's 20 BY fields (before) and with the lineage
+/// search's (after) give the same detections with the same values in every
+/// field the trimmed search returns.
+#[test]
+fn the_lineage_search_by_clause_drops_only_fields_nothing_uses() {
+    let (_, pkg) = default_package();
+    let macros = packaged_conf(pkg, "default/macros.conf");
+    let saved = packaged_conf(pkg, "default/savedsearches.conf");
+    let plain = "wmilolbas - Wmiprsve LOLBAS Execution Process Spawn - Rule";
+    let name = "wmilolbas - Wmiprvse LOLBAS Execution Through a Shell - Rule";
+    let search = value(&saved, name, "search");
+    let before = by_fields(value(&saved, plain, "search"));
+    let after = by_fields(search);
+    assert_eq!(before.len(), 20);
+    assert!(after.iter().all(|f| before.contains(f)), "{after:?}");
+    let dropped: Vec<&String> = before.iter().filter(|f| !after.contains(f)).collect();
+    assert_eq!(
+        dropped,
+        [
+            "action",
+            "parent_process",
+            "parent_process_exec",
+            "process_exec",
+            "process_hash",
+            "process_integrity_level",
+            "user_id",
+            "vendor_product"
+        ]
+    );
+
+    // What the notable, the drilldowns and the risk action and message
+    // read is in the trimmed search's results.
+    let mut used: Vec<String> = Vec::new();
+    for key in [
+        "action.notable.param.rule_title",
+        "action.notable.param.rule_description",
+        "action.notable.param.drilldown_searches",
+        "action.notable.param.drilldown_name",
+        "action.risk.param._risk_message",
+    ] {
+        used.extend(dollar_tokens(value(&saved, name, key)));
+    }
+    used.extend(
+        value(&saved, name, "action.notable.param.nes_fields")
+            .split(',')
+            .map(String::from),
+    );
+    for e in json(&saved, name, "action.risk.param._risk")
+        .as_array()
+        .unwrap()
+    {
+        for k in ["risk_object_field", "threat_object_field"] {
+            used.extend(e[k].as_str().map(String::from));
+        }
+    }
+    used.extend(dollar_tokens(wmilolbas::lineage::identity::MESSAGE));
+    let returned: Vec<String> = after
+        .iter()
+        .cloned()
+        .chain(["count", "firstTime", "lastTime"].map(String::from))
+        .chain(
+            wmilolbas::annotate::added_fields(true)
+                .iter()
+                .map(|f| f.to_string()),
+        )
+        .collect();
+    for f in used.iter().filter(|f| !f.starts_with("info_")) {
+        assert!(returned.contains(f), "{f} is used but not returned");
+    }
+
+    let args = command_arg_string(search, &macros);
+    for fixture in ["chains_guid.csv", "chains_pid.csv"] {
+        let events = lineage_events(fixture, &before);
+        let run = |by: &[String]| {
+            let input = tempdir().join("tstats.csv");
+            std::fs::write(&input, tstats_by(&events, by)).unwrap();
+            crate::fake_splunkd::fake_splunkd(Some(&input), &args, &["--chunk-rows", "4"], &bin())
+        };
+        let (full, trimmed) = (run(&before), run(&after));
+        let kept = |s: &crate::fake_splunkd::Session| -> Vec<Vec<String>> {
+            let reason = s.header.iter().position(|h| h == "match_reason").unwrap();
+            let cols: Vec<usize> = trimmed
+                .header
+                .iter()
+                .map(|h| s.header.iter().position(|x| x == h).unwrap())
+                .collect();
+            let mut rows: Vec<Vec<String>> = s
+                .rows
+                .iter()
+                .filter(|r| r[reason] == "lineage" || r[reason] == "launcher_command_line")
+                .map(|r| cols.iter().map(|&c| r[c].clone()).collect())
+                .collect();
+            rows.sort();
+            rows
+        };
+        let want = kept(&full);
+        assert!(
+            want.len() >= 3,
+            "{fixture}: {} lineage detections",
+            want.len()
+        );
+        assert_eq!(kept(&trimmed), want, "{fixture}");
+        let mut extra: Vec<&String> = full
+            .header
+            .iter()
+            .filter(|h| !trimmed.header.contains(h))
+            .collect();
+        extra.sort();
+        assert_eq!(extra, dropped, "{fixture}");
     }
 }

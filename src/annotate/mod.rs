@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 mod line;
+pub mod technique;
 mod template;
 
 pub use line::CsvLine;
@@ -18,7 +19,7 @@ pub use template::Template;
 use crate::lineage::{identity, Verdict};
 use crate::options::Options;
 use crate::records::{FieldSet, RowView, Slot};
-use crate::rule::profile::{self, constant};
+use crate::rule::profile::constant;
 use crate::rule::{observed, MatchReason};
 
 /// Names of the added fields, in output order.
@@ -44,8 +45,9 @@ pub const ADDED_FIELDS: [&str; 18] = [
 ];
 
 /// Fields added after [`ADDED_FIELDS`] with `lineage=true`: the chain, and
-/// the `__mv_` companions of the annotation fields that hold two values on
-/// a lineage detection (T1047 and T1059).
+/// the `__mv_` companions of the annotation fields that hold several values
+/// on a lineage detection (T1047 and its launchers' techniques, see
+/// [`technique`]).
 pub const LINEAGE_FIELDS: [&str; 4] = [
     "lineage_path",
     "__mv_annotations.mitre_attack",
@@ -73,12 +75,12 @@ pub enum Hit<'v> {
     Lineage(&'v Verdict),
 }
 
-/// Values of the fields after `match_reason` (same for every detection of
-/// a profile).
-fn constant_fields(p: &profile::Profile) -> [&'static str; 11] {
+/// Values of the fields after `match_reason` for a plain detection (the
+/// same for every one): its identity, then the constants.
+fn constant_fields((id, name): (&str, &str)) -> [String; 11] {
     [
-        p.id,
-        p.name,
+        id,
+        name,
         constant::STORY,
         constant::TECHNIQUE_ID,
         constant::TECHNIQUE_ID,
@@ -89,25 +91,45 @@ fn constant_fields(p: &profile::Profile) -> [&'static str; 11] {
         constant::NIST,
         constant::CIS,
     ]
+    .map(str::to_string)
 }
 
-/// The same fields for a lineage detection: its own identity, two
-/// techniques (newline-separated: a multivalue field, with its `__mv_`
-/// companion in [`LINEAGE_FIELDS`]).
-fn lineage_constant_fields() -> [String; 11] {
+/// The same fields for a lineage detection with chain `path`: its identity,
+/// and the techniques of [`technique::of_chain`] (newline-separated: a
+/// multivalue field, with its `__mv_` companion in [`LINEAGE_FIELDS`]).
+fn lineage_fields((id, name): (&str, &str), path: &[u8]) -> [String; 11] {
+    let techniques = technique::of_chain(path);
+    let ids = techniques
+        .iter()
+        .map(|t| t.0)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let names = techniques
+        .iter()
+        .map(|t| t.1)
+        .collect::<Vec<_>>()
+        .join("\n");
     [
-        identity::ID.to_string(),
-        identity::NAME.to_string(),
+        id.to_string(),
+        name.to_string(),
         constant::STORY.to_string(),
-        identity::TECHNIQUE_IDS.join("\n"),
-        identity::TECHNIQUE_IDS.join("\n"),
-        identity::TECHNIQUES.join("\n"),
+        ids.clone(),
+        ids,
+        names,
         constant::TACTIC_ID.to_string(),
         constant::TACTIC.to_string(),
         constant::KILL_CHAIN.to_string(),
         constant::NIST.to_string(),
         constant::CIS.to_string(),
     ]
+}
+
+/// The `__mv_` cells of the three technique fields of a lineage detection.
+fn lineage_mv_cells(path: &[u8]) -> [String; 3] {
+    let techniques = technique::of_chain(path);
+    let ids = techniques.iter().map(|t| t.0).collect::<Vec<_>>();
+    let names = techniques.iter().map(|t| t.1).collect::<Vec<_>>();
+    [mv_cell(&ids), mv_cell(&ids), mv_cell(&names)]
 }
 
 /// A multivalue cell: `$a$;$b$`, `$` doubled.
@@ -141,7 +163,7 @@ pub struct Annotator {
     /// The child's fields, for the threat object.
     child: ChildSlots,
     score: String,
-    constants: [&'static str; 11],
+    constants: [String; 11],
     /// `,<name>,<name>…` for the header line.
     header_suffix: Vec<u8>,
     /// `,<score>,`
@@ -161,7 +183,8 @@ pub struct Annotator {
 /// What `lineage=true` adds to the annotator.
 struct LineageCells {
     template: Template,
-    constants: [String; 11],
+    /// `detection_id`, `detection_name` of a lineage detection.
+    identity: (String, String),
     parent: ParentSlots,
     path: Vec<u8>,
 }
@@ -223,13 +246,16 @@ impl Annotator {
         };
         let template = Template::compile(options.message(), fields);
         let score = format_score(options.risk_score_hundredths());
-        let constants = constant_fields(&options.profile);
+        let constants = constant_fields(options.plain_identity());
         let mut line = CsvLine::default();
         let lineage = options.lineage.then(|| {
             let message = options.message.as_deref().unwrap_or(identity::MESSAGE);
             LineageCells {
                 template: Template::compile(message, fields),
-                constants: lineage_constant_fields(),
+                identity: {
+                    let (id, name) = options.lineage_identity();
+                    (id.to_string(), name.to_string())
+                },
                 parent: ParentSlots {
                     name: fields.add("parent_process_name"),
                     path: fields.add("parent_process_path"),
@@ -247,7 +273,7 @@ impl Annotator {
             let mut tail = b",".to_vec();
             let fields = [constant::THREAT_OBJECT_TYPE, reason.as_str()]
                 .into_iter()
-                .chain(constants);
+                .chain(constants.iter().map(String::as_str));
             line.encode_into(fields, &mut tail);
             tail
         });
@@ -379,19 +405,25 @@ impl Annotator {
             Cow::Borrowed(reason.as_bytes()),
         ];
         match lineage {
-            Some((_, lin)) => values.extend(
-                lin.constants
+            Some((v, lin)) => values.extend(
+                lineage_fields((&lin.identity.0, &lin.identity.1), v.path())
+                    .into_iter()
+                    .map(|c| Cow::Owned(c.into_bytes())),
+            ),
+            None => values.extend(
+                self.constants
                     .iter()
                     .map(|c| Cow::Owned(c.as_bytes().to_vec())),
             ),
-            None => values.extend(self.constants.iter().map(|c| Cow::Borrowed(c.as_bytes()))),
         }
         if let Some(path) = path {
             values.push(Cow::Owned(path));
-            if lineage.is_some() {
-                values.push(Cow::Owned(mv_cell(&identity::TECHNIQUE_IDS).into_bytes()));
-                values.push(Cow::Owned(mv_cell(&identity::TECHNIQUE_IDS).into_bytes()));
-                values.push(Cow::Owned(mv_cell(&identity::TECHNIQUES).into_bytes()));
+            if let Some((v, _)) = lineage {
+                values.extend(
+                    lineage_mv_cells(v.path())
+                        .into_iter()
+                        .map(|c| Cow::Owned(c.into_bytes())),
+                );
             } else {
                 values.extend([
                     Cow::Borrowed(&b""[..]),
@@ -512,7 +544,7 @@ mod tests {
     #[test]
     fn the_profile_sets_identity_score_and_message() {
         let o = Options {
-            profile: profile::ESCU2025,
+            profile: crate::rule::profile::ESCU2025,
             ..Options::default()
         };
         let out = annotate(&o, &["dest"], &["H"], MatchReason::ProcessPath);
@@ -565,7 +597,7 @@ mod tests {
     }
 
     #[test]
-    fn a_lineage_detection_has_its_own_identity_two_techniques_and_its_path() {
+    fn a_lineage_detection_has_its_own_identity_its_launchers_techniques_and_its_path() {
         let out = lineage_hit(&Verdict::Lineage {
             path: b"WmiPrvSE.exe > cmd.exe > MSBuild.exe".to_vec(),
         });
@@ -573,10 +605,27 @@ mod tests {
             out,
             ",54,Wmiprvse.exe started a LOLBAS process through a shell on H.,H,system,MSBuild.exe,process_name,lineage,\
              18c7474d-dc38-4e8c-9687-0bee44df759e,Wmiprvse LOLBAS Execution Through a Shell,\
-             Active Directory Lateral Movement,\"T1047\nT1059\",\"T1047\nT1059\",\
-             \"Windows Management Instrumentation\nCommand and Scripting Interpreter\",\
+             Active Directory Lateral Movement,\"T1047\nT1059.003\",\"T1047\nT1059.003\",\
+             \"Windows Management Instrumentation\nWindows Command Shell\",\
              TA0002,Execution,Installation,DE.CM,CIS 10,WmiPrvSE.exe > cmd.exe > MSBuild.exe,\
-             $T1047$;$T1059$,$T1047$;$T1059$,$Windows Management Instrumentation$;$Command and Scripting Interpreter$"
+             $T1047$;$T1059.003$,$T1047$;$T1059.003$,$Windows Management Instrumentation$;$Windows Command Shell$"
+        );
+        let out = lineage_hit(&Verdict::Lineage {
+            path: b"WmiPrvSE.exe > powershell.exe > cmd.exe > mshta.exe".to_vec(),
+        });
+        assert!(
+            out.contains(
+                ",\"T1047\nT1059.001\nT1059.003\",\"T1047\nT1059.001\nT1059.003\",\
+                 \"Windows Management Instrumentation\nPowerShell\nWindows Command Shell\",TA0002,"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.ends_with(
+                ",$T1047$;$T1059.001$;$T1059.003$,$T1047$;$T1059.001$;$T1059.003$,\
+                 $Windows Management Instrumentation$;$PowerShell$;$Windows Command Shell$"
+            ),
+            "{out}"
         );
         let out = lineage_hit(&Verdict::LauncherCommandLine {
             path: b"WmiPrvSE.exe > cmd.exe > rundll32.exe".to_vec(),
@@ -584,6 +633,58 @@ mod tests {
         });
         assert!(
             out.starts_with(",54,Wmiprvse.exe started a LOLBAS process through a shell on H.,H,system,rundll32.exe,process_name,launcher_command_line,18c7474d-"),
+            "{out}"
+        );
+        // The shell of a launcher_command_line detection is the chain's middle name.
+        let out = lineage_hit(&Verdict::LauncherCommandLine {
+            path: b"WmiPrvSE.exe > pwsh.exe > rundll32.exe".to_vec(),
+            program: b"rundll32.exe".to_vec(),
+        });
+        assert!(
+            out.ends_with(",$T1047$;$T1059.001$,$T1047$;$T1059.001$,$Windows Management Instrumentation$;$PowerShell$"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn detection_id_and_name_replace_the_profile_and_lineage_identities_not_the_score() {
+        let o = Options {
+            identity: Some(crate::options::Identity {
+                id: "22d0835e-1d7d-493b-8d44-7df312eb0b02".into(),
+                name: "Own Name".into(),
+            }),
+            profile: crate::rule::profile::ESCU2025,
+            lineage: true,
+            ..Options::default()
+        };
+        let out = annotate(&o, &["dest"], &["H"], MatchReason::ProcessName);
+        assert!(
+            out.starts_with(",50,Wmiprvse.exe spawned a LOLBAS process on H.,H,system,,process_name,process_name,\
+                 22d0835e-1d7d-493b-8d44-7df312eb0b02,Own Name,Active Directory Lateral Movement,T1047,"),
+            "{out}"
+        );
+        let mut fields = FieldSet::new();
+        let a = Annotator::new(&o, &mut fields);
+        let layout = Layout::resolve(&fields, &ByteRecord::from(vec!["dest"]));
+        let row = ByteRecord::from(vec!["H"]);
+        let v = Verdict::Lineage {
+            path: b"WmiPrvSE.exe > cmd.exe > mshta.exe".to_vec(),
+        };
+        let values = a.hit_values(&RowView::new(&row, &layout), Some(Hit::Lineage(&v)));
+        assert_eq!(&values[7][..], b"22d0835e-1d7d-493b-8d44-7df312eb0b02");
+        assert_eq!(&values[8][..], b"Own Name");
+    }
+
+    #[test]
+    fn score_sets_risk_score_and_keeps_the_profiles_identity() {
+        let o = Options {
+            score: Some(70),
+            ..Options::default()
+        };
+        let out = annotate(&o, &["dest"], &["H"], MatchReason::ProcessName);
+        assert!(
+            out.starts_with(",70,Wmiprsve.exe spawned a LOLBAS process on H.,H,system,,process_name,process_name,\
+                 95a455f0-4c04-11ec-b8ac-3e22fbd008af,Wmiprsve LOLBAS Execution Process Spawn,"),
             "{out}"
         );
     }

@@ -40,8 +40,9 @@ pub use stats::{Stats, Unlinkable};
 pub use tree::{Limits, Observed, Settled, Tree, Weigh};
 
 /// The lineage detection's identity: its own, not ESCU's (no ESCU detection
-/// follows the tree), with ATT&CK T1047 (WMI) and T1059 (Command and
-/// Scripting Interpreter), both tactic TA0002 (Execution).
+/// follows the tree). Its ATT&CK techniques — T1047 (WMI) and each
+/// launcher's T1059 sub-technique — are read from the chain by
+/// [`crate::annotate::technique`].
 pub mod identity {
     /// `detection_id` (also the correlation search's `detection_id`).
     pub const ID: &str = "18c7474d-dc38-4e8c-9687-0bee44df759e";
@@ -49,11 +50,4 @@ pub mod identity {
     pub const NAME: &str = "Wmiprvse LOLBAS Execution Through a Shell";
     /// The default risk message.
     pub const MESSAGE: &str = "Wmiprvse.exe started a LOLBAS process through a shell on $dest$.";
-    /// ATT&CK technique ids.
-    pub const TECHNIQUE_IDS: [&str; 2] = ["T1047", "T1059"];
-    /// ATT&CK technique names, in the same order.
-    pub const TECHNIQUES: [&str; 2] = [
-        "Windows Management Instrumentation",
-        "Command and Scripting Interpreter",
-    ];
 }

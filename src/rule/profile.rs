@@ -1,6 +1,8 @@
 //! Detection profiles: which published version of the ESCU detection the
 //! added fields identify (id, name, score, message), chosen with
-//! `profile=…` (`--profile` in `scan`).
+//! `profile=…` (`--profile` in `scan`). `detection_id=`/`detection_name=`
+//! replace the identity (the app's scheduled searches pass their own) and
+//! `score=` the score; the profile then gives the rest.
 //!
 //! * `escu2021` (the default) — "Wmiprsve LOLBAS Execution Process Spawn",
 //!   `95a455f0-4c04-11ec-b8ac-3e22fbd008af`, impact 90 × confidence 60 / 100

@@ -72,14 +72,14 @@ fn a_grandchild_in_an_earlier_body_comes_back_in_the_reply_that_completes_its_ch
     );
     assert_eq!(
         column(&replies[2], "annotations.mitre_attack.mitre_technique_id"),
-        ["T1047\nT1059"]
+        ["T1047\nT1059.003"]
     );
     assert_eq!(
         column(
             &replies[2],
             "__mv_annotations.mitre_attack.mitre_technique_id"
         ),
-        ["$T1047$;$T1059$"]
+        ["$T1047$;$T1059.003$"]
     );
     // cmd.exe's command line names MSBuild.exe, but MSBuild's row is there:
     // one detection per chain, nothing at the end.
