@@ -67,16 +67,35 @@ impl Anchor {
         }
     }
 
-    /// Of the positions in `bits` (bit i = the first anchor byte at
-    /// `block + i`), those where the needle occurs (ASCII case ignored),
-    /// starting at or after `from`.
+    /// Of the positions in `bits` (bit i = the first anchor byte of some
+    /// needle at `block + i`), those where this needle occurs (ASCII case
+    /// ignored), starting at or after `from`. `shared`: the bits are
+    /// several needles' (then this needle's own anchor bytes are checked
+    /// first, which rejects the others' positions cheaply).
     #[inline]
-    pub(crate) fn verify(&self, body: &[u8], from: usize, block: usize, mut bits: u64) -> u64 {
+    pub(crate) fn verify(
+        &self,
+        body: &[u8],
+        from: usize,
+        block: usize,
+        mut bits: u64,
+        shared: bool,
+    ) -> u64 {
         let mut found = 0u64;
+        let [f0, f1] = self.fold;
+        let [b0, b1] = self.byte;
         while bits != 0 {
             let bit = bits.trailing_zeros();
             bits &= bits - 1;
-            let Some(start) = (block + bit as usize).checked_sub(self.first) else {
+            let at = block + bit as usize;
+            // The block's bits are every needle's anchor positions: first
+            // this needle's own two anchor bytes (cheap, and most others'
+            // positions fail here).
+            let own = |i: usize, f: u8, b: u8| body.get(i).is_some_and(|&c| c | f == b);
+            if shared && !(own(at, f0, b0) && own(at + self.distance, f1, b1)) {
+                continue;
+            }
+            let Some(start) = at.checked_sub(self.first) else {
                 continue;
             };
             if start < from {
@@ -182,8 +201,11 @@ mod tests {
         assert_eq!((a.first, a.distance), (0, 1));
         // Candidate first-anchor positions: every `e`/`E`.
         let bits = (1 << 2) | (1 << 4) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 13) | (1 << 15);
-        assert_eq!(a.verify(body, 0, 0, bits), (1 << 2) | (1 << 6) | (1 << 13));
-        assert_eq!(a.verify(body, 3, 0, bits), (1 << 6) | (1 << 13));
+        assert_eq!(
+            a.verify(body, 0, 0, bits, false),
+            (1 << 2) | (1 << 6) | (1 << 13)
+        );
+        assert_eq!(a.verify(body, 3, 0, bits, true), (1 << 6) | (1 << 13));
         assert_eq!(choose(&["exe"], body, 0).list.len(), 1);
         assert_eq!(choose(&["b.exe", "a.exe"], b"", 0).list.len(), 2);
     }

@@ -119,11 +119,13 @@ impl Nodes {
     }
 }
 
-/// A hasher for the tree's integer keys (host and GUID ids): splitmix64's
-/// finaliser over the key mixed with a random per-process seed. Cheaper
-/// than SipHash (the GUID index is hashed for every node and candidate),
-/// and the seed keeps hostile ids from choosing their buckets. Byte strings
-/// (names, hosts) keep std's SipHash.
+/// The tree's hasher (GUID index, waiting rows, names and hosts):
+/// splitmix64's finaliser, a bijection, over the key's 8-byte words (and,
+/// for byte strings, their length), chained from a random per-process
+/// seed. Cheaper than SipHash — every node and candidate is hashed several
+/// times — and the seed keeps hostile ids and names from choosing their
+/// buckets: two keys of one word never collide, and whether longer keys
+/// share a bucket depends on the seed.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct MixState(u64);
 
@@ -198,7 +200,7 @@ pub(crate) type PidKey = (u32, u32, i64, u32);
 /// Byte strings stored once, by number.
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
-    pub(crate) ids: HashMap<Box<[u8]>, u32>,
+    pub(crate) ids: HashMap<Box<[u8]>, u32, MixState>,
     pub(crate) strings: Vec<Box<[u8]>>,
 }
 

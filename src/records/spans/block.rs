@@ -186,7 +186,8 @@ pub(super) unsafe fn block<C: Classifier, const COUNT: bool, const SKIP: bool, c
 /// `block + bit`) where a needle occurs.
 #[inline(never)]
 fn verify_all(sc: &Scanner<'_>, block: usize, hits: u64) -> u64 {
+    let shared = sc.anchors.list.len() > 1;
     sc.anchors.list.iter().fold(0, |found, a| {
-        found | a.verify(sc.body, sc.from, block, hits)
+        found | a.verify(sc.body, sc.from, block, hits, shared)
     })
 }
