@@ -970,3 +970,173 @@ fn scan_reads_local_times_in_the_zone_given_and_prefers_the_events_own_time() {
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("Mars/Olympus"), "{}", bad.stderr);
 }
+
+// Issue 24: CrowdStrike in Splunk.
+
+/// A `[stanza]`'s `definition` in the repository's default/macros.conf.
+fn macro_definition(stanza: &str) -> String {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("default/macros.conf"),
+    )
+    .unwrap();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.starts_with('[') {
+            inside = line == format!("[{stanza}]");
+        } else if inside {
+            if let Some(d) = line.strip_prefix("definition = ") {
+                return d.to_string();
+            }
+        }
+    }
+    panic!("no {stanza}")
+}
+
+/// Applies an `eval a=B, c=coalesce(D, E), f=null()` (the only forms the
+/// recipe uses; anything else fails the test) to an event's fields, in
+/// order, as Splunk's eval does.
+fn apply_eval(definition: &str, event: &mut BTreeMap<String, String>) {
+    let body = definition.strip_prefix("eval ").expect("an eval");
+    // Split at the commas outside parentheses.
+    let (mut parts, mut depth, mut cur) = (Vec::new(), 0, String::new());
+    for c in body.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    parts.push(cur);
+    for part in parts {
+        let (lhs, rhs) = part.trim().split_once('=').expect("a=b");
+        let value = if rhs == "null()" {
+            None
+        } else if let Some(args) = rhs
+            .strip_prefix("coalesce(")
+            .and_then(|r| r.strip_suffix(')'))
+        {
+            args.split(',')
+                .find_map(|a| event.get(a.trim()).filter(|v| !v.is_empty()).cloned())
+        } else {
+            assert!(
+                rhs.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "{rhs}"
+            );
+            event.get(rhs).cloned()
+        };
+        match value {
+            Some(v) => event.insert(lhs.to_string(), v),
+            None => event.remove(lhs),
+        };
+    }
+}
+
+/// Writes field maps as one CSV (the union of their fields).
+fn write_rows(rows: &[BTreeMap<String, String>]) -> PathBuf {
+    let mut names: Vec<&String> = rows.iter().flat_map(|r| r.keys()).collect();
+    names.sort();
+    names.dedup();
+    let path = tempdir().join("rows.csv");
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    w.write_record(&names).unwrap();
+    for r in rows {
+        w.write_record(names.iter().map(|n| r.get(*n).map_or("", String::as_str)))
+            .unwrap();
+    }
+    w.flush().unwrap();
+    path
+}
+
+fn falcon_events() -> Vec<BTreeMap<String, String>> {
+    std::fs::read_to_string(data("edr/crowdstrike_pr2_wmi_chain.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// `Endpoint.Processes` rows as the Falcon add-on fills them (ESCU's data
+/// source *CrowdStrike ProcessRollup2*: `RawProcessId` → `process_id`,
+/// `ParentProcessId` → `parent_process_id`): nothing links, and the WARN
+/// says these are Falcon ids and what links them.
+#[test]
+fn crowdstrike_cim_rows_get_the_falcon_id_warning() {
+    let rows: Vec<BTreeMap<String, String>> = falcon_events()
+        .into_iter()
+        .map(|e| {
+            let mut r = BTreeMap::new();
+            for (from, to) in [
+                ("RawProcessId", "process_id"),
+                ("ParentProcessId", "parent_process_id"),
+                ("ImageFileName", "process_path"),
+                ("ParentBaseFileName", "parent_process_name"),
+                ("CommandLine", "process"),
+                ("UserSid", "user"),
+                ("ComputerName", "dest"),
+            ] {
+                r.insert(to.to_string(), e[from].clone());
+            }
+            r
+        })
+        .collect();
+    let s = fake_splunkd(Some(&write_rows(&rows)), "lineage=true", &[], &bin());
+    assert!(s.rows.is_empty(), "{:?}", s.rows);
+    let msgs = s.summary["inspector_messages"].to_string();
+    assert!(
+        msgs.contains("3 rows had a parent_process_id that is no Windows PID (a decimal above 2^32, or vendor_product CrowdStrike) while their process_id is one: these look like CrowdStrike Falcon process ids"),
+        "{msgs}"
+    );
+    assert!(
+        msgs.contains("the `wmilolbas_crowdstrike_fields` macro renames them to process_guid and parent_process_guid"),
+        "{msgs}"
+    );
+}
+
+/// The app's recipe for raw ProcessRollup2 events links the chain by
+/// Falcon ids, and reads the grandparent of a LOLBAS binary whose shell is
+/// not in the data.
+#[test]
+fn crowdstrike_raw_events_through_the_recipe_link_the_chain() {
+    let recipe = macro_definition("wmilolbas_crowdstrike_fields");
+    let rows: Vec<BTreeMap<String, String>> = falcon_events()
+        .into_iter()
+        .map(|mut e| {
+            apply_eval(&recipe, &mut e);
+            e
+        })
+        .collect();
+    assert!(rows.iter().all(|r| !r.contains_key("parent_process_id")));
+    let path = write_rows(&rows);
+    for extra in CHUNKINGS {
+        let s = fake_splunkd(Some(&path), "lineage=true", extra, &bin());
+        let col = |n: &str| s.header.iter().position(|h| h == n).unwrap();
+        let got: Vec<String> = s
+            .rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} {} {}",
+                    r[col("RawProcessId")],
+                    r[col("match_reason")],
+                    r[col("lineage_path")],
+                    r[col("threat_object")]
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "3316 lineage WmiPrvSE.exe > cmd.exe > mshta.exe mshta.exe",
+                "4410 lineage WmiPrvSE.exe > cmd.exe > rundll32.exe rundll32.exe",
+            ],
+            "{extra:?}"
+        );
+        let dest: Vec<&String> = s.rows.iter().map(|r| &r[col("dest")]).collect();
+        assert_eq!(dest, ["WS-30", "WS-30"]);
+    }
+}

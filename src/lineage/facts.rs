@@ -97,6 +97,37 @@ pub struct Facts<'a> {
     pub program: Option<Vec<u8>>,
     /// Values present but unreadable, and times without a zone.
     pub notes: Vec<Note>,
+    /// What the row's grandparent name (`grandparent_process_name`, else
+    /// the file name of `grandparent_process_path`) says: EDR rows carry
+    /// their process's grandparent (see [`GRANDPARENT_FIELDS`]).
+    pub grandparent_kind: ParentKind,
+    /// The grandparent's name as observed; empty when absent.
+    pub grandparent_name: Cow<'a, [u8]>,
+    /// How the row's ids are to be read (vendor shapes).
+    pub ids: IdShape,
+}
+
+/// The grandparent fields lineage reads: names of our own, since CIM has
+/// none. The EDR layouts fill them (Defender `InitiatingProcessParentFileName`,
+/// CrowdStrike `GrandParentBaseFileName`, SentinelOne `src.process.parent.name`,
+/// Carbon Black's forwarder `parent_name`), and an SPL recipe renames a
+/// vendor's field to `grandparent_process_name`.
+pub const GRANDPARENT_FIELDS: [&str; 2] = ["grandparent_process_name", "grandparent_process_path"];
+
+/// What a row's ids turned out to be, when they are not what their CIM
+/// names say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IdShape {
+    /// `parent_process_id` is a CrowdStrike Falcon process id, not a PID:
+    /// a decimal above 2³² while `process_id` is a PID, or a row whose
+    /// `vendor_product` names CrowdStrike (the Falcon add-on fills
+    /// `parent_process_id` from `ParentProcessId`, a Falcon id, and
+    /// `process_id` from `RawProcessId`, the PID).
+    pub falcon_parent_id: bool,
+    /// `process_guid`/`parent_process_guid` are not process ids: the
+    /// Microsoft 365 Defender add-on fills them with the user's account
+    /// object id (`vendor_product` "Microsoft Defender for Endpoint").
+    pub account_guids: bool,
 }
 
 impl Facts<'_> {
@@ -116,6 +147,9 @@ impl Facts<'_> {
             root: self.root,
             program: self.program,
             notes: self.notes,
+            grandparent_kind: self.grandparent_kind,
+            grandparent_name: Cow::Owned(self.grandparent_name.into_owned()),
+            ids: self.ids,
         }
     }
 }
@@ -132,6 +166,8 @@ struct Slots {
     name: Slot,
     path: Slot,
     original_file_name: Slot,
+    grandparent: [Slot; 2],
+    vendor_product: Slot,
 }
 
 /// Field names of [`Slots::time`], in order.
@@ -171,6 +207,8 @@ impl LineageRule {
             name: fields.add("process_name"),
             path: fields.add("process_path"),
             original_file_name: fields.add("original_file_name"),
+            grandparent: GRANDPARENT_FIELDS.map(|f| fields.add(f)),
+            vendor_product: fields.add("vendor_product"),
         };
         LineageRule {
             launchers: launchers.iter().map(|l| l.as_bytes().to_vec()).collect(),
@@ -224,12 +262,39 @@ impl LineageRule {
         }
         let s = &self.slots;
         let mut notes = Vec::new();
+        let vendor = row.first_value(s.vendor_product);
+        let mut ids = IdShape {
+            falcon_parent_id: contains_ignore_case(&vendor, b"crowdstrike"),
+            account_guids: vendor.eq_ignore_ascii_case(b"Microsoft Defender for Endpoint"),
+        };
+        let pid = read_pid(row, s.pid, "process_id", &mut notes);
+        let parent_pid = if ids.falcon_parent_id {
+            None
+        } else {
+            let mut raw = Vec::new();
+            let ppid = read_pid(row, s.parent_pid, "parent_process_id", &mut raw);
+            // A decimal above 2³² beside a PID: a Falcon id, said as such.
+            ids.falcon_parent_id = pid.is_some()
+                && raw
+                    .iter()
+                    .any(|(_, _, v)| v.len() > 9 && v.iter().all(u8::is_ascii_digit));
+            if !ids.falcon_parent_id {
+                notes.append(&mut raw);
+            }
+            ppid
+        };
+        let (guid, parent_guid) = if ids.account_guids {
+            (None, None)
+        } else {
+            (first_guid(row, &s.guid), first_guid(row, &s.parent_guid))
+        };
+        let (grandparent_kind, grandparent_name) = self.grandparent(row, rule);
         Some(Facts {
             host: first_of(row, &s.host),
-            guid: first_guid(row, &s.guid),
-            parent_guid: first_guid(row, &s.parent_guid),
-            pid: read_pid(row, s.pid, "process_id", &mut notes),
-            parent_pid: read_pid(row, s.parent_pid, "parent_process_id", &mut notes),
+            guid,
+            parent_guid,
+            pid,
+            parent_pid,
             time: self.read_time(row, &mut notes),
             name: cut(self.observed_name(row)),
             parent_kind,
@@ -238,7 +303,28 @@ impl LineageRule {
             root: wmi_host && !launcher,
             program,
             notes,
+            grandparent_kind,
+            grandparent_name: cut(grandparent_name),
+            ids,
         })
+    }
+
+    /// The grandparent's kind and observed name: its name, else its path's
+    /// file name.
+    fn grandparent<'r>(&self, row: &RowView<'r>, rule: &Rule) -> (ParentKind, Cow<'r, [u8]>) {
+        let [name, path] = self.slots.grandparent;
+        let mut found = Vec::new();
+        observed(row, name, path, None, &mut found);
+        let kind = if found.is_empty() {
+            ParentKind::Absent
+        } else if rule.is_parent(&found) {
+            ParentKind::Wmi
+        } else if self.is_launcher(&found) {
+            ParentKind::Launcher
+        } else {
+            ParentKind::Other
+        };
+        (kind, Cow::Owned(found))
     }
 
     /// The first readable time of `_time`, `firstTime`; unreadable and
@@ -309,6 +395,11 @@ impl LineageRule {
         observed(row, s.name, s.path, Some(s.original_file_name), &mut found);
         Cow::Owned(found)
     }
+}
+
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 fn rank(k: ParentKind) -> u8 {

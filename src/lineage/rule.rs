@@ -75,6 +75,18 @@
 //! catalog candidate's row (`lineage_path` from the WMI host down to it),
 //! `launcher_command_line` on a command-line candidate's row.
 //!
+//! **The grandparent in the row.** EDR rows name their process's
+//! grandparent ([`GRANDPARENT_FIELDS`](super::facts::GRANDPARENT_FIELDS):
+//! Defender, CrowdStrike, SentinelOne, Carbon Black). When a catalog
+//! candidate's grandparent is the WMI host and its parent (a launcher)
+//! cannot be followed — no node for it once the input has ended, or a
+//! parent node that names no parent of its own — the grandparent roots the
+//! chain: a lineage detection on that row alone, `lineage_path` from the
+//! three names. It is the same walk, so the same mechanism (§4) keeps it to
+//! one detection per chain: when the parent's row is in the data it is
+//! followed and marked as any other. A row with no parent id at all, which
+//! nothing can link, is decided at once.
+//!
 //! # 4. One lineage detection per chain: one mechanism
 //!
 //! Every detection marks the nodes its chain runs through. An **ancestor
@@ -96,7 +108,7 @@
 
 use super::facts::ParentKind;
 use super::stats::Unlinkable;
-use super::tree::graph::{Graph, GuidKey, Link};
+use super::tree::graph::{Graph, GuidKey, Link, NONE};
 
 /// Most launchers between the WMI parent and the detected process
 /// (`wmiprvse > cmd > cmd > mshta` has 2).
@@ -199,10 +211,22 @@ impl Verdict {
         }
     }
 
-    /// The path of a chain: the WMI parent `root`, the names of `nodes`
-    /// (nearest launcher first, so written in reverse), the process.
-    pub(crate) fn lineage(g: &Graph, root: &[u8], nodes: &[u32], name: &[u8]) -> Verdict {
+    /// The path of a chain: the WMI parent `root`, the parent known only
+    /// by name (`through`, a chain rooted by the grandparent field), the
+    /// names of `nodes` (nearest launcher first, so written in reverse),
+    /// the process.
+    pub(crate) fn lineage(
+        g: &Graph,
+        root: &[u8],
+        through: Option<&[u8]>,
+        nodes: &[u32],
+        name: &[u8],
+    ) -> Verdict {
         let mut path = root.to_vec();
+        if let Some(parent) = through {
+            path.extend_from_slice(b" > ");
+            path.extend_from_slice(parent);
+        }
         for &n in nodes.iter().rev() {
             if let Some(node) = g.node(n) {
                 path.extend_from_slice(b" > ");
@@ -234,8 +258,13 @@ impl Verdict {
 pub(crate) enum Walk {
     /// At the WMI parent: the nodes from the nearest launcher up, and the
     /// WMI parent's observed name (interned; `NONE`: the start's own
-    /// parent name).
-    Rooted { nodes: Vec<u32>, root_name: u32 },
+    /// parent name). `through_parent`: rooted by the start's grandparent
+    /// field with no node for its parent, whose name goes in the path.
+    Rooted {
+        nodes: Vec<u32>,
+        root_name: u32,
+        through_parent: bool,
+    },
     /// Not at the WMI parent: the chain ends elsewhere, or a parent is not
     /// in the data.
     Dead,
@@ -260,18 +289,43 @@ pub(crate) enum Parent {
 }
 
 /// Walks up from `start`, whose parent name (as observed) is
-/// `start_parent` (§3). `last`: the input has ended, so PID links may be
-/// made.
-pub(crate) fn walk(g: &Graph, start: &Link, start_parent: &[u8], last: bool) -> Walk {
+/// `start_parent` (§3). `grandparent`: the start row's grandparent name
+/// (interned) when it is the WMI host, else `NONE`. `last`: the input has
+/// ended, so PID links may be made.
+pub(crate) fn walk(
+    g: &Graph,
+    start: &Link,
+    start_parent: &[u8],
+    grandparent: u32,
+    last: bool,
+) -> Walk {
     let mut nodes: Vec<u32> = Vec::new();
     let mut link = *start;
     let mut parent_name: &[u8] = start_parent;
+    // The start row's own grandparent field roots the chain when its
+    // parent cannot be followed (§3): at the end, with no node for the
+    // parent, or a parent node that names no parent of its own.
+    let by_grandparent = |nodes: &Vec<u32>, link: &Link| {
+        let applies = grandparent != NONE
+            && last
+            && match nodes.len() {
+                0 => start.parent_kind == ParentKind::Launcher,
+                1 => link.parent_kind == ParentKind::Absent,
+                _ => false,
+            };
+        applies.then(|| Walk::Rooted {
+            nodes: nodes.clone(),
+            root_name: grandparent,
+            through_parent: nodes.is_empty(),
+        })
+    };
     loop {
         match link.parent_kind {
             ParentKind::Wmi => {
                 return Walk::Rooted {
                     nodes,
                     root_name: link.parent_name,
+                    through_parent: false,
                 }
             }
             ParentKind::Other => return Walk::Dead,
@@ -282,9 +336,11 @@ pub(crate) fn walk(g: &Graph, start: &Link, start_parent: &[u8], last: bool) -> 
         }
         let n = match parent(g, &link, parent_name, last) {
             Parent::Node(n) => n,
-            Parent::Absent => return Walk::Dead,
+            Parent::Absent => return by_grandparent(&nodes, &link).unwrap_or(Walk::Dead),
             Parent::Wait(key) => return Walk::Open(key),
-            Parent::Unlinkable(why) => return Walk::Unlinkable(why),
+            Parent::Unlinkable(why) => {
+                return by_grandparent(&nodes, &link).unwrap_or(Walk::Unlinkable(why))
+            }
         };
         if nodes.contains(&n) || start.own() == Some(n) || link.own() == Some(n) {
             return Walk::Dead; // a cycle
@@ -300,6 +356,7 @@ pub(crate) fn walk(g: &Graph, start: &Link, start_parent: &[u8], last: bool) -> 
                 Walk::Rooted {
                     nodes,
                     root_name: node.name,
+                    through_parent: false,
                 }
             } else {
                 Walk::Dead

@@ -82,6 +82,16 @@ pub struct Stats {
     pub unresolved: u64,
     /// PIDs and times present but unreadable; times read without a zone.
     pub notes: FieldNotes,
+    /// Rows whose `parent_process_id` is a CrowdStrike Falcon process id,
+    /// not a PID (see [`IdShape`](super::facts::IdShape)).
+    pub falcon_parent_ids: u64,
+    /// Rows whose GUIDs are account ids (Microsoft 365 Defender add-on),
+    /// not read.
+    pub account_guids: u64,
+    /// Rows that gave a process GUID already kept for a process of another
+    /// name or PID: such GUIDs are not process ids, and nothing is linked
+    /// through them.
+    pub guid_conflicts: u64,
 }
 
 impl Stats {
@@ -183,6 +193,33 @@ pub fn summary(stats: &Stats, limits: &Limits) -> Vec<(Level, String)> {
             text.push_str(". Add Processes.process_guid Processes.parent_process_guid Processes.process_id Processes.parent_process_id to the tstats BY clause, and min(_time) as firstTime");
         }
         out.push((Level::Warn, text));
+    }
+    if stats.falcon_parent_ids > 0 {
+        out.push((
+            Level::Warn,
+            format!(
+                "lineage: {} rows had a parent_process_id that is no Windows PID (a decimal above 2^32, or vendor_product CrowdStrike) while their process_id is one: these look like CrowdStrike Falcon process ids (the Falcon add-on fills parent_process_id from ParentProcessId, a Falcon id, and process_id from RawProcessId, the PID), so they cannot link by PID. Raw ProcessRollup2 events link: TargetProcessId and ParentProcessId are the process's and its parent's Falcon ids, and the `wmilolbas_crowdstrike_fields` macro renames them to process_guid and parent_process_guid",
+                stats.falcon_parent_ids
+            ),
+        ));
+    }
+    if stats.account_guids > 0 {
+        out.push((
+            Level::Warn,
+            format!(
+                "lineage: {} rows from Microsoft Defender for Endpoint (vendor_product) had their process_guid/parent_process_guid ignored: the Microsoft 365 Defender add-on fills them with the account's object id, not a process id; those rows link by host + PID + time",
+                stats.account_guids
+            ),
+        ));
+    }
+    if stats.guid_conflicts > 0 {
+        out.push((
+            Level::Warn,
+            format!(
+                "lineage: {} rows gave a process_guid already seen for a process of another name or PID on the same host: those GUIDs are not process ids, and nothing is linked through them",
+                stats.guid_conflicts
+            ),
+        ));
     }
     for (kind, text) in stats.notes.sentences() {
         let line = match kind {

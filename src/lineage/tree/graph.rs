@@ -16,6 +16,9 @@ pub(crate) type GuidKey = (u32, u128);
 /// "None" for the compact fields below.
 pub(crate) const NONE: u32 = u32::MAX;
 
+/// The GUID index's entry for a GUID given to two processes: no node.
+pub(crate) const AMBIGUOUS: u32 = u32::MAX - 1;
+
 /// How a row names its parent. Compact: 48 bytes (sentinels instead of
 /// `Option`s), since half a million nodes each carry one.
 #[derive(Debug, Clone, Copy)]
@@ -240,6 +243,9 @@ pub(crate) struct Graph {
     /// Nodes not kept (the node cap was reached): the graph no longer
     /// holds every launcher of the data, so PID links are refused.
     pub(crate) dropped: u64,
+    /// Rows that gave a GUID already kept for another process (another
+    /// name or PID): that GUID is no process id; it links nothing.
+    pub(crate) guid_conflicts: u64,
 }
 
 impl Graph {
@@ -253,7 +259,8 @@ impl Graph {
         self.names.get(id)
     }
 
-    /// The node with `guid` on `host`, if kept.
+    /// The node with `guid` on `host`, if kept (and the GUID named one
+    /// process).
     pub(crate) fn node_by_guid(&self, host: u32, guid: u128) -> Option<u32> {
         let &n = self.by_guid.get(&key(host, guid))?;
         let node = self.nodes.get(n)?;
@@ -296,6 +303,18 @@ impl Graph {
         self.by_pid.range(lo..=hi).map(|k| k.3)
     }
 
+    /// Whether a row with node `n`'s GUID is that process again: the same
+    /// name, and the same PID when both have one.
+    fn same_process(&self, n: u32, facts: &Facts<'_>) -> bool {
+        self.node(n).is_some_and(|node| {
+            self.name(node.name).eq_ignore_ascii_case(&facts.name)
+                && match (node.has_pid, facts.pid) {
+                    (true, Some(pid)) => node.pid == pid,
+                    _ => true,
+                }
+        })
+    }
+
     /// Stores the host and parent name of a row that is kept or held.
     pub(crate) fn store_link(&mut self, link: &mut Link, host: &[u8], parent_name: &[u8]) {
         link.host = self.hosts.intern(host);
@@ -312,11 +331,22 @@ impl Graph {
         host_key: &[u8],
         limits: &Limits,
     ) -> Option<u32> {
-        if let Some(guid) = facts.guid {
+        let mut guid = facts.guid;
+        if let Some(g) = guid {
             let host = self.hosts.find(host_key);
-            if let Some(n) = self.node_by_guid(host, guid) {
-                self.store_link(link, host_key, &facts.parent_name);
-                return Some(n); // the same process again (a duplicate row)
+            if let Some(n) = self.node_by_guid(host, g) {
+                if self.same_process(n, facts) {
+                    self.store_link(link, host_key, &facts.parent_name);
+                    return Some(n); // the same process again (a duplicate row)
+                }
+                // Another process with that GUID: the GUIDs of this data are
+                // no process ids. Neither is found by it from now on.
+                self.guid_conflicts += 1;
+                self.by_guid.insert(key(host, g), AMBIGUOUS);
+                guid = None;
+            } else if self.by_guid.get(&key(host, g)) == Some(&AMBIGUOUS) {
+                self.guid_conflicts += 1;
+                guid = None;
             }
         }
         if self.nodes.len() >= limits.max_nodes {
@@ -332,7 +362,7 @@ impl Graph {
         if let Some(pid) = facts.pid {
             self.by_pid.insert((host, pid, link.time, id));
         }
-        if let Some(guid) = facts.guid {
+        if let Some(guid) = guid {
             // A 64-bit key collision keeps the first node (a link lost,
             // never a false one).
             self.by_guid.entry(key(host, guid)).or_insert(id);
@@ -340,7 +370,7 @@ impl Graph {
         let name = self.names.intern(&facts.name);
         self.nodes.push(Node {
             link: *link,
-            guid: facts.guid.unwrap_or(0),
+            guid: guid.unwrap_or(0),
             name,
             pid: facts.pid.unwrap_or(0),
             has_pid: facts.pid.is_some(),

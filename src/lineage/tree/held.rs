@@ -37,8 +37,14 @@ pub trait Weigh {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Kind {
     /// A catalog binary under a launcher (its own name); `node`: the row
-    /// is a launcher itself, kept as that node (an ancestor candidate).
-    Catalog { name: u32, node: Option<u32> },
+    /// is a launcher itself, kept as that node (an ancestor candidate);
+    /// `grandparent`: its grandparent's name when that is the WMI host
+    /// (`NONE` otherwise).
+    Catalog {
+        name: u32,
+        node: Option<u32>,
+        grandparent: u32,
+    },
     /// A WMI-started launcher (`name`, its node if kept) whose command
     /// line runs `program` (an ancestor candidate).
     CommandLine {

@@ -22,7 +22,7 @@ pub use held::{Limits, Weigh};
 use graph::{lower, Graph, Link, NONE};
 use held::{HeldRows, Kind};
 
-use super::facts::Facts;
+use super::facts::{Facts, ParentKind};
 use super::rule::{self, Candidate, Verdict, Walk};
 use super::stats::{Stats, Unlinkable};
 
@@ -106,6 +106,8 @@ impl<P: Weigh> Tree<P> {
         for (kind, field, value) in &facts.notes {
             self.stats.notes.add(*kind, field, value);
         }
+        self.stats.falcon_parent_ids += u64::from(facts.ids.falcon_parent_id);
+        self.stats.account_guids += u64::from(facts.ids.account_guids);
         let host_key = lower(&facts.host);
         // Names and hosts are looked up, not stored, until the row is kept
         // or held: rows that leave no node or held row cost no memory. A
@@ -137,6 +139,7 @@ impl<P: Weigh> Tree<P> {
         };
         self.stats.nodes = self.graph.nodes.len() as u64;
         self.stats.nodes_dropped = self.graph.dropped;
+        self.stats.guid_conflicts = self.graph.guid_conflicts;
         link.own = node.unwrap_or(NONE);
         if let (Some(_), Some(guid)) = (node, facts.guid) {
             self.wake((link.host, guid));
@@ -160,21 +163,36 @@ impl<P: Weigh> Tree<P> {
         host_key: &[u8],
         payload: impl FnOnce() -> P,
     ) -> Observed {
+        let wmi_grandparent = facts.grandparent_kind == ParentKind::Wmi;
         if link.parent_guid().is_none() && link.parent_pid().is_none() {
-            self.stats.unlinkable(Unlinkable::NoParentId);
-            return Observed::Pass;
+            if wmi_grandparent && node.is_none() {
+                // Nothing can link it: its grandparent field decides now.
+                let verdict = self.detect(
+                    &[],
+                    &facts.grandparent_name,
+                    Some(&facts.parent_name),
+                    &facts.name,
+                );
+                return Observed::Detected(verdict);
+            }
+            if !wmi_grandparent {
+                self.stats.unlinkable(Unlinkable::NoParentId);
+                return Observed::Pass;
+            }
         }
         if node.is_some_and(|n| rule::chain_detected(&self.graph, n)) {
             self.stats.unresolved += 1;
             return Observed::Pass; // a detection already runs through it
         }
-        let wait = match rule::walk(&self.graph, &link, &facts.parent_name, false) {
-            Walk::Rooted { nodes, root_name } if node.is_none() => {
+        let wait = match rule::walk(&self.graph, &link, &facts.parent_name, NONE, false) {
+            Walk::Rooted {
+                nodes, root_name, ..
+            } if node.is_none() => {
                 let root = match root_name {
                     NONE => facts.parent_name.to_vec(),
                     id => self.graph.name(id).to_vec(),
                 };
-                return Observed::Detected(self.detect(&nodes, &root, &facts.name));
+                return Observed::Detected(self.detect(&nodes, &root, None, &facts.name));
             }
             Walk::Dead => {
                 self.stats.unresolved += 1;
@@ -200,7 +218,17 @@ impl<P: Weigh> Tree<P> {
             .filter(|_| node.is_none())
             .map(|(h, g)| (if h == NONE { link.host } else { h }, g));
         let name = self.graph.names.intern(&facts.name);
-        self.hold(payload, link, Kind::Catalog { name, node }, wait)
+        let grandparent = if wmi_grandparent {
+            self.graph.names.intern(&facts.grandparent_name)
+        } else {
+            NONE
+        };
+        let kind = Kind::Catalog {
+            name,
+            node,
+            grandparent,
+        };
+        self.hold(payload, link, kind, wait)
     }
 
     /// A WMI-started launcher whose command line runs a catalog binary:
@@ -260,11 +288,18 @@ impl<P: Weigh> Tree<P> {
     }
 
     /// A lineage detection through `nodes` (nearest launcher first), from
-    /// the WMI parent named `root` to the process named `name`.
-    fn detect(&mut self, nodes: &[u32], root: &[u8], name: &[u8]) -> Verdict {
+    /// the WMI parent named `root` (then the parent known only by name,
+    /// `through`) to the process named `name`.
+    fn detect(
+        &mut self,
+        nodes: &[u32],
+        root: &[u8],
+        through: Option<&[u8]>,
+        name: &[u8],
+    ) -> Verdict {
         self.stats.detections += 1;
         rule::mark(&mut self.graph, nodes);
-        Verdict::lineage(&self.graph, root, nodes, name)
+        Verdict::lineage(&self.graph, root, through, nodes, name)
     }
 }
 

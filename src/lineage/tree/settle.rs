@@ -19,14 +19,15 @@ impl<P: Weigh> Tree<P> {
             let ancestor =
                 h.kind.ancestor().is_some() || matches!(h.kind, Kind::CommandLine { .. });
             let walk = match h.kind {
-                Kind::Catalog { .. } => {
+                Kind::Catalog { grandparent, .. } => {
                     let start = self.graph.name(h.link.parent_name).to_vec();
-                    rule::walk(&self.graph, &h.link, &start, true)
+                    rule::walk(&self.graph, &h.link, &start, grandparent, true)
                 }
                 // Its parent is the WMI host: depth 0.
                 Kind::CommandLine { .. } => Walk::Rooted {
                     nodes: Vec::new(),
                     root_name: NONE,
+                    through_parent: false,
                 },
             };
             let depth = match &walk {
@@ -78,15 +79,23 @@ impl<P: Weigh> Tree<P> {
                 let program = self.graph.name(program).to_vec();
                 Some(Verdict::command_line(&parent, &name, &program))
             }
-            (Kind::Catalog { name, .. }, Walk::Rooted { nodes, root_name }) => {
+            (
+                Kind::Catalog { name, .. },
+                Walk::Rooted {
+                    nodes,
+                    root_name,
+                    through_parent,
+                },
+            ) => {
                 let root_name = if root_name == NONE {
                     link.parent_name
                 } else {
                     root_name
                 };
                 let root = self.graph.name(root_name).to_vec();
+                let through = through_parent.then(|| self.graph.name(link.parent_name).to_vec());
                 let name = self.graph.name(name).to_vec();
-                Some(self.detect(&nodes, &root, &name))
+                Some(self.detect(&nodes, &root, through.as_deref(), &name))
             }
             (Kind::Catalog { .. }, Walk::Unlinkable(why)) => {
                 self.stats.unlinkable(why);
@@ -114,12 +123,15 @@ impl<P: Weigh> Tree<P> {
             if h.waits_on != Some(key) {
                 continue;
             }
-            let Kind::Catalog { name, node: None } = h.kind else {
+            let Kind::Catalog {
+                name, node: None, ..
+            } = h.kind
+            else {
                 continue;
             };
             let link = h.link;
             let start = self.graph.name(link.parent_name).to_vec();
-            let verdict = match rule::walk(&self.graph, &link, &start, false) {
+            let verdict = match rule::walk(&self.graph, &link, &start, NONE, false) {
                 Walk::Open(wait) => {
                     if let Some(h) = self.held.get_mut(id) {
                         h.waits_on = wait;
@@ -129,7 +141,9 @@ impl<P: Weigh> Tree<P> {
                     }
                     continue;
                 }
-                Walk::Rooted { nodes, root_name } => {
+                Walk::Rooted {
+                    nodes, root_name, ..
+                } => {
                     let root_name = if root_name == NONE {
                         link.parent_name
                     } else {
@@ -137,7 +151,7 @@ impl<P: Weigh> Tree<P> {
                     };
                     let root = self.graph.name(root_name).to_vec();
                     let name = self.graph.name(name).to_vec();
-                    Some(self.detect(&nodes, &root, &name))
+                    Some(self.detect(&nodes, &root, None, &name))
                 }
                 Walk::Dead => {
                     self.stats.unresolved += 1;

@@ -38,6 +38,10 @@ struct P {
     /// Read with a catalog that lists `cmd.exe` (the full LOLBAS list
     /// does): a launcher that is a catalog binary too.
     catalog_launcher: bool,
+    /// `grandparent_process_name` (EDR rows).
+    grandparent: &'static str,
+    /// `vendor_product`.
+    vendor: &'static str,
 }
 
 const fn p(name: &'static str, parent: &'static str) -> P {
@@ -52,10 +56,12 @@ const fn p(name: &'static str, parent: &'static str) -> P {
         time: None,
         program: None,
         catalog_launcher: false,
+        grandparent: "",
+        vendor: "",
     }
 }
 
-const HEADER: [&str; 9] = [
+const HEADER: [&str; 11] = [
     "dest",
     "parent_process_name",
     "process_name",
@@ -65,6 +71,8 @@ const HEADER: [&str; 9] = [
     "process_id",
     "parent_process_id",
     "_time",
+    "grandparent_process_name",
+    "vendor_product",
 ];
 
 fn guid_text(g: Option<u128>) -> String {
@@ -106,6 +114,15 @@ impl P {
             ..self
         }
     }
+    const fn gp(self, grandparent: &'static str) -> P {
+        P {
+            grandparent,
+            ..self
+        }
+    }
+    const fn vendor(self, vendor: &'static str) -> P {
+        P { vendor, ..self }
+    }
 
     /// The CSV row's cells, in [`HEADER`]'s order.
     fn cells(&self) -> Vec<String> {
@@ -122,6 +139,8 @@ impl P {
             self.pid.map_or(String::new(), |p| p.to_string()),
             self.ppid.map_or(String::new(), |p| p.to_string()),
             self.time.map_or(String::new(), |t| format_epoch(t, 6)),
+            self.grandparent.to_string(),
+            self.vendor.to_string(),
         ]
     }
 
@@ -1083,4 +1102,153 @@ fn unreadable_values_are_counted_with_an_example() {
         s.notes
     );
     assert_eq!(s.unlinkable_for(Unlinkable::NoParentId), 1);
+}
+
+// Issue 24: EDR rows.
+
+#[test]
+fn a_row_naming_its_wmi_grandparent_is_a_lineage_detection_on_its_own() {
+    // No id at all: decided at once.
+    let (found, _) = run_with(
+        Limits::default(),
+        &[("mshta", p("mshta.exe", "cmd.exe").gp("WmiPrvSE.exe"))],
+    );
+    assert_eq!(found, ["mshta: lineage WmiPrvSE.exe > cmd.exe > mshta.exe"]);
+    // Ids whose parent is not in the data: at the end.
+    every_order(
+        &[
+            (
+                "mshta",
+                p("mshta.exe", "cmd.exe").g(11, 10).gp("WmiPrvSE.exe"),
+            ),
+            ("other", p("notepad.exe", "explorer.exe").g(20, 21)),
+        ],
+        &["mshta: lineage WmiPrvSE.exe > cmd.exe > mshta.exe"],
+    );
+    // A grandparent that is not the WMI host decides nothing.
+    let (found, stats) = run_with(
+        Limits::default(),
+        &[("mshta", p("mshta.exe", "cmd.exe").gp("explorer.exe"))],
+    );
+    assert!(found.is_empty());
+    assert_eq!(stats.unlinkable_for(Unlinkable::NoParentId), 1);
+}
+
+#[test]
+fn the_same_chain_found_by_the_tree_and_by_the_grandparent_field_is_one_detection() {
+    // The shell names mshta in its command line and is in the data; the
+    // mshta row names its grandparent too: one detection, on mshta.
+    every_order(
+        &[
+            (
+                "cmd",
+                p("cmd.exe", "WmiPrvSE.exe").g(10, WMI).runs("mshta.exe"),
+            ),
+            (
+                "mshta",
+                p("mshta.exe", "cmd.exe").g(11, 10).gp("WmiPrvSE.exe"),
+            ),
+        ],
+        &["mshta: lineage WmiPrvSE.exe > cmd.exe > mshta.exe"],
+    );
+    // The parent's row names no parent of its own: the child's grandparent
+    // field roots the chain through that node, which is marked.
+    every_order(
+        &[
+            ("cmd", p("cmd.exe", "").g(10, WMI).runs("mshta.exe")),
+            (
+                "mshta",
+                p("mshta.exe", "cmd.exe").g(11, 10).gp("WmiPrvSE.exe"),
+            ),
+        ],
+        &["mshta: lineage WmiPrvSE.exe > cmd.exe > mshta.exe"],
+    );
+}
+
+#[test]
+fn falcon_parent_ids_are_no_pids_and_are_counted() {
+    let rows = [
+        ("cmd", p("cmd.exe", "WmiPrvSE.exe").pid(5012, 4, 10)),
+        (
+            "mshta",
+            p("mshta.exe", "cmd.exe").pid(5013, 5_459_598_860, 20),
+        ),
+    ];
+    let (found, stats) = run_with(Limits::default(), &rows);
+    assert!(found.is_empty());
+    assert_eq!(stats.falcon_parent_ids, 1);
+    assert!(stats.notes.is_empty(), "said once, as Falcon ids");
+    // A Falcon id below 2^32 is known by vendor_product.
+    let rows = [
+        ("cmd", p("cmd.exe", "WmiPrvSE.exe").pid(5012, 4, 10)),
+        (
+            "mshta",
+            p("mshta.exe", "cmd.exe")
+                .pid(5013, 5012, 20)
+                .vendor("CrowdStrike Falcon"),
+        ),
+    ];
+    let (found, stats) = run_with(Limits::default(), &rows);
+    assert!(found.is_empty());
+    assert_eq!(stats.falcon_parent_ids, 1);
+}
+
+#[test]
+fn defender_account_guids_are_ignored_and_rows_link_by_pid() {
+    // The Microsoft 365 Defender add-on's process_guid is the account's
+    // object id: the same for the shell and the child.
+    let rows = [
+        (
+            "cmd",
+            p("cmd.exe", "WmiPrvSE.exe")
+                .g(77, 77)
+                .pid(600, 4, 10)
+                .vendor("Microsoft Defender for Endpoint"),
+        ),
+        (
+            "mshta",
+            p("mshta.exe", "cmd.exe")
+                .g(77, 77)
+                .pid(601, 600, 20)
+                .vendor("Microsoft Defender for Endpoint"),
+        ),
+    ];
+    every_order(
+        &rows,
+        &["mshta: lineage WmiPrvSE.exe > cmd.exe > mshta.exe"],
+    );
+    let (_, stats) = run_with(Limits::default(), &rows);
+    assert_eq!(stats.account_guids, 2);
+}
+
+#[test]
+fn a_guid_given_to_two_processes_links_nothing() {
+    // Two shells with one GUID (another name, another PID): neither is
+    // found by it, and the rows are counted.
+    let rows = [
+        (
+            "user-ps",
+            p("powershell.exe", "explorer.exe").g(10, 2).pid(700, 5, 5),
+        ),
+        (
+            "wmi-cmd",
+            p("cmd.exe", "WmiPrvSE.exe").g(10, WMI).pid(600, 4, 6),
+        ),
+        ("mshta", p("mshta.exe", "cmd.exe").g(11, 10)),
+    ];
+    let (found, stats) = run_with(Limits::default(), &rows);
+    assert!(found.is_empty(), "{found:?}");
+    assert_eq!(stats.guid_conflicts, 1);
+    // The same process logged twice (same name and PID) is no conflict.
+    let cmd = p("cmd.exe", "WmiPrvSE.exe").g(10, WMI).pid(600, 4, 6);
+    let (found, stats) = run_with(
+        Limits::default(),
+        &[
+            ("a", cmd),
+            ("b", cmd),
+            ("mshta", p("mshta.exe", "cmd.exe").g(11, 10)),
+        ],
+    );
+    assert_eq!(found, ["mshta: lineage WmiPrvSE.exe > cmd.exe > mshta.exe"]);
+    assert_eq!(stats.guid_conflicts, 0);
 }
