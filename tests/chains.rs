@@ -792,6 +792,16 @@ fn scan_makes_the_same_pid_links_as_the_command() {
         })
         .collect();
     assert_eq!(found, expected(&path));
+    // Every one of them settles at the end (PID links): printed in input
+    // order, as --help says.
+    let lines: Vec<u64> = rows
+        .iter()
+        .map(|r| {
+            let source = r.split(" | ").next().unwrap();
+            source.rsplit(':').next().unwrap().parse().unwrap()
+        })
+        .collect();
+    assert_eq!(lines, [2, 7, 11, 15]);
     let r = run(
         &[
             "scan",
