@@ -23,7 +23,7 @@ const KINDS_SHOWN: usize = 8;
 /// Distinct kinds kept (more are counted as other kinds).
 const KINDS_KEPT: usize = 64;
 /// Field names shown for a record.
-const FIELDS_SHOWN: usize = 16;
+const FIELDS_SHOWN: usize = 12;
 
 /// The first of some records, and how many.
 #[derive(Debug, Clone, Default)]
