@@ -19,8 +19,8 @@ const fn time(rank: u8) -> Target {
 /// an empty host); `winlog.process.pid` is the *logging* process. What the
 /// ingest pipeline left in `winlog.event_data` (all of it without the
 /// pipeline) fills what the ECS names did not give.
-pub static ECS: FieldMap = FieldMap {
-    fields: &[
+pub static ECS: FieldMap = FieldMap::new(
+    &[
         ("process.executable", Target::Path(Side::Process), E),
         ("process.name", Target::Cim(Cim::ProcessName), E),
         ("process.command_line", Target::Cim(Cim::Process), E),
@@ -72,15 +72,15 @@ pub static ECS: FieldMap = FieldMap {
         ("winlog.process.thread.id", Target::Ignore, E),
         ("_source", Target::Payload(Payload::Json(&ECS)), E),
     ],
-    nested: &[("winlog.event_data.", &EVENT_DATA, F)],
-};
+    &[("winlog.event_data.", &EVENT_DATA, F)],
+);
 
 /// Winlogbeat 5.x/6.x before ECS: EventData under `event_data`, the
 /// event's computer in `computer_name`. The top-level `process_id` and
 /// `thread_id` are the *logging* process's, and `user.*` the record's
 /// logging account.
-pub static WINLOGBEAT_LEGACY: FieldMap = FieldMap {
-    fields: &[
+pub static WINLOGBEAT_LEGACY: FieldMap = FieldMap::new(
+    &[
         ("computer_name", Target::Cim(Cim::Dest), E),
         ("event_id", Target::EventId, E),
         ("log_name", Target::Channel, E),
@@ -94,8 +94,8 @@ pub static WINLOGBEAT_LEGACY: FieldMap = FieldMap {
         ("user.domain", Target::Ignore, E),
         ("user.type", Target::Ignore, E),
     ],
-    nested: &[("event_data.", &EVENT_DATA, E)],
-};
+    &[("event_data.", &EVENT_DATA, E)],
+);
 
 /// HELK's names (Logstash pipeline `1531`, `1532`, `1590`–`1593`), as
 /// OSSEM's data dictionary named them before its 2022 camel-case rename.
@@ -103,8 +103,8 @@ pub static WINLOGBEAT_LEGACY: FieldMap = FieldMap {
 /// `process_id`/`process_parent_id` (decimal); `host_name` is the event's
 /// computer (`host.name` is the collector); `user_reporter_*` the logging
 /// account.
-pub static HELK: FieldMap = FieldMap {
-    fields: &[
+pub static HELK: FieldMap = FieldMap::new(
+    &[
         ("process_path", Target::Path(Side::Process), E),
         ("process_name", Target::Cim(Cim::ProcessName), E),
         ("process_command_line", Target::Cim(Cim::Process), E),
@@ -150,8 +150,8 @@ pub static HELK: FieldMap = FieldMap {
         ("user_reporter_sid", Target::Ignore, E),
         ("user_reporter_domain", Target::Ignore, E),
     ],
-    nested: &[],
-};
+    &[],
+);
 
 #[cfg(test)]
 mod tests {

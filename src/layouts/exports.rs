@@ -14,8 +14,8 @@ use Prio::{Cim as C, Event as E, Fallback as F};
 /// becomes a type name) and, with `ConvertTo-Json -Depth 3` or more, the
 /// positional `Properties` values. `TimeCreated` is local time without a
 /// zone in CSV, `/Date(ms)/` (5.1) or ISO with an offset (7) in JSON.
-pub static POWERSHELL: FieldMap = FieldMap {
-    fields: &[
+pub static POWERSHELL: FieldMap = FieldMap::new(
+    &[
         ("MachineName", Target::Cim(Cim::Dest), E),
         ("Id", Target::EventId, E),
         (
@@ -35,16 +35,16 @@ pub static POWERSHELL: FieldMap = FieldMap {
         ("ThreadId", Target::Ignore, E),
         ("UserId", Target::Ignore, E),
     ],
-    nested: &[],
-};
+    &[],
+);
 
 /// A Splunk export (CSV, the `export` endpoint's JSON lines, the REST
 /// `results` JSON) of events: `_raw` is the event as indexed —
 /// `XmlWinEventLog` XML, classic `WinEventLog` text, or JSON — and
 /// `_time` the event's time as Splunk read it. `host` is the forwarder's
 /// host name: it fills the host only when the event names none.
-pub static SPLUNK: FieldMap = FieldMap {
-    fields: &[
+pub static SPLUNK: FieldMap = FieldMap::new(
+    &[
         ("_raw", Target::Payload(Payload::Raw), E),
         (
             "_time",
@@ -60,8 +60,8 @@ pub static SPLUNK: FieldMap = FieldMap {
         ("index", Target::Ignore, E),
         ("splunk_server", Target::Ignore, E),
     ],
-    nested: &[("", &CIM, C)],
-};
+    &[("", &CIM, C)],
+);
 
 #[cfg(test)]
 mod tests {

@@ -213,6 +213,10 @@ pub enum Target {
     Ignore,
 }
 
+/// A table entry: the table's name for the field, what it is, its
+/// priority.
+pub type Entry = (&'static str, Target, Prio);
+
 /// One table: field names to what they are.
 #[derive(Debug)]
 pub struct FieldMap {
@@ -222,9 +226,62 @@ pub struct FieldMap {
     /// at most the given priority (an ECS document's `winlog.event_data`
     /// only fills what the ECS names left empty).
     pub nested: &'static [(&'static str, &'static FieldMap, Prio)],
+    /// The names read at this level (own fields, then maps nested under no
+    /// prefix), hashed: built once, on first use.
+    index: std::sync::OnceLock<std::collections::HashMap<&'static str, Entry, Fnv>>,
+}
+
+/// FNV-1a: field names are short, and a map is looked up per field.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Fnv;
+
+impl std::hash::BuildHasher for Fnv {
+    type Hasher = FnvHasher;
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+/// The FNV-1a state.
+#[derive(Debug)]
+pub struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl FieldMap {
+    /// A table of `fields`, and `nested` maps under their prefixes.
+    pub const fn new(
+        fields: &'static [(&'static str, Target, Prio)],
+        nested: &'static [(&'static str, &'static FieldMap, Prio)],
+    ) -> FieldMap {
+        FieldMap {
+            fields,
+            nested,
+            index: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Every name read under no prefix, first entry first.
+    fn level(&self, cap: Prio, out: &mut std::collections::HashMap<&'static str, Entry, Fnv>) {
+        for (n, t, p) in self.fields {
+            out.entry(n).or_insert((n, *t, (*p).min(cap)));
+        }
+        for (prefix, map, inner) in self.nested {
+            if prefix.is_empty() {
+                map.level(cap.min(*inner), out);
+            }
+        }
+    }
+
     /// What `name` is in this map, with its priority.
     pub fn lookup(&self, name: &str) -> Option<(Target, Prio)> {
         self.entry(name).map(|(_, t, p)| (t, p))
@@ -232,11 +289,19 @@ impl FieldMap {
 
     /// The table's own name for `name` (without the prefix it was found
     /// under: the name notes give), what it is, and its priority.
-    pub fn entry(&self, name: &str) -> Option<(&'static str, Target, Prio)> {
-        if let Some((n, t, p)) = self.fields.iter().find(|(n, _, _)| *n == name) {
-            return Some((n, *t, *p));
+    pub fn entry(&self, name: &str) -> Option<Entry> {
+        let index = self.index.get_or_init(|| {
+            let mut out = std::collections::HashMap::with_hasher(Fnv);
+            self.level(Prio::Cim, &mut out);
+            out
+        });
+        if let Some(e) = index.get(name) {
+            return Some(*e);
         }
         for (prefix, map, cap) in self.nested {
+            if prefix.is_empty() {
+                continue;
+            }
             if let Some(rest) = name.strip_prefix(prefix) {
                 if let Some((n, t, p)) = map.entry(rest) {
                     return Some((n, t, p.min(*cap)));
@@ -260,14 +325,12 @@ mod tests {
         assert_eq!(Cim::SignatureId.name(), "signature_id");
     }
 
-    static INNER: FieldMap = FieldMap {
-        fields: &[("Image", Target::Path(Side::Process), Prio::Event)],
-        nested: &[],
-    };
-    static OUTER: FieldMap = FieldMap {
-        fields: &[("process.pid", Target::Pid(Side::Process), Prio::Event)],
-        nested: &[("winlog.event_data.", &INNER, Prio::Fallback)],
-    };
+    static INNER: FieldMap =
+        FieldMap::new(&[("Image", Target::Path(Side::Process), Prio::Event)], &[]);
+    static OUTER: FieldMap = FieldMap::new(
+        &[("process.pid", Target::Pid(Side::Process), Prio::Event)],
+        &[("winlog.event_data.", &INNER, Prio::Fallback)],
+    );
 
     #[test]
     fn nested_names_are_read_with_their_map_at_most_its_priority() {

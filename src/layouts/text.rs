@@ -10,10 +10,7 @@ use super::windows::{CLASSIC, EVENT_DATA, MESSAGE_4688, WINDOWS};
 
 /// EventData names read from a message: they fill only what the event's
 /// own fields left empty.
-static MESSAGE_FIELDS: FieldMap = FieldMap {
-    fields: &[],
-    nested: &[("", &EVENT_DATA, Prio::Fallback)],
-};
+static MESSAGE_FIELDS: FieldMap = FieldMap::new(&[], &[("", &EVENT_DATA, Prio::Fallback)]);
 
 /// hayabusa's separator between pairs (U+00A6 with a space each side).
 const PAIR_SEPARATOR: &[u8] = " \u{a6} ".as_bytes();

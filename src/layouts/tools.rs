@@ -16,8 +16,8 @@ const fn time(rank: u8, utc: bool) -> Target {
 /// crate (chainsaw, `evtx_dump`), plain objects from Velociraptor (whose
 /// `SystemTime` is epoch seconds), `@` names from EvtxECmd `--fj`. The
 /// `Execution` process is the *logging* one; `Security` its account.
-pub static SYSTEM_JSON: FieldMap = FieldMap {
-    fields: &[
+pub static SYSTEM_JSON: FieldMap = FieldMap::new(
+    &[
         ("Computer", Target::Cim(Cim::Dest), E),
         ("Channel", Target::Channel, E),
         ("EventID", Target::EventId, E),
@@ -37,25 +37,25 @@ pub static SYSTEM_JSON: FieldMap = FieldMap {
         ("Security.UserID", Target::Ignore, E),
         ("Security.@UserID", Target::Ignore, E),
     ],
-    nested: &[],
-};
+    &[],
+);
 
 /// A record as JSON with `System` and `EventData` objects (after its
 /// `Event` wrapper, and chainsaw's `document.data`, are taken off).
-pub static EVTX_JSON: FieldMap = FieldMap {
-    fields: &[
+pub static EVTX_JSON: FieldMap = FieldMap::new(
+    &[
         ("System", Target::Payload(Payload::Json(&SYSTEM_JSON)), E),
         ("EventData", Target::Payload(Payload::Json(&EVENT_DATA)), E),
         ("Message", Target::Message, F),
     ],
-    nested: &[],
-};
+    &[],
+);
 
 /// Velociraptor's `Windows.EventLogs.EvtxHunter` rows (and `parse_evtx`
 /// rows, as [`EVTX_JSON`]). In CSV the `EventData` and `System` cells
 /// hold JSON. `UserSID`/`Username` are the record's logging account.
-pub static VELOCIRAPTOR: FieldMap = FieldMap {
-    fields: &[
+pub static VELOCIRAPTOR: FieldMap = FieldMap::new(
+    &[
         ("EventTime", time(3, false), E),
         ("TimeCreated", time(3, false), E),
         ("Computer", Target::Cim(Cim::Dest), E),
@@ -67,23 +67,23 @@ pub static VELOCIRAPTOR: FieldMap = FieldMap {
         ("Username", Target::Ignore, E),
         ("OSPath", Target::Ignore, E),
     ],
-    nested: &[("", &EVTX_JSON, E)],
-};
+    &[("", &EVTX_JSON, E)],
+);
 
 /// EvtxECmd's `Payload`: the EventData XML as Newtonsoft writes it
 /// (`{"EventData":{"Data":[{"@Name":…,"#text":…}]}}`).
-pub static EVTXECMD_PAYLOAD: FieldMap = FieldMap {
-    fields: &[("EventData", Target::Payload(Payload::Json(&EVENT_DATA)), E)],
-    nested: &[],
-};
+pub static EVTXECMD_PAYLOAD: FieldMap = FieldMap::new(
+    &[("EventData", Target::Payload(Payload::Json(&EVENT_DATA)), E)],
+    &[],
+);
 
 /// EvtxECmd CSV and JSON lines. The EventData is read from `Payload`;
 /// `ProcessId`/`ThreadId` are the *logging* process (the record's
 /// `Execution` element); `UserId` is the logging account; `UserName`,
 /// `ExecutableInfo`, `MapDescription` and `PayloadData1`–`6` are the map's
 /// summaries of the payload. `TimeCreated` is UTC (EvtxECmd converts it).
-pub static EVTXECMD: FieldMap = FieldMap {
-    fields: &[
+pub static EVTXECMD: FieldMap = FieldMap::new(
+    &[
         ("TimeCreated", time(3, true), E),
         ("EventId", Target::EventId, E),
         ("Channel", Target::Channel, E),
@@ -108,16 +108,16 @@ pub static EVTXECMD: FieldMap = FieldMap {
         ("PayloadData5", Target::Ignore, E),
         ("PayloadData6", Target::Ignore, E),
     ],
-    nested: &[],
-};
+    &[],
+);
 
 /// hayabusa's `Details` abbreviations (hayabusa-rules
 /// `config/default_details.txt`; `Path`/`CmdLine` in older versions);
 /// other keys are EventData names (`ExtraFieldInfo`, `AllFieldInfo`).
 /// `PID` is the new process in both Sysmon 1 and 4688 (decimal); `User` is
 /// Sysmon's `User` or 4688's `SubjectUserName`.
-pub static HAYABUSA_FIELDS: FieldMap = FieldMap {
-    fields: &[
+pub static HAYABUSA_FIELDS: FieldMap = FieldMap::new(
+    &[
         ("Proc", Target::Path(Side::Process), E),
         ("Path", Target::Path(Side::Process), E),
         ("Cmdline", Target::Cim(Cim::Process), E),
@@ -131,14 +131,14 @@ pub static HAYABUSA_FIELDS: FieldMap = FieldMap {
         ("LID", Target::Ignore, E),
         ("LGUID", Target::Ignore, E),
     ],
-    nested: &[("", &EVENT_DATA, E)],
-};
+    &[("", &EVENT_DATA, E)],
+);
 
 /// hayabusa `csv-timeline`/`json-timeline` (`dfir-timeline` in 4.x): one
 /// row per record *and matching rule*. `Channel` is abbreviated (`Sec`,
 /// `Sysmon`).
-pub static HAYABUSA: FieldMap = FieldMap {
-    fields: &[
+pub static HAYABUSA: FieldMap = FieldMap::new(
+    &[
         ("Timestamp", time(3, false), E),
         ("Computer", Target::Cim(Cim::Dest), E),
         ("Channel", Target::Channel, E),
@@ -161,13 +161,13 @@ pub static HAYABUSA: FieldMap = FieldMap {
         ),
         ("EvtxFile", Target::Ignore, E),
     ],
-    nested: &[],
-};
+    &[],
+);
 
 /// chainsaw `hunt --csv`: the record's EventData as a YAML block in
 /// `Event Data`; one row per record and mapping group.
-pub static CHAINSAW_CSV: FieldMap = FieldMap {
-    fields: &[
+pub static CHAINSAW_CSV: FieldMap = FieldMap::new(
+    &[
         ("timestamp", time(3, false), E),
         ("Computer", Target::Cim(Cim::Dest), E),
         ("Event ID", Target::EventId, E),
@@ -180,8 +180,8 @@ pub static CHAINSAW_CSV: FieldMap = FieldMap {
         ),
         ("path", Target::Ignore, E),
     ],
-    nested: &[],
-};
+    &[],
+);
 
 #[cfg(test)]
 mod tests {

@@ -16,8 +16,8 @@ const fn time(rank: u8, utc: bool) -> Target {
 /// EventData names of Sysmon 1 and Security 4688 (under any prefix a
 /// layout puts them: `event_data.`, `winlog.event_data.`, `EventData.`, a
 /// payload cell, a message line).
-pub static EVENT_DATA: FieldMap = FieldMap {
-    fields: &[
+pub static EVENT_DATA: FieldMap = FieldMap::new(
+    &[
         ("Image", Target::Path(Side::Process), E),
         ("NewProcessName", Target::Path(Side::Process), E),
         ("ParentImage", Target::Path(Side::Parent), E),
@@ -44,13 +44,13 @@ pub static EVENT_DATA: FieldMap = FieldMap {
         ),
         ("UtcTime", time(2, true), E),
     ],
-    nested: &[],
-};
+    &[],
+);
 
 /// CIM `Endpoint.Processes` names, plain or `Processes.`-prefixed, and a
 /// tstats export's `firstTime`.
-pub static CIM: FieldMap = FieldMap {
-    fields: &[
+pub static CIM: FieldMap = FieldMap::new(
+    &[
         ("_time", time(0, false), C),
         ("firstTime", time(1, false), E),
         ("dest", Target::Cim(Cim::Dest), C),
@@ -92,13 +92,13 @@ pub static CIM: FieldMap = FieldMap {
         ("vendor_product", Target::Cim(Cim::VendorProduct), C),
         ("signature_id", Target::Cim(Cim::SignatureId), C),
     ],
-    nested: &[],
-};
+    &[],
+);
 
 /// The `<System>` names of an XML record, and the names flat exports give
 /// the same values (NXLog, Splunk's Windows add-on, Sentinel).
-pub static SYSTEM_FLAT: FieldMap = FieldMap {
-    fields: &[
+pub static SYSTEM_FLAT: FieldMap = FieldMap::new(
+    &[
         ("Computer", Target::Cim(Cim::Dest), E),
         ("Hostname", Target::Cim(Cim::Dest), E),
         ("ComputerName", Target::Cim(Cim::Dest), E),
@@ -123,21 +123,21 @@ pub static SYSTEM_FLAT: FieldMap = FieldMap {
         ("@timestamp", time(5, false), E),
         ("EventReceivedTime", time(6, false), E),
     ],
-    nested: &[],
-};
+    &[],
+);
 
 /// Windows event names as flat fields, and CIM names: XML and `.evtx`
 /// records, CSV from a raw Sysmon or 4688 search, Sentinel's
 /// `SecurityEvent`, JSON with those names.
-pub static WINDOWS: FieldMap = FieldMap {
-    fields: &[],
-    nested: &[
+pub static WINDOWS: FieldMap = FieldMap::new(
+    &[],
+    &[
         ("", &EVENT_DATA, E),
         ("", &SYSTEM_FLAT, E),
         ("", &CIM, C),
         ("Processes.", &CIM, C),
     ],
-};
+);
 
 /// NXLog `im_msvistalog` JSON (`to_json()`, also through Logstash or
 /// wrapped in syslog): EventData at the top level with the Windows names.
@@ -146,8 +146,8 @@ pub static WINDOWS: FieldMap = FieldMap {
 /// the `Message` text is read for what is missing. `AccountName`, `Domain`
 /// and `UserID` are the record's logging account; `host` is the sender
 /// as Logstash saw it.
-pub static NXLOG: FieldMap = FieldMap {
-    fields: &[
+pub static NXLOG: FieldMap = FieldMap::new(
+    &[
         ("ProcessID", Target::Ignore, E),
         ("ExecutionProcessID", Target::Ignore, E),
         ("AccountName", Target::Ignore, E),
@@ -156,8 +156,8 @@ pub static NXLOG: FieldMap = FieldMap {
         ("host", Target::Ignore, E),
         ("Message", Target::Message, F),
     ],
-    nested: &[("", &WINDOWS, C)],
-};
+    &[("", &WINDOWS, C)],
+);
 
 /// Security 4688's rendered message: labels to EventData names. `Security
 /// ID`, `Account Name` and `Account Domain` are read from the first block
@@ -245,8 +245,8 @@ pub fn positional_names(id: u32, count: usize) -> Option<Vec<&'static str>> {
 /// Classic `WinEventLog` text (Splunk `_raw` with `renderXml=0`): the
 /// `Key=Value` header lines before `Message=`. The first line, the
 /// forwarder's local time without a zone, is read as `WinEventLog time`.
-pub static CLASSIC: FieldMap = FieldMap {
-    fields: &[
+pub static CLASSIC: FieldMap = FieldMap::new(
+    &[
         ("LogName", Target::Channel, E),
         ("EventCode", Target::EventId, E),
         ("ComputerName", Target::Cim(Cim::Dest), E),
@@ -256,8 +256,8 @@ pub static CLASSIC: FieldMap = FieldMap {
         ("User", Target::Ignore, E),
         ("Sid", Target::Ignore, E),
     ],
-    nested: &[],
-};
+    &[],
+);
 
 /// Channel names as some tools abbreviate them (hayabusa), for the
 /// sentence that says which events a file holds.

@@ -307,13 +307,32 @@ impl Detector {
         self.check(&self.cim_layout, record, counts, &mut FieldNotes::default())
     }
 
-    /// True when a CIM row has neither a process nor a parent name or path.
-    fn cim_unread(&self, layout: &Layout, row: &ByteRecord) -> bool {
+    /// The name and path columns of a CIM header, for [`Self::cim_unread`]'s
+    /// first look.
+    fn name_columns(&self, layout: &Layout) -> Vec<usize> {
+        self.name_slots
+            .iter()
+            .flat_map(|s| {
+                let c = layout.columns(*s);
+                [c.plain, c.prefixed]
+            })
+            .flatten()
+            .map(|c| c.index)
+            .collect()
+    }
+
+    /// True when a CIM row has neither a process nor a parent name or path
+    /// (a cell of one, then every value of each).
+    fn cim_unread(&self, layout: &Layout, names: &[usize], row: &ByteRecord) -> bool {
+        use crate::rule::is_present;
+        if names.iter().any(|&i| row.get(i).is_some_and(is_present)) {
+            return false;
+        }
         let view = RowView::new(row, layout);
         !self
             .name_slots
             .iter()
-            .any(|s| view.any_value(*s, crate::rule::is_present))
+            .any(|s| view.any_value(*s, is_present))
     }
 
     /// How the rows under a CSV header are read: CIM rows as they are,
@@ -327,7 +346,9 @@ impl Detector {
         match layouts::recognise_header(&names) {
             Some(layout) if layout.cim => {
                 state.tally.layout(layout.name);
-                Columns::Cim(Arc::new(Layout::resolve(&self.fields, header)), names)
+                let resolved = Layout::resolve(&self.fields, header);
+                let quick = self.name_columns(&resolved);
+                Columns::Cim(Arc::new(resolved), quick, names)
             }
             Some(layout) => {
                 state.tally.layout(layout.name);
@@ -393,8 +414,8 @@ impl Detector {
             state.tally.records += 1;
             let mapped = match body {
                 Body::Row(row) => Ok(match &columns {
-                    Columns::Cim(layout, names) => {
-                        if self.cim_unread(layout, row) {
+                    Columns::Cim(layout, quick, names) => {
+                        if self.cim_unread(layout, quick, row) {
                             state.tally.unread.add(&pos, || row_fields(names, row));
                         }
                         state.tally.processes += 1;
@@ -501,8 +522,9 @@ struct State {
 
 /// How the rows under the last CSV header are read.
 enum Columns {
-    /// CIM names, resolved for the rule and annotator; the header's names.
-    Cim(Arc<Layout>, Vec<String>),
+    /// CIM names, resolved for the rule and annotator; the name and path
+    /// columns; the header's names.
+    Cim(Arc<Layout>, Vec<usize>, Vec<String>),
     /// Another layout: each column's meaning in its map.
     Mapped {
         layout: &'static ExportLayout,
