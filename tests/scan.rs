@@ -652,3 +652,33 @@ fn help_mentions_evtx() {
         );
     }
 }
+
+/// `scan --help` lists every export layout the tool recognises, by the
+/// name its messages use.
+#[test]
+fn scan_help_lists_every_layout() {
+    let r = run(&["scan", "--help"], b"");
+    let help = r.stdout_str();
+    for layout in wmilolbas::layouts::LAYOUTS {
+        assert!(
+            help.contains(layout.name),
+            "{} not in:\n{help}",
+            layout.name
+        );
+        let named = |name: &str| help.contains(name.trim_start_matches("Processes."));
+        let names: Vec<&str> = layout
+            .signatures
+            .iter()
+            .flat_map(|s| s.iter().copied())
+            .collect();
+        assert!(
+            layout
+                .signatures
+                .iter()
+                .all(|sig| sig.iter().any(|n| named(n)))
+                || names.iter().filter(|n| named(n)).count() >= 2,
+            "{}: the help names too few of the fields it is recognised by",
+            layout.name
+        );
+    }
+}

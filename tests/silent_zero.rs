@@ -243,3 +243,31 @@ fn process_creations_without_process_fields_are_an_error_even_one_of_many() {
         );
     }
 }
+
+/// A layout not yet known (CrowdStrike ProcessRollup2, docs/detection.md
+/// §7.3) is an error naming its fields, never read as process creations.
+#[test]
+fn a_vendor_layout_not_known_is_an_error_not_a_zero() {
+    let dir = tempdir();
+    let falcon = put(
+        &dir,
+        "fdr.json",
+        "{\"event_simpleName\":\"ProcessRollup2\",\"ImageFileName\":\"\\\\Device\\\\HarddiskVolume3\\\\Windows\\\\System32\\\\mshta.exe\",\"CommandLine\":\"mshta x\",\"ParentBaseFileName\":\"cmd.exe\",\"RawProcessId\":\"4300\",\"ComputerName\":\"WS01\"}\n",
+    );
+    let r = scan(&[falcon.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "wmilolbas: {}:1: 1 record of no layout known (the first has the fields: \
+             event_simpleName, ImageFileName, CommandLine, ParentBaseFileName, RawProcessId, \
+             ComputerName); not read.",
+            falcon.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        summary(&r),
+        "wmilolbas scan: 1 file, 1 event read (0 process creations), 0 detections, 1 error"
+    );
+}
