@@ -16,6 +16,7 @@
 pub mod builder;
 pub mod elastic;
 pub mod exports;
+pub mod row;
 pub mod target;
 pub mod text;
 pub mod tools;

@@ -13,19 +13,22 @@ use std::sync::Arc;
 
 use csv::ByteRecord;
 
+mod mapping;
+
 use super::output::{OutRow, OUTPUT_FIELDS};
 use super::read::{Body, Position, Reader, Step};
 use super::report::Tally;
 use crate::annotate::{Annotator, Hit};
 use crate::error::Error;
 use crate::layouts::walk::{self, Loaded};
-use crate::layouts::{self, EventBuilder, EventKind, ExportLayout, Prio, Target};
+use crate::layouts::{self, EventBuilder};
 use crate::lineage::{Facts, LineageRule};
 use crate::notes::{FieldNotes, NoteKind};
 use crate::options::Mode;
 use crate::records::{FieldSet, Layout, RowView, Slot};
 use crate::rule::{Catalog, Rule};
 use crate::time::{self, LocalZone, Zone};
+use mapping::{json_fields, row_fields, xml_fields, Columns, State};
 
 /// Counts for the summary line, sent as they grow.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -271,101 +274,6 @@ impl Detector {
         printed.map(Checked::Row)
     }
 
-    /// Maps a loaded record of `layout`; `Some` when it is a process
-    /// creation to print or show to lineage.
-    #[allow(clippy::too_many_arguments)]
-    fn map_event(
-        &self,
-        layout: &'static ExportLayout,
-        event: &mut EventBuilder,
-        record: &mut ByteRecord,
-        counts: &mut Counts,
-        state: &mut State,
-        pos: &Position,
-        fields: impl FnOnce() -> Vec<String>,
-    ) -> Option<Checked> {
-        state.tally.layout(layout.name);
-        if event.finish(record) != EventKind::ProcessCreation {
-            state.tally.other(&event.label());
-            return None;
-        }
-        if layout.repeats {
-            if let Some(key) = event.repeat_key() {
-                if !state.seen.insert(key) {
-                    state.tally.repeated += 1;
-                    state.tally.records -= 1;
-                    counts.events -= 1;
-                    return None;
-                }
-            }
-        }
-        state.tally.processes += 1;
-        if event.unread() {
-            state.tally.unread.add(pos, fields);
-        }
-        // The record's time is epoch seconds already (noted by the builder).
-        self.check(&self.cim_layout, record, counts, &mut FieldNotes::default())
-    }
-
-    /// The name and path columns of a CIM header, for [`Self::cim_unread`]'s
-    /// first look.
-    fn name_columns(&self, layout: &Layout) -> Vec<usize> {
-        self.name_slots
-            .iter()
-            .flat_map(|s| {
-                let c = layout.columns(*s);
-                [c.plain, c.prefixed]
-            })
-            .flatten()
-            .map(|c| c.index)
-            .collect()
-    }
-
-    /// True when a CIM row has neither a process nor a parent name or path
-    /// (a cell of one, then every value of each).
-    fn cim_unread(&self, layout: &Layout, names: &[usize], row: &ByteRecord) -> bool {
-        use crate::rule::is_present;
-        if names.iter().any(|&i| row.get(i).is_some_and(is_present)) {
-            return false;
-        }
-        let view = RowView::new(row, layout);
-        !self
-            .name_slots
-            .iter()
-            .any(|s| view.any_value(*s, is_present))
-    }
-
-    /// How the rows under a CSV header are read: CIM rows as they are,
-    /// another layout's through its map (each column's meaning resolved
-    /// once), or not at all.
-    fn columns(&self, header: &ByteRecord, state: &mut State) -> Columns {
-        let names: Vec<String> = header
-            .iter()
-            .map(|h| String::from_utf8_lossy(h).into_owned())
-            .collect();
-        match layouts::recognise_header(&names) {
-            Some(layout) if layout.cim => {
-                state.tally.layout(layout.name);
-                let resolved = Layout::resolve(&self.fields, header);
-                let quick = self.name_columns(&resolved);
-                Columns::Cim(Arc::new(resolved), quick, names)
-            }
-            Some(layout) => {
-                state.tally.layout(layout.name);
-                let targets = names.iter().map(|n| layout.map.entry(n)).collect();
-                Columns::Mapped {
-                    layout,
-                    targets,
-                    names,
-                }
-            }
-            None => {
-                state.tally.header = Some(names);
-                Columns::None
-            }
-        }
-    }
-
     /// Reads `reader` to its end (or a stop), sending rows, counts and
     /// problems to `sink`, then what the input held ([`Tally`]). `name` is
     /// the input's name in messages.
@@ -510,63 +418,6 @@ impl Detector {
         }
         sink.tally(state.tally)
     }
-}
-
-/// What one input's loop keeps besides its counts.
-#[derive(Default)]
-struct State {
-    tally: Tally,
-    /// Records already read, for layouts whose rows repeat them.
-    seen: std::collections::HashSet<u64>,
-}
-
-/// How the rows under the last CSV header are read.
-enum Columns {
-    /// CIM names, resolved for the rule and annotator; the name and path
-    /// columns; the header's names.
-    Cim(Arc<Layout>, Vec<usize>, Vec<String>),
-    /// Another layout: each column's meaning in its map.
-    Mapped {
-        layout: &'static ExportLayout,
-        targets: Vec<Option<(&'static str, Target, Prio)>>,
-        names: Vec<String>,
-    },
-    /// No layout known (or no header yet): rows are counted, not read.
-    None,
-}
-
-/// A CSV row's fields: the header's names whose cells are not empty.
-fn row_fields(names: &[String], row: &ByteRecord) -> Vec<String> {
-    names
-        .iter()
-        .zip(row.iter())
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(n, _)| n.clone())
-        .collect()
-}
-
-/// A JSON record's fields (under its envelope).
-fn json_fields(text: &[u8]) -> Vec<String> {
-    match serde_json::from_slice::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(obj)) => walk::unwrap(&obj).keys().cloned().collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// An XML event's fields: its `<Data Name>`s.
-fn xml_fields(text: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    for at in memchr::memmem::find_iter(text, b"Name=") {
-        let rest = &text[at + 5..];
-        let Some(&quote) = rest.first() else { continue };
-        if quote != b'\'' && quote != b'"' {
-            continue;
-        }
-        if let Some(end) = memchr::memchr(quote, &rest[1..]) {
-            out.push(String::from_utf8_lossy(&rest[1..=end]).into_owned());
-        }
-    }
-    out
 }
 
 fn flush(counts: &mut Counts, sink: &mut dyn Sink) -> Result<(), Stop> {

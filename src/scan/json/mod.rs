@@ -18,8 +18,12 @@
 
 use std::io::BufRead;
 
+mod shape;
+
 use super::read::{Body, Position, Reader, Step};
 use crate::error::Error;
+use shape::{append, key_is, Captured, ValueScan};
+pub use shape::{is_document, syslog_json};
 
 /// Largest record accepted (a JSON line, an array element).
 pub const MAX_RECORD: usize = 16 << 20;
@@ -34,15 +38,6 @@ enum Frame {
     /// An object read member by member, looking for an envelope array:
     /// the top-level one (`depth` 0) or Elasticsearch's `hits` (1).
     Object { depth: u8, streamed: bool },
-}
-
-/// How the value being captured ended.
-enum Captured {
-    Done,
-    /// The line ended first (JSON lines).
-    LineEnd,
-    /// The input ended first.
-    Eof,
 }
 
 /// Where captured bytes go.
@@ -160,10 +155,7 @@ impl<R: BufRead> JsonReader<R> {
     /// Reads one JSON value of any kind into `dest`, tracking only strings
     /// and brackets (the parser checks the rest).
     fn capture(&mut self, dest: Dest) -> Result<Captured, Error> {
-        let mut depth = 0usize;
-        let mut in_string = false;
-        let mut escaped = false;
-        let mut started = false;
+        let mut scan = ValueScan::default();
         loop {
             let buf = match self.input.fill_buf() {
                 Ok([]) => return Ok(Captured::Eof),
@@ -171,52 +163,7 @@ impl<R: BufRead> JsonReader<R> {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(self.read_error(e)),
             };
-            let mut used = 0;
-            let mut end = None;
-            for &b in buf {
-                if b == b'\n' && self.lines {
-                    end = Some(Captured::LineEnd);
-                    break;
-                }
-                if in_string {
-                    used += 1;
-                    if escaped {
-                        escaped = false;
-                    } else if b == b'\\' {
-                        escaped = true;
-                    } else if b == b'"' {
-                        in_string = false;
-                        if depth == 0 {
-                            end = Some(Captured::Done);
-                            break;
-                        }
-                    }
-                    continue;
-                }
-                match b {
-                    b'"' => in_string = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' if depth > 0 => {
-                        depth -= 1;
-                        if depth == 0 {
-                            used += 1;
-                            end = Some(Captured::Done);
-                            break;
-                        }
-                    }
-                    b',' | b'}' | b']' if depth == 0 => {
-                        end = Some(Captured::Done);
-                        break;
-                    }
-                    b if b.is_ascii_whitespace() && depth == 0 && started => {
-                        end = Some(Captured::Done);
-                        break;
-                    }
-                    _ => {}
-                }
-                started = true;
-                used += 1;
-            }
+            let (used, end) = scan.scan(buf, self.lines);
             let newlines = memchr::memchr_iter(b'\n', &buf[..used]).count() as u64;
             let out = match dest {
                 Dest::Record => Some(&mut self.record),
@@ -496,68 +443,6 @@ impl<R: BufRead> Reader for JsonReader<R> {
             Ready::End => Step::End,
         }
     }
-}
-
-/// True when the first line is `[` or `{` alone, or the input starts with
-/// `[`: a JSON document, not JSON lines.
-pub fn is_document(head: &[u8]) -> bool {
-    let head = head.trim_ascii_start();
-    if head.first() == Some(&b'[') {
-        return true;
-    }
-    let first = head.split(|&b| b == b'\n').next().unwrap_or_default();
-    first.trim_ascii() == b"{"
-}
-
-/// Where the JSON starts in a syslog line: after `<PRI>` and/or a BSD
-/// (`Mar  5 10:15:02`) or ISO timestamp, a host and a tag, at the first
-/// `{`. `None` when the line does not start like syslog.
-pub fn syslog_json(line: &[u8]) -> Option<usize> {
-    let mut s = line.trim_ascii_start();
-    let skipped = line.len() - s.len();
-    let mut off = skipped;
-    if s.first() == Some(&b'<') {
-        let close = s.iter().take(5).position(|&b| b == b'>')?;
-        if close < 2 || !s[1..close].iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        s = &s[close + 1..];
-        off += close + 1;
-    } else {
-        let month = s.len() > 4
-            && s[0].is_ascii_uppercase()
-            && s[1].is_ascii_lowercase()
-            && s[2].is_ascii_lowercase()
-            && s[3] == b' ';
-        let iso = s.len() > 10 && s[..4].iter().all(u8::is_ascii_digit) && s[4] == b'-';
-        if !(month || iso) {
-            return None;
-        }
-    }
-    let brace = memchr::memchr(b'{', s)?;
-    // A tag ends with `:` or `]` (or the receiver's `-` fields) before it.
-    let before = s[..brace].trim_ascii_end();
-    if before.is_empty() || before.len() > 256 {
-        return None;
-    }
-    Some(off + brace)
-}
-
-/// Appends `bytes` to `out` unless that makes a record larger than
-/// [`MAX_RECORD`] (then marks it too large and keeps nothing more).
-fn append(out: &mut Vec<u8>, too_large: &mut bool, bytes: &[u8]) {
-    if *too_large {
-        return;
-    }
-    if out.len() + bytes.len() > MAX_RECORD {
-        *too_large = true;
-    } else {
-        out.extend_from_slice(bytes);
-    }
-}
-
-fn key_is(quoted: &[u8], name: &[u8]) -> bool {
-    quoted.len() == name.len() + 2 && &quoted[1..quoted.len() - 1] == name
 }
 
 #[cfg(test)]
