@@ -141,6 +141,11 @@ impl Chain<'_> {
         );
         let rows = rows(&r);
         assert_eq!(rows.len(), 4, "{}", self.file);
+        // The search protocol's multivalue companions are not scan's output.
+        for row in &rows {
+            let keys = row.as_object().unwrap().keys();
+            assert!(keys.into_iter().all(|k| !k.starts_with("__mv_")), "{row}");
+        }
         let case = |s: &str| {
             if self.lower {
                 s.to_lowercase()

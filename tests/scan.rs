@@ -88,6 +88,40 @@ fn builtin_sample_table_and_json() {
     );
 }
 
+/// With `--lineage`, CSV carries neither the `__mv_` companion columns nor
+/// anything in their place; a lineage detection's techniques are one cell,
+/// one per line, and the same fields are JSON arrays.
+#[test]
+fn lineage_output_has_no_mv_columns_and_json_annotations_are_arrays() {
+    let r = scan_in_data(&["--lineage", "--format", "csv", "lineage/chains_guid.csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = csv_out(&r);
+    assert!(
+        rows[0].iter().all(|h| !h.starts_with("__mv_")),
+        "{:?}",
+        rows[0]
+    );
+    assert_eq!(rows[0].last().unwrap(), "lineage_path");
+    let ids = col(&rows, "annotations.mitre_attack.mitre_technique_id");
+    assert!(ids.iter().any(|v| v == "T1047\nT1059.003"), "{ids:?}");
+    let r = scan_in_data(&["--lineage", "--format", "json", "lineage/chains_guid.csv"]);
+    for line in r.stdout_str().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        for f in [
+            "annotations.mitre_attack",
+            "annotations.mitre_attack.mitre_technique_id",
+            "annotations.mitre_attack.mitre_technique",
+        ] {
+            assert!(v[f].is_array(), "{f}: {line}");
+        }
+        assert!(v
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|k| !k.starts_with("__mv_")));
+    }
+}
+
 /// The Sysmon XML file: exactly 4 detections in both modes.
 #[test]
 fn sysmon_xml_finds_exactly_four_in_both_modes() {

@@ -119,3 +119,52 @@ fn unknown_records_name_their_fields() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A CIM row of one CSV column's JSON (Kibana's `_source` before 7.12).
+#[test]
+fn kibana_source_column_is_read_as_an_ecs_document() {
+    let mut b = EventBuilder::new();
+    let doc = br#"{"process":{"executable":"C:\\W\\mshta.exe","parent":{"name":"WmiPrvSE.exe"}},"event":{"code":"1"},"winlog":{"channel":"Microsoft-Windows-Sysmon/Operational","computer_name":"WS1"}}"#;
+    b.set(&elastic::ECS, "_source", &[doc]);
+    let mut rec = csv::ByteRecord::new();
+    assert_eq!(b.finish(&mut rec), EventKind::ProcessCreation);
+    assert_eq!(&rec[Cim::ProcessName.index()], b"mshta.exe");
+    assert_eq!(&rec[Cim::ParentProcessName.index()], b"WmiPrvSE.exe");
+    assert_eq!(&rec[Cim::Dest.index()], b"WS1");
+}
+
+/// A Splunk `_raw` holding JSON is read as the JSON's own layout (NXLog
+/// through a Splunk HEC, say); one that is none of the three forms is a
+/// problem said with the record.
+#[test]
+fn splunk_raw_holding_json_or_nothing_known() {
+    let raw = serde_json::json!({
+        "_time": "1709633701.100",
+        "_raw": r#"{"EventTime":"2024-03-05 05:15:01","Hostname":"WS1","SourceName":"Microsoft-Windows-Sysmon","EventID":1,"Image":"C:\\W\\mshta.exe","ParentImage":"C:\\W\\WmiPrvSE.exe","ProcessID":1840,"ProcessId":"4300"}"#
+    })
+    .to_string();
+    let (layout, kind, r) = mapped(&raw);
+    assert_eq!(layout, "Splunk _raw");
+    assert_eq!(kind, EventKind::ProcessCreation);
+    assert_eq!(get(&r, "process_id"), "4300");
+    assert_eq!(get(&r, "dest"), "WS1");
+    assert_eq!(get(&r, "_time"), "1709633701.100");
+
+    let mut b = EventBuilder::new();
+    let Ok(Loaded::Record(_)) = load_json(br#"{"_raw":"just a line of text"}"#, &mut b) else {
+        panic!()
+    };
+    assert_eq!(
+        b.take_problem().unwrap(),
+        "its _raw was not read: _raw is neither XmlWinEventLog XML, JSON, nor WinEventLog text"
+    );
+}
+
+/// ECS `event.type` `end` without `start`: a process end, not a creation.
+#[test]
+fn ecs_process_end_events_are_not_process_creations() {
+    let (_, kind, _) = mapped(
+        r#"{"ecs":{"version":"8.0.0"},"event":{"type":["end"],"category":["process"]},"process":{"executable":"C:\\W\\a.exe","pid":1}}"#,
+    );
+    assert_eq!(kind, EventKind::Other);
+}

@@ -156,6 +156,7 @@ impl<R: BufRead> JsonReader<R> {
     /// and brackets (the parser checks the rest).
     fn capture(&mut self, dest: Dest) -> Result<Captured, Error> {
         let mut scan = ValueScan::default();
+        let mut total = 0;
         loop {
             let buf = match self.input.fill_buf() {
                 Ok([]) => return Ok(Captured::Eof),
@@ -176,8 +177,12 @@ impl<R: BufRead> JsonReader<R> {
             }
             self.input.consume(used);
             self.line += newlines;
-            if let Some(end) = end {
-                return Ok(end);
+            total += used;
+            match end {
+                // `,`, `}` or `]` where a value should start.
+                Some(Captured::Done) if total == 0 => return Ok(Captured::Nothing),
+                Some(end) => return Ok(end),
+                None => {}
             }
         }
     }
@@ -291,6 +296,7 @@ impl<R: BufRead> JsonReader<R> {
                         self.record.clear();
                         match self.capture(Dest::Record)? {
                             Captured::Done => Ok(Some(self.emit(line, false))),
+                            Captured::Nothing => Ok(Some(self.misplaced(line))),
                             Captured::LineEnd | Captured::Eof => Ok(Some(self.cut(line))),
                         }
                     }
@@ -381,12 +387,11 @@ impl<R: BufRead> JsonReader<R> {
         } else {
             Dest::Pending
         };
+        let line = self.line;
         match self.capture(dest)? {
             Captured::Done => Ok(None),
-            _ => {
-                let line = self.line;
-                Ok(Some(self.cut(line)))
-            }
+            Captured::Nothing => Ok(Some(self.misplaced(line))),
+            Captured::LineEnd | Captured::Eof => Ok(Some(self.cut(line))),
         }
     }
 
@@ -396,6 +401,39 @@ impl<R: BufRead> JsonReader<R> {
             *streamed = true;
         }
         self.pending.clear();
+    }
+
+    /// A `,`, `}` or `]` where a value should start: in JSON lines the line
+    /// is returned as it is (the parser says what is wrong), in a document
+    /// reading ends.
+    fn misplaced(&mut self, line: u64) -> Ready {
+        if !self.lines {
+            let found = self.peek().ok().flatten().map_or('?', char::from);
+            return self.broken(&format!(
+                "malformed JSON: {found:?} where a value was expected"
+            ));
+        }
+        self.stack.clear();
+        let from_pending = !self.pending.is_empty();
+        let mut start = std::mem::take(if from_pending {
+            &mut self.pending
+        } else {
+            &mut self.record
+        });
+        if let Err(e) = self.rest_of_line() {
+            self.done = true;
+            return Ready::Failed(e);
+        }
+        start.extend_from_slice(&self.record);
+        self.record = start;
+        self.emit(
+            if from_pending {
+                self.pending_line
+            } else {
+                line
+            },
+            false,
+        )
     }
 
     /// A record cut short: in JSON lines by the end of its line (returned
@@ -551,6 +589,23 @@ mod tests {
         assert!(
             s[0].starts_with("failed t:2: malformed JSON object"),
             "{s:?}"
+        );
+    }
+
+    /// A `}` where an element should start ends a document, and is one bad
+    /// line in JSON lines: never a loop (found by the scan_input fuzzer).
+    #[test]
+    fn a_closing_bracket_where_a_value_starts_is_reported_not_looped_on() {
+        let s = steps("[{\"a\":{}}},{\"b\":1}]");
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert_eq!(s[0], "1:{\"a\":{}}");
+        assert!(
+            s[1].starts_with("failed t:1: malformed JSON: '}' where a value"),
+            "{s:?}"
+        );
+        assert_eq!(
+            steps("{\"a\":} x\n{\"b\":1}\n"),
+            ["1:{\"a\":} x", "2:{\"b\":1}"]
         );
     }
 

@@ -68,6 +68,8 @@ pub(super) fn key_is(quoted: &[u8], name: &[u8]) -> bool {
 /// How a value being read ended.
 pub(super) enum Captured {
     Done,
+    /// It ended before it began: a `,`, `}` or `]` where a value starts.
+    Nothing,
     /// The line ended first (JSON lines).
     LineEnd,
     /// The input ended first.
