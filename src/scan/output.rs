@@ -539,6 +539,36 @@ mod tests {
     }
 
     #[test]
+    fn mv_companions_are_not_written_and_json_annotations_are_arrays() {
+        let (base, _) = sample();
+        let names = vec![
+            "annotations.mitre_attack.mitre_technique_id",
+            "__mv_annotations.mitre_attack.mitre_technique_id",
+            "match_reason",
+        ];
+        let added: Vec<&[u8]> = vec![b"T1047\nT1059.003", b"$T1047$;$T1059.003$", b"lineage"];
+        let mut out = Output::with_added_fields(Format::Csv, names.clone(), Vec::new());
+        out.write(&row(&base, &added)).unwrap();
+        let text = String::from_utf8(out.out).unwrap();
+        assert!(
+            !text.contains("__mv_") && !text.contains("$T1047$"),
+            "{text}"
+        );
+        assert!(text.contains(",\"T1047\nT1059.003\",lineage\n"), "{text}");
+        let mut out = Output::with_added_fields(Format::Json, names, Vec::new());
+        out.write(&row(&base, &added)).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.out).unwrap();
+        assert_eq!(
+            v["annotations.mitre_attack.mitre_technique_id"],
+            serde_json::json!(["T1047", "T1059.003"])
+        );
+        assert!(v
+            .get("__mv_annotations.mitre_attack.mitre_technique_id")
+            .is_none());
+        assert_eq!(v["process_guid"], "");
+    }
+
+    #[test]
     fn table_reads_added_fields_by_name_whatever_their_order_or_number() {
         let (base, _) = sample();
         // Reordered, with one more field appended (as an option may add).
@@ -562,7 +592,7 @@ mod tests {
             text.lines()
                 .next()
                 .unwrap()
-                .ends_with("process_id,match_reason,threat_object,risk_score,lineage_path"),
+                .ends_with("process_guid,match_reason,threat_object,risk_score,lineage_path"),
             "{text}"
         );
     }
