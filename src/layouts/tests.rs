@@ -168,3 +168,19 @@ fn ecs_process_end_events_are_not_process_creations() {
     );
     assert_eq!(kind, EventKind::Other);
 }
+
+/// An Elasticsearch hit without `_source`: its `fields`, dotted names with
+/// array values.
+#[test]
+fn an_elasticsearch_hit_with_only_fields_is_read() {
+    let (layout, kind, r) = mapped(
+        r#"{"_index":"winlogbeat-1","_id":"x","_score":1.0,"fields":{"process.executable":["C:\\W\\mshta.exe"],"process.parent.name":["WmiPrvSE.exe"],"process.pid":[4300],"event.code":["1"],"winlog.channel":["Microsoft-Windows-Sysmon/Operational"],"winlog.computer_name":["WS1"],"@timestamp":["2024-03-05T10:15:02.300Z"]}}"#,
+    );
+    assert_eq!(layout, "ECS");
+    assert_eq!(kind, EventKind::ProcessCreation);
+    assert_eq!(get(&r, "process_name"), "mshta.exe");
+    assert_eq!(get(&r, "parent_process_name"), "WmiPrvSE.exe");
+    assert_eq!(get(&r, "process_id"), "4300");
+    assert_eq!(get(&r, "dest"), "WS1");
+    assert_eq!(get(&r, "_time"), "1709633702.300");
+}
