@@ -13,19 +13,52 @@ use crate::scan::{InputFormat, ScanConfig};
 pub const SCAN_USAGE: &str = "\
 usage: wmilolbas scan [OPTIONS] [FILE...]
 
-Runs the detection on files: Windows event logs (.evtx), CSV exports (CIM names,
-plain or Processes.-prefixed, or Windows event names: Image, ParentImage, ... as a
-raw Sysmon search exports them; NewProcessName, NewProcessId, ... as Security 4688
-does: without an EventID/EventCode column, those two names mean 4688, whose
-ProcessId is the parent), JSON lines (CIM or Windows/Sysmon event names) and
-Sysmon XML events. A
-directory is walked (hidden entries and symlinks skipped; files chosen by content,
-one line on stderr for each file passed over). FILE - reads stdin. With no FILE,
-scans the built-in sample of real Sysmon events. Files and chunks of large .evtx
-files are read on every core; output is in path order, then record order. With
+Runs the detection on files: Windows event logs (.evtx), XML events as Splunk's
+XmlWinEventLog stores them, and CSV or JSON exports in the layouts below. JSON may be
+JSON lines, one array, pretty-printed objects one after another, an Elasticsearch
+_search or scroll response (hits.hits[]._source, or fields), an Azure {\"records\": [...]}
+envelope, Splunk REST results or export JSON, or syslog lines carrying JSON; it is read
+as a stream (records of at most 16 MiB). Each record's layout is recognised by its
+field names:
+
+  CIM Endpoint.Processes   process_name, parent_process_path, ... plain or Processes.-prefixed
+                           (Splunk; a tstats export's firstTime is its time)
+  Windows event fields     Image, ParentImage, NewProcessName, ParentProcessName, or EventID with
+                           Computer/Channel (XML, .evtx, raw Sysmon/4688 searches, Sentinel)
+  ECS                      process.executable/name/pid/entity_id, process.parent.executable ...,
+                           winlog.channel, event.code (Winlogbeat 7/8, Elastic Agent, Kibana
+                           Discover CSV); the host from winlog.computer_name
+  Winlogbeat 5/6           event_data.* with computer_name
+  HELK                     process_parent_path, process_parent_name, process_command_line, ...
+  NXLog                    EventTime, Hostname, SourceName (im_msvistalog to_json, via Logstash or
+                           syslog); a ProcessId NXLog CE dropped is read from Message
+  PowerShell Get-WinEvent  MachineName, Id, TimeCreated; the event's fields from Message (Sysmon 1,
+                           4688) and ConvertTo-Json's Properties (Export-Csv's #TYPE line skipped)
+  EvtxECmd                 Payload (the EventData as JSON), with PayloadData1 or MapDescription
+  hayabusa timeline        RuleTitle with Details/ExtraFieldInfo/AllFieldInfo (Key: value pairs,
+                           its abbreviations); rows repeating a record are counted once
+  chainsaw hunt CSV        detections with Event Data (a YAML block)
+  event record JSON        System with EventData (chainsaw hunt/search --json, evtx_dump,
+                           EvtxECmd --fj, Velociraptor parse_evtx)
+  Velociraptor             EventData with EventTime or OSPath (EvtxHunter CSV or JSON)
+  Splunk _raw              _raw holding XmlWinEventLog XML, classic WinEventLog text, or JSON
+
+The PID of the process that logged an event (Winlogbeat 5/6 process_id, EvtxECmd's
+ProcessId column, NXLog ProcessID/ExecutionProcessID, PowerShell's ProcessId) is never read
+as the event's; Security 4688's ProcessId is the creator (the parent).
+
+A directory is walked (hidden entries and symlinks skipped; files chosen by content, one
+line on stderr for each file passed over, counted in the summary). FILE - reads stdin.
+With no FILE, scans the built-in sample of real Sysmon events. Files and chunks of large
+.evtx files are read on every core; output is in path order, then record order. With
 --lineage, a row that waits for its chain (a child seen before its shell) is printed
 where the chain settles: when the shell's row arrives (GUID links), else after every
 input is read, those rows in input order among themselves.
+
+No silent zeros: once read, an input of a known layout with no process creations gets one
+line naming the events it holds (not an error); records of no layout known, and process
+creations with neither a process nor a parent name or path read, are errors naming the
+file and the fields seen.
 
 Text inputs may be gzip-compressed (by content, not name; several members too) and
 UTF-8 or UTF-16 with a byte-order mark (as Windows PowerShell 5.1 writes); pipes,
@@ -35,8 +68,11 @@ uncompressed file. Invalid UTF-16 is read as U+FFFD and reported (an error).
 
 Input and output:
   --input-format auto|csv|json|xml|evtx
-                                     force the format of named FILEs (default: from content)
-  --format table|csv|json            output format (default: table on a terminal, else csv)
+                                     force the format of named FILEs (default: from content;
+                                     json is any of the JSON shapes above)
+  --format table|csv|json            output format (default: table on a terminal, else csv); CSV
+                                     and JSON carry process_guid and parent_process_guid, and in
+                                     JSON the annotations.mitre_attack* fields are arrays
   --strict-input                     stop at the first malformed line, record or chunk
   --progress / --no-progress         progress on stderr (default: when stderr is a terminal)
   --timezone ZONE                    read times written without a zone (NXLog EventTime, PowerShell
@@ -63,11 +99,11 @@ Detection (the same as the search command's options):
                                      (default cmd.exe,powershell.exe,pwsh.exe)
 
 Exit status: 0 when every input was read; 1 when something was reported as an error
-on stderr: a file that cannot be opened or read, a malformed record, invalid UTF-16,
-or a FILE named here that is in a refused format, empty, or has no process field (a
-CSV header with neither CIM nor event process names; its rows are not counted as
-process creations). A file a directory walk passes over (not ours, or a refused
-format) gets one line on stderr and is not an error. 2 for bad options.
+on stderr: a file that cannot be opened or read, a malformed record, invalid UTF-16, a
+FILE named here that is in a refused format, empty, or XML without an <Event>, records
+of no layout known, or process creations whose process fields were not read. A file a
+directory walk passes over (not ours, or a refused format) gets one line on stderr and is
+not an error. 2 for bad options.
 ";
 
 fn usage(option: &str, why: impl Into<String>) -> Error {

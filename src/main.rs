@@ -23,7 +23,7 @@ const USAGE: &str = "\
 usage: wmilolbas                 speak Splunk's chunked protocol on stdin/stdout (splunkd runs this)
        wmilolbas --stateful      the same, declaring a search-head-only (stateful) command
        wmilolbas scan [OPTIONS] [FILE...]   run the detection on files: Windows event logs
-                                 (.evtx), CSV, JSON lines or Sysmon XML (also gzip, UTF-16)
+                                 (.evtx), XML, and CSV or JSON exports (also gzip, UTF-16)
        wmilolbas --version
 Run 'wmilolbas scan --help' for its options.";
 

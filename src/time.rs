@@ -13,6 +13,7 @@
 //! | Sysmon `UtcTime`, EvtxECmd's 7-digit fractions | `2020-01-13 23:44:50.348`, `2020-01-13 23:44:50.3480000` | zone-less (the caller knows `UtcTime` is UTC) |
 //! | US month first, 24-hour (Splunk's `convert ctime()` default `%m/%d/%Y %H:%M:%S`, ESCU's ctime macro before 3.0.6) | `01/13/2020 23:44:50` | zone-less |
 //! | US month first, 12-hour (PowerShell en-US `TimeCreated`; Sentinel's `10/25/2023, 9:43:21.994 AM`) | `1/13/2020 11:44:50 PM` | zone-less |
+//! | Kibana's default date format (Discover CSV reports) | `Jan 13, 2020 @ 23:44:50.348` | zone-less (the browser's zone) |
 //!
 //! A fraction keeps at most 6 digits (microseconds); [`Parsed::digits`]
 //! says how many the text had, so `scan` writes the fraction as the source
@@ -133,6 +134,9 @@ pub fn parse(text: &[u8]) -> Option<Parsed> {
         }
     }
     let mut c = Cursor { s, i: 0 };
+    if s.first().is_some_and(u8::is_ascii_alphabetic) {
+        return month_name(&mut c);
+    }
     let first = c.number(1, 4)?;
     match (first.1, c.peek()) {
         (4, Some(sep @ (b'-' | b'/'))) => year_first(&mut c, first.0, sep),
@@ -391,6 +395,34 @@ fn month_first(c: &mut Cursor<'_>, month: i64) -> Option<Parsed> {
     naive(dt, digits)
 }
 
+/// `Mmm D, YYYY @ HH:MM:SS[.f]`: Kibana's default `dateFormat` (`MMM D,
+/// YYYY @ HH:mm:ss.SSS`), in English.
+fn month_name(c: &mut Cursor<'_>) -> Option<Parsed> {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+        b"dec",
+    ];
+    let name = c.s.get(..3)?;
+    let month = MONTHS.iter().position(|m| name.eq_ignore_ascii_case(*m))? as i64 + 1;
+    c.i = 3;
+    if !c.eat(b' ') {
+        return None;
+    }
+    let (day, _) = c.number(1, 2)?;
+    if !(c.eat(b',') && c.eat(b' ')) {
+        return None;
+    }
+    let (year, _) = c.number(4, 4)?;
+    if !(c.eat(b' ') && c.eat(b'@') && c.eat(b' ')) {
+        return None;
+    }
+    let (h, mi, sec, micros, digits) = c.clock()?;
+    if !c.rest().is_empty() {
+        return None;
+    }
+    naive(civil(year, month, day, h, mi, sec, micros)?, digits)
+}
+
 fn civil(y: i64, mo: i64, d: i64, h: i64, mi: i64, sec: i64, micros: i64) -> Option<DateTime> {
     // A leap second (`:60`) is read as the last second of its minute.
     let sec = if sec == 60 { 59 } else { sec };
@@ -454,6 +486,35 @@ mod tests {
 
     fn micros(s: &str) -> Option<i64> {
         parse(s.as_bytes()).map(|p| p.micros)
+    }
+
+    #[test]
+    fn kibana_discover_dates_are_zone_less() {
+        let p = parse(b"Jan 13, 2020 @ 23:44:50.348").unwrap();
+        assert_eq!((p.micros, p.digits, p.zone), (T, 3, Zone::Naive));
+        assert_eq!(
+            micros("Mar 5, 2024 @ 10:15:01.100"),
+            Some(1_709_633_701_100_000)
+        );
+        assert_eq!(
+            micros("Mar 5, 2024 @ 10:15:01"),
+            Some(1_709_633_701_000_000)
+        );
+        assert_eq!(micros("Mrz 5, 2024 @ 10:15:01"), None);
+        assert_eq!(micros("Mar 5 2024 @ 10:15:01"), None);
+        assert_eq!(micros("Mar 5, 2024 @ 10:15:01 x"), None);
+    }
+
+    #[test]
+    fn tool_timestamps_with_a_spaced_offset_or_seven_digits() {
+        // hayabusa's default, EvtxECmd's CSV, Velociraptor's epoch float.
+        assert_eq!(
+            micros("2019-03-18 22:15:49.645 +00:00"),
+            Some(1_552_947_349_645_000)
+        );
+        let p = parse(b"2016-10-06 01:47:21.9551972").unwrap();
+        assert_eq!((p.micros, p.digits), (1_475_718_441_955_197, 6));
+        assert_eq!(micros("1590282834.1201713"), Some(1_590_282_834_120_171));
     }
 
     #[test]

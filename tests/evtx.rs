@@ -34,9 +34,15 @@ fn evtx_folder_gives_5_files_43_records_20_process_creations_3_detections() {
     assert_eq!(
         r.stderr,
         format!(
-            "wmilolbas: {}: passed over: not an EVTX log, XML events, JSON lines or a CSV \
-             with a process field\n\
-             wmilolbas scan: 5 files, 43 events read (20 process creations), 3 detections\n",
+            "wmilolbas: {}: no process creations (Windows event log (.evtx)): it holds 5 \
+             events: Security 4799 (5)\n\
+             wmilolbas: {}: passed over: not an EVTX log, XML events, JSON, or a CSV whose \
+             header is of a layout known (its first line: # Windows event log files (.evtx))\n\
+             wmilolbas scan: 5 files, 43 events read (20 process creations), 3 detections; \
+             1 file passed over\n",
+            evtx_dir()
+                .join("4799_remote_local_groups_enumeration.evtx")
+                .display(),
             evtx_dir().join("README.md").display()
         )
     );
@@ -92,10 +98,24 @@ fn evtx_and_its_xml_export_give_the_same_rows_apart_from_source() {
         assert_eq!(from_xml.code, 0, "{}", from_xml.stderr);
         // The summary lines (the evtx folder also has a README, passed over).
         assert_eq!(
-            from_evtx.stderr.lines().last(),
-            from_xml.stderr.lines().last(),
+            from_evtx
+                .stderr
+                .lines()
+                .last()
+                .map(|l| l.replace("; 1 file passed over", "")),
+            from_xml.stderr.lines().last().map(String::from),
             "{mode:?}"
         );
+        // The log without process creations is named in both.
+        for r in [&from_evtx, &from_xml] {
+            assert!(
+                r.stderr.contains("4799_remote_local_groups_enumeration.")
+                    && r.stderr.contains("no process creations")
+                    && r.stderr.contains("it holds 5 events: Security 4799 (5)"),
+                "{}",
+                r.stderr
+            );
+        }
         let (a, b) = (
             rows_without_source(&from_evtx),
             rows_without_source(&from_xml),
@@ -251,9 +271,10 @@ fn folder_walk_skips_hidden_and_symlinks_and_chooses_by_content() {
     assert_eq!(
         r.stderr,
         format!(
-            "wmilolbas: {}: passed over: not an EVTX log, XML events, JSON lines or a CSV \
-             with a process field\n\
-             wmilolbas scan: 2 files, 16 events read (12 process creations), 4 detections\n",
+            "wmilolbas: {}: passed over: not an EVTX log, XML events, JSON, or a CSV whose \
+             header is of a layout known (its first line: nothing to see)\n\
+             wmilolbas scan: 2 files, 16 events read (12 process creations), 4 detections; \
+             1 file passed over\n",
             dir.join("notes.txt").display()
         )
     );

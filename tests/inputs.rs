@@ -247,6 +247,11 @@ fn csv_with_security_4688_names_gives_the_same_detections_as_json_lines() {
     assert_eq!(col(&from_csv, "_time")[0], "1714557600.123");
 }
 
+/// The layouts every "no layout known" message lists.
+const LAYOUTS_KNOWN: &str = "hayabusa timeline, chainsaw hunt CSV, EvtxECmd, event record JSON, \
+    Velociraptor, PowerShell Get-WinEvent, HELK, CIM Endpoint.Processes, Splunk _raw, ECS, \
+    Winlogbeat 5/6, NXLog, Windows event fields";
+
 /// A named file with no process field (`a,b,c`, or plain text) is named on
 /// stderr with its columns, its rows are 0 process creations, exit 1.
 #[test]
@@ -259,13 +264,11 @@ fn a_named_file_without_a_process_field_is_named_with_its_columns() {
     assert_eq!(
         r.stderr,
         format!(
-            "wmilolbas: {}:1: no process field: read as CSV, its header has 3 columns (a, b, c); \
-             expected CIM names (parent_process_name, parent_process_path, process_name, \
-             process_path, original_file_name, plain or Processes.-prefixed) or Windows event \
-             names (Image, ParentImage, NewProcessName, ParentProcessName); its rows are not \
-             process creations\n\
+            "wmilolbas: {}:1: no layout known: read as CSV, its header has 3 columns (a, b, c); \
+             its 2 rows are not read. Layouts known: {}; see wmilolbas scan --help\n\
              wmilolbas scan: 1 file, 2 events read (0 process creations), 0 detections, 1 error\n",
-            abc.display()
+            abc.display(),
+            LAYOUTS_KNOWN
         )
     );
     assert!(r.stdout.is_empty());
@@ -276,8 +279,8 @@ fn a_named_file_without_a_process_field_is_named_with_its_columns() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr.starts_with(&format!(
-            "wmilolbas: {}:1: no process field: read as CSV, its header has 1 column \
-             (Remember to check the logs); ",
+            "wmilolbas: {}:1: no layout known: read as CSV, its header has 1 column \
+             (Remember to check the logs); its 1 row is not read. ",
             text.display()
         )),
         "{}",
@@ -300,7 +303,8 @@ fn a_wide_header_without_a_process_field_lists_twelve_columns() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr.contains(
-            "its header has 20 columns (c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, … 8 more)"
+            "its header has 20 columns (c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, … 8 more); \
+             it has no rows"
         ),
         "{}",
         r.stderr
@@ -328,19 +332,29 @@ fn a_folder_walk_names_each_file_it_passes_over() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let over =
         |f: &str, why: &str| format!("wmilolbas: {}: passed over: {why}", dir.join(f).display());
-    let not_ours = "not an EVTX log, XML events, JSON lines or a CSV with a process field";
+    let not_ours = |first: &str| {
+        format!(
+            "not an EVTX log, XML events, JSON, or a CSV whose header is of a layout known \
+             (its first line: {first})"
+        )
+    };
     assert_eq!(
         r.stderr.lines().collect::<Vec<_>>(),
         [
-            over("abc.csv", not_ours),
+            over("abc.csv", &not_ours("a, b, c")),
             over(
                 "logs.zip",
                 "a zip archive: not read (scan reads plain text, gzip and .evtx files); \
                  unpack it first"
             ),
-            over("notes.txt", not_ours),
-            over("page.html", not_ours),
-            "wmilolbas scan: 2 files, 2 events read (2 process creations), 2 detections".into()
+            over("notes.txt", &not_ours("nothing to see")),
+            over(
+                "page.html",
+                "XML without an <Event> element in its first 4 KiB"
+            ),
+            "wmilolbas scan: 2 files, 2 events read (2 process creations), 2 detections; \
+             4 files passed over"
+                .into()
         ]
     );
     assert_eq!(col(&r, "process_name"), ["mshta.exe", "mshta.exe"]);

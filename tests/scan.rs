@@ -74,13 +74,52 @@ fn builtin_sample_table_and_json() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 4);
-    assert!(lines
-        .iter()
-        .all(|l| l["risk_score"] == "54" && l["annotations.mitre_attack"] == "T1047"));
+    assert!(lines.iter().all(|l| l["risk_score"] == "54"
+        && l["annotations.mitre_attack"] == serde_json::json!(["T1047"])));
+    // The search protocol's multivalue companions are not in scan's output.
+    assert!(lines.iter().all(|l| l
+        .as_object()
+        .unwrap()
+        .keys()
+        .all(|k| !k.starts_with("__mv_"))));
     assert_eq!(
         lines[0]["risk_message"],
         "Wmiprsve.exe spawned a LOLBAS process on MSEDGEWIN10."
     );
+}
+
+/// With `--lineage`, CSV carries neither the `__mv_` companion columns nor
+/// anything in their place; a lineage detection's techniques are one cell,
+/// one per line, and the same fields are JSON arrays.
+#[test]
+fn lineage_output_has_no_mv_columns_and_json_annotations_are_arrays() {
+    let r = scan_in_data(&["--lineage", "--format", "csv", "lineage/chains_guid.csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = csv_out(&r);
+    assert!(
+        rows[0].iter().all(|h| !h.starts_with("__mv_")),
+        "{:?}",
+        rows[0]
+    );
+    assert_eq!(rows[0].last().unwrap(), "lineage_path");
+    let ids = col(&rows, "annotations.mitre_attack.mitre_technique_id");
+    assert!(ids.iter().any(|v| v == "T1047\nT1059.003"), "{ids:?}");
+    let r = scan_in_data(&["--lineage", "--format", "json", "lineage/chains_guid.csv"]);
+    for line in r.stdout_str().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        for f in [
+            "annotations.mitre_attack",
+            "annotations.mitre_attack.mitre_technique_id",
+            "annotations.mitre_attack.mitre_technique",
+        ] {
+            assert!(v[f].is_array(), "{f}: {line}");
+        }
+        assert!(v
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|k| !k.starts_with("__mv_")));
+    }
 }
 
 /// The Sysmon XML file: exactly 4 detections in both modes.
@@ -644,6 +683,36 @@ fn help_mentions_evtx() {
             r.stdout_str().contains(".evtx"),
             "{args:?}: {}",
             r.stdout_str()
+        );
+    }
+}
+
+/// `scan --help` lists every export layout the tool recognises, by the
+/// name its messages use.
+#[test]
+fn scan_help_lists_every_layout() {
+    let r = run(&["scan", "--help"], b"");
+    let help = r.stdout_str();
+    for layout in wmilolbas::layouts::LAYOUTS {
+        assert!(
+            help.contains(layout.name),
+            "{} not in:\n{help}",
+            layout.name
+        );
+        let named = |name: &str| help.contains(name.trim_start_matches("Processes."));
+        let names: Vec<&str> = layout
+            .signatures
+            .iter()
+            .flat_map(|s| s.iter().copied())
+            .collect();
+        assert!(
+            layout
+                .signatures
+                .iter()
+                .all(|sig| sig.iter().any(|n| named(n)))
+                || names.iter().filter(|n| named(n)).count() >= 2,
+            "{}: the help names too few of the fields it is recognised by",
+            layout.name
         );
     }
 }

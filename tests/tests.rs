@@ -14,6 +14,10 @@ mod scan;
 mod inputs;
 // `wmilolbas scan` on .evtx files and folders: counts, XML equivalence, damaged copies.
 mod evtx;
+// `wmilolbas scan` on every export layout (tests/data/layouts): detections, chains, fields.
+mod layouts;
+// The no-silent-zero rule, through every reader.
+mod silent_zero;
 // The detection rule: an independent oracle vs the binary, options, catalogs.
 mod detection;
 // The independent oracle of the rule used by `detection` and `fake_splunkd`.

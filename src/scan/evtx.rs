@@ -6,8 +6,10 @@
 //! oldest records, wrapping around). The chunks can then be read apart, in
 //! parallel: an [`EvtxReader`] reads some of them. Each record is rendered
 //! as XML by the crate and goes through the same mapping as the XML reader
-//! ([`super::xml::load_event`]), unless its `<EventID>` already says it is
-//! not a process creation ([`super::xml::surely_not_process_creation`]).
+//! ([`crate::layouts::xml::load_fields`]), unless its `<EventID>` already
+//! says it is not a process creation
+//! ([`super::xml::surely_not_process_creation`]); such a record is counted
+//! by its channel and event ID.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::Arc;
@@ -138,9 +140,11 @@ pub fn plan<F: Read + Seek>(path: &str, file: &mut F) -> Result<Plan, Error> {
 
 /// One record of the current chunk.
 enum Item {
-    /// A rendered record: its ID and where its XML ends in `data` (or
-    /// `None` when it is surely not a process creation).
-    Record(u64, Option<usize>),
+    /// A rendered record: its ID and where its XML ends in `data`.
+    Record(u64, usize),
+    /// A record that is surely not a process creation: its ID and which
+    /// event it is.
+    Other(u64, String),
     /// A problem in the chunk or a record.
     Problem(Error),
 }
@@ -158,6 +162,8 @@ pub struct EvtxReader<F> {
     start: usize,
     buf: Vec<u8>,
     bytes_read: Arc<std::sync::atomic::AtomicU64>,
+    /// Which event the last [`Item::Other`] was.
+    label: String,
 }
 
 impl<F: Read + Seek> EvtxReader<F> {
@@ -180,6 +186,7 @@ impl<F: Read + Seek> EvtxReader<F> {
             start: 0,
             buf: Vec::with_capacity(CHUNK_SIZE as usize),
             bytes_read,
+            label: String::new(),
         }
     }
 
@@ -240,14 +247,16 @@ impl<F: Read + Seek> EvtxReader<F> {
             };
             let id = record.event_record_id;
             match record.into_xml_bytes() {
-                Ok(rendered) if xml::surely_not_process_creation(&rendered.data) => {
-                    self.items.push_back(Item::Record(id, None));
-                }
-                Ok(rendered) => {
-                    self.data.extend_from_slice(&rendered.data);
-                    self.items
-                        .push_back(Item::Record(id, Some(self.data.len())));
-                }
+                Ok(rendered) => match xml::surely_not_process_creation(&rendered.data) {
+                    Some(event_id) => {
+                        let label = xml::label(&rendered.data, event_id);
+                        self.items.push_back(Item::Other(id, label));
+                    }
+                    None => {
+                        self.data.extend_from_slice(&rendered.data);
+                        self.items.push_back(Item::Record(id, self.data.len()));
+                    }
+                },
                 Err(e) => self.problem(
                     Some(id),
                     format!("record cannot be rendered: {}", describe(&e)),
@@ -258,17 +267,26 @@ impl<F: Read + Seek> EvtxReader<F> {
 }
 
 impl<F: Read + Seek> Reader for EvtxReader<F> {
+    fn layout(&self) -> Option<&'static crate::layouts::ExportLayout> {
+        Some(&crate::layouts::EVTX_LOG)
+    }
+
     fn next(&mut self) -> Step<'_> {
         loop {
             match self.items.pop_front() {
                 Some(Item::Problem(e)) => return Step::Problem(e),
-                Some(Item::Record(record, end)) => {
+                Some(Item::Other(record, label)) => {
                     let pos = Position::Record {
                         chunk: Some(self.chunk),
                         record: Some(record),
                     };
-                    let Some(end) = end else {
-                        return Step::Record(pos, Body::Other);
+                    self.label = label;
+                    return Step::Record(pos, Body::Other(Some(&self.label)));
+                }
+                Some(Item::Record(record, end)) => {
+                    let pos = Position::Record {
+                        chunk: Some(self.chunk),
+                        record: Some(record),
                     };
                     let start = std::mem::replace(&mut self.start, end);
                     return Step::Record(pos, Body::Xml(&self.data[start..end]));

@@ -20,21 +20,23 @@
 //!   read twice). A file is read when its content says what it is: EVTX by
 //!   its magic (or any file named `*.evtx`, so a damaged one is reported);
 //!   once decoded (gzip, UTF-16), XML when its first 4 KiB hold `<Event`,
-//!   JSON lines when it starts with `{`, CSV when its first line names a
-//!   process field (CIM names such as `process_name` or
-//!   `parent_process_path`, or Windows event names such as `Image` or
-//!   `NewProcessName`: [`event::header_shape`]). Other files are passed
-//!   over with one line each on stderr (not an error); so is a file in a
-//!   refused format (zip, xz, …, a gzip-compressed EVTX log), its line
-//!   saying what it is. A file that cannot be opened or read is an error.
-//!   `--input-format` does not apply inside directories.
+//!   JSON (or syslog lines carrying JSON) when its first record is of a
+//!   layout known (or does not end within the bytes looked at), CSV when
+//!   its first line (after PowerShell's `#TYPE` line) is the header of a
+//!   layout known ([`crate::layouts::recognise`]). Other files are passed
+//!   over with one line each on stderr saying why (not an error, counted
+//!   in the summary); so is a file in a refused format (zip, xz, …, a
+//!   gzip-compressed EVTX log), its line saying what it is. A file that
+//!   cannot be opened or read is an error. `--input-format` does not apply
+//!   inside directories.
+//! * Every input read ends with a [`Unit::End`], where the rule of
+//!   [`super::report`] is applied to what it held.
 
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use super::decode;
-use super::event::{self, HeaderShape};
 use super::evtx;
 use super::parallel::{CountHandle, Counting};
 use super::InputFormat;
@@ -86,10 +88,12 @@ pub enum Unit<'a> {
     },
     /// A problem to report.
     Report(Error),
-    /// A line to show that is not a problem (a walked file passed over).
-    Note(String),
+    /// A walked file passed over: the line that says why (not a problem).
+    PassedOver(String),
     /// An input was opened (counted in the summary).
     Opened,
+    /// An input has been read to its end (its name).
+    End(String),
 }
 
 impl std::fmt::Debug for Unit<'_> {
@@ -98,8 +102,9 @@ impl std::fmt::Debug for Unit<'_> {
             Unit::Text { name, format, .. } => write!(f, "Text({name}, {format:?})"),
             Unit::Evtx { name, chunks, .. } => write!(f, "Evtx({name}, {chunks:?})"),
             Unit::Report(e) => write!(f, "Report({e})"),
-            Unit::Note(n) => write!(f, "Note({n})"),
+            Unit::PassedOver(n) => write!(f, "PassedOver({n})"),
             Unit::Opened => f.write_str("Opened"),
+            Unit::End(n) => write!(f, "End({n})"),
         }
     }
 }
@@ -186,33 +191,77 @@ fn walk(dir: &Path, out: &mut Vec<Result<Input<'static>, Error>>) {
     }
 }
 
-/// The format of a walked text file from its first decoded bytes; `None`
-/// to pass it over.
-fn choose(text: &[u8]) -> Option<InputFormat> {
-    match text.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'<') if memchr::memmem::find(text, b"<Event").is_some() => Some(InputFormat::Xml),
-        Some(b'{') => Some(InputFormat::Json),
+/// The format of a walked text file from its first decoded bytes, or why
+/// it is passed over.
+fn choose(text: &[u8]) -> Result<InputFormat, String> {
+    let first = text.trim_ascii_start();
+    let line = first.split(|&b| b == b'\n').next().unwrap_or_default();
+    let json = super::json::syslog_json(line).is_some();
+    match first.first() {
+        None => Err("empty or blank".into()),
+        Some(b'<') if !json => {
+            if memchr::memmem::find(text, b"<Event").is_some() {
+                Ok(InputFormat::Xml)
+            } else {
+                Err("XML without an <Event> element in its first 4 KiB".into())
+            }
+        }
+        Some(b'{' | b'[') => first_json_record(text),
+        Some(_) if json => first_json_record(text),
         Some(_) => {
-            // The first line, read as the CSV reader will read it.
+            // The first line (after PowerShell's `#TYPE`), read as the CSV
+            // reader will read it.
             let mut header = csv::ByteRecord::new();
             let mut reader = csv::ReaderBuilder::new()
                 .has_headers(false)
                 .flexible(true)
                 .from_reader(text);
-            let read = reader.read_byte_record(&mut header).unwrap_or(false);
-            (read && event::header_shape(header.iter()) != HeaderShape::NoProcessField)
-                .then_some(InputFormat::Csv)
+            let mut read = reader.read_byte_record(&mut header).unwrap_or(false);
+            if read && header.len() == 1 && header[0].starts_with(b"#TYPE ") {
+                read = reader.read_byte_record(&mut header).unwrap_or(false);
+            }
+            let names: Vec<String> = header
+                .iter()
+                .map(|h| String::from_utf8_lossy(h).into_owned())
+                .collect();
+            match crate::layouts::recognise_header(&names) {
+                Some(_) if read => Ok(InputFormat::Csv),
+                _ => Err(format!(
+                    "not an EVTX log, XML events, JSON, or a CSV whose header is of a layout \
+                     known (its first line: {})",
+                    super::report::show_fields(&names)
+                )),
+            }
         }
-        None => None,
     }
 }
 
-/// The line shown for a walked file that is passed over.
-fn passed_over(name: &str) -> String {
-    format!(
-        "{name}: passed over: not an EVTX log, XML events, JSON lines or a CSV with a \
-         process field"
-    )
+/// True when the first non-blank line of `head` ends within it.
+fn whole_line(head: &[u8]) -> bool {
+    memchr::memchr(b'\n', head.trim_ascii_start()).is_some()
+}
+
+/// A walked JSON file is read when its first record is of a layout known,
+/// or does not end within the bytes looked at.
+fn first_json_record(head: &[u8]) -> Result<InputFormat, String> {
+    use super::read::{Body, Reader, Step};
+    use crate::layouts::walk::{load_json, Loaded};
+    let mut reader = super::json::JsonReader::new("", head, head);
+    let mut event = crate::layouts::EventBuilder::new();
+    match reader.next() {
+        Step::Record(_, Body::Json(text)) => match load_json(text, &mut event) {
+            Ok(Loaded::Record(_) | Loaded::Marker) => Ok(InputFormat::Json),
+            Ok(Loaded::Unknown(keys)) => Err(format!(
+                "JSON of no layout known (its first record has the fields: {})",
+                super::report::show_fields(&keys)
+            )),
+            // A JSON line cut by the end of the bytes looked at.
+            Err(_) if !super::json::is_document(head) && !whole_line(head) => Ok(InputFormat::Json),
+            Err(why) => Err(why),
+        },
+        // A document whose first record is longer than the bytes looked at.
+        _ => Ok(InputFormat::Json),
+    }
 }
 
 /// Cuts inputs into units, lazily (each input is opened, once, as its
@@ -325,7 +374,7 @@ impl<'a> Units<'a> {
             // A walked file in a refused format is passed over, with why.
             Err(decode::Failure::Refused(why)) if walked => {
                 self.queue
-                    .push_back(Unit::Note(format!("{name}: passed over: {why}")));
+                    .push_back(Unit::PassedOver(format!("{name}: passed over: {why}")));
                 return;
             }
             Err(failure) => {
@@ -335,9 +384,10 @@ impl<'a> Units<'a> {
         };
         let format = if walked {
             match choose(&text.head) {
-                Some(format) => format,
-                None => {
-                    self.queue.push_back(Unit::Note(passed_over(&name)));
+                Ok(format) => format,
+                Err(why) => {
+                    let line = format!("{name}: passed over: {why}");
+                    self.queue.push_back(Unit::PassedOver(line));
                     return;
                 }
             }
@@ -355,7 +405,12 @@ impl<'a> Units<'a> {
             return;
         }
         self.queue.push_back(Unit::Opened);
-        self.queue.push_back(Unit::Text { name, text, format });
+        self.queue.push_back(Unit::Text {
+            name: name.clone(),
+            text,
+            format,
+        });
+        self.queue.push_back(Unit::End(name));
     }
 
     /// Cuts an EVTX file into units of [`CHUNKS_PER_UNIT`] chunks (each
@@ -378,6 +433,7 @@ impl<'a> Units<'a> {
         if let Some(e) = plan.tail {
             self.queue.push_back(Unit::Report(e));
         }
+        self.queue.push_back(Unit::End(name));
     }
 }
 

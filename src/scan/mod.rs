@@ -4,30 +4,31 @@
 //! [`inputs`]):
 //! * Windows event logs (`.evtx`, [`evtx`]), rendered as XML by the `evtx`
 //!   crate and mapped as XML events are;
-//! * CSV with a header of CIM names, plain or `Processes.`-prefixed, or of
-//!   Windows event names (mapped as events are, [`event::header_shape`]);
-//! * JSON lines (CIM names or Windows/Sysmon event names);
+//! * CSV and JSON (lines, arrays, pretty-printed documents, Elasticsearch,
+//!   Azure and Splunk envelopes, syslog-wrapped lines: [`json`]) in any
+//!   export layout [`crate::layouts`] knows;
 //! * Sysmon/Security XML events as Splunk's `XmlWinEventLog` stores them.
 //!
 //! Text inputs may be gzip-compressed and UTF-8 or UTF-16 with a BOM; each
 //! is opened and read once, so pipes and FIFOs work ([`decode`]).
 //!
 //! Each format is a [`read::Reader`] yielding records with their position;
-//! one loop ([`pipeline::Detector::scan`]) maps every record onto CIM (an
-//! event by [`event`]), runs the same rule and annotator as the search
-//! command, and reports. [`run`] cuts the inputs into units run on every
-//! core and writes their results in input order.
+//! one loop ([`pipeline::Detector::scan`]) maps every record onto CIM
+//! through its layout's table, runs the same rule and annotator as the
+//! search command, and reports; every input then goes through one rule
+//! ([`report`]): no silent zeros. [`run`] cuts the inputs into units run
+//! on every core and writes their results in input order.
 
 mod chains;
 pub mod decode;
-pub mod event;
 pub mod evtx;
 pub mod inputs;
-pub mod jsonl;
+pub mod json;
 pub mod output;
 mod parallel;
 pub mod pipeline;
 pub mod read;
+pub mod report;
 pub mod xml;
 
 use std::io::{BufRead, Write};
@@ -58,7 +59,7 @@ pub const SAMPLES: [(&str, &[u8]); 2] = [
 pub enum InputFormat {
     /// CSV with a header.
     Csv,
-    /// JSON lines.
+    /// JSON: lines, arrays, documents (see [`json`]).
     Json,
     /// XML events.
     Xml,
@@ -67,16 +68,21 @@ pub enum InputFormat {
 }
 
 impl InputFormat {
-    /// Guesses from the first bytes: `ElfFile\0` EVTX, `<` XML, `{` JSON,
-    /// else CSV.
+    /// Guesses from the first bytes: `ElfFile\0` EVTX, a syslog line
+    /// carrying JSON, `<` XML, `{` or `[` JSON, else CSV.
     pub fn sniff(head: &[u8]) -> InputFormat {
         if head.starts_with(evtx::MAGIC) {
             return InputFormat::Evtx;
         }
         let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-        match head.iter().find(|b| !b.is_ascii_whitespace()) {
+        let first = head.trim_ascii_start();
+        let line = first.split(|&b| b == b'\n').next().unwrap_or_default();
+        if json::syslog_json(line).is_some() {
+            return InputFormat::Json;
+        }
+        match first.first() {
             Some(b'<') => InputFormat::Xml,
-            Some(b'{') => InputFormat::Json,
+            Some(b'{' | b'[') => InputFormat::Json,
             _ => InputFormat::Csv,
         }
     }
@@ -115,6 +121,8 @@ pub struct Summary {
     pub detections: u64,
     /// Problems reported.
     pub errors: u64,
+    /// Files a folder walk passed over (not read).
+    pub passed_over: u64,
     /// With `--lineage`: the detections lineage found (counted in
     /// `detections` too).
     pub lineage: Option<u64>,
@@ -135,6 +143,8 @@ struct Writer<'w, W: Write> {
     /// Times present but unreadable, and times read without a zone, over
     /// every input.
     notes: crate::notes::FieldNotes,
+    /// What the input being written held so far (its units' tallies).
+    tally: report::Tally,
 }
 
 struct Progress {
@@ -167,6 +177,7 @@ impl<'w, W: Write> Writer<'w, W> {
             bytes: CountHandle::default(),
             lineage,
             notes: crate::notes::FieldNotes::default(),
+            tally: report::Tally::default(),
         }
     }
 
@@ -220,6 +231,18 @@ impl<'w, W: Write> Writer<'w, W> {
         let _ = writeln!(self.stderr, "wmilolbas: {note}");
     }
 
+    /// An input has been read: the rule of [`report`] on what it held.
+    fn end_of_input(&mut self, name: &str) -> std::result::Result<(), Stop> {
+        let tally = std::mem::take(&mut self.tally);
+        for said in report::verdict(name, &tally) {
+            match said {
+                report::Said::Error(e) => self.error(e)?,
+                report::Said::Note(n) => self.note(&n),
+            }
+        }
+        Ok(())
+    }
+
     fn finish(mut self) -> Summary {
         self.clear_progress();
         for (kind, text) in self.notes.sentences() {
@@ -259,6 +282,11 @@ impl<W: Write> Sink for Writer<'_, W> {
 
     fn notes(&mut self, notes: crate::notes::FieldNotes) -> std::result::Result<(), Stop> {
         self.notes.merge(&notes);
+        Ok(())
+    }
+
+    fn tally(&mut self, tally: report::Tally) -> std::result::Result<(), Stop> {
+        self.tally.merge(tally);
         Ok(())
     }
 
@@ -308,7 +336,9 @@ fn scan_input<R: BufRead>(
 ) -> std::result::Result<(), Stop> {
     match format {
         InputFormat::Csv => detector.scan(name, &mut read::CsvReader::new(name, input, head), sink),
-        InputFormat::Json => detector.scan(name, &mut read::JsonReader::new(name, input), sink),
+        InputFormat::Json => {
+            detector.scan(name, &mut json::JsonReader::new(name, input, head), sink)
+        }
         InputFormat::Xml => detector.scan(name, &mut read::XmlReader::new(name, input), sink),
         // Refused when the input was planned; never reaches here.
         InputFormat::Evtx => sink.error(evtx::error(
@@ -380,7 +410,7 @@ pub fn run<W: Write>(config: &ScanConfig, stdout: W, stderr: &mut dyn Write) -> 
 pub fn summary_line(s: &Summary) -> String {
     let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     format!(
-        "wmilolbas scan: {}, {} read ({}), {}{}{}",
+        "wmilolbas scan: {}, {} read ({}), {}{}{}{}",
         plural(s.files, "file", "files"),
         plural(s.events, "event", "events"),
         plural(s.processes, "process creation", "process creations"),
@@ -391,6 +421,11 @@ pub fn summary_line(s: &Summary) -> String {
         },
         if s.errors > 0 {
             format!(", {}", plural(s.errors, "error", "errors"))
+        } else {
+            String::new()
+        },
+        if s.passed_over > 0 {
+            format!("; {} passed over", plural(s.passed_over, "file", "files"))
         } else {
             String::new()
         }

@@ -1,19 +1,32 @@
 //! `scan` output: an aligned table for people, CSV or JSON lines for tools.
 //!
 //! Every format gets the same fields: `source` (file:line), the CIM fields
-//! in [`OUTPUT_FIELDS`], then the fields the search command adds (by
-//! default [`ADDED_FIELDS`]; see [`Output::with_added_fields`]). The table
-//! reads the added fields it shows by name, never by position, so fields
-//! inserted or appended there cannot shift its columns.
+//! in [`OUTPUT_FIELDS`] (with the process GUIDs, so a chain can be checked),
+//! then the fields the search command adds (by default [`ADDED_FIELDS`];
+//! see [`Output::with_added_fields`]) — without the `__mv_` companions,
+//! which are the search protocol's encoding of multivalue fields: in CSV a
+//! multivalue field's values are one cell, one per line, and in JSON the
+//! annotation fields that can hold several values ([`MULTIVALUE`]) are
+//! always arrays. The table reads the added fields it shows by name, never
+//! by position, so fields inserted or appended there cannot shift its
+//! columns.
 
 use std::io::Write;
 
 use crate::annotate::{CsvLine, ADDED_FIELDS};
+use crate::layouts::builder::epoch_to_display;
 use crate::rule::MatchReason;
-use crate::scan::event::epoch_to_display;
+
+/// Added fields that may hold several values (a lineage detection's
+/// techniques): JSON arrays in `scan`'s JSON output.
+pub const MULTIVALUE: [&str; 3] = [
+    "annotations.mitre_attack",
+    "annotations.mitre_attack.mitre_technique_id",
+    "annotations.mitre_attack.mitre_technique",
+];
 
 /// CIM fields shown for each row, after `source`.
-pub const OUTPUT_FIELDS: [&str; 12] = [
+pub const OUTPUT_FIELDS: [&str; 14] = [
     "_time",
     "dest",
     "user",
@@ -26,6 +39,8 @@ pub const OUTPUT_FIELDS: [&str; 12] = [
     "original_file_name",
     "parent_process_id",
     "process_id",
+    "parent_process_guid",
+    "process_guid",
 ];
 
 /// Output format.
@@ -60,6 +75,9 @@ pub struct Output<W: Write> {
     table: Vec<[String; 7]>,
     /// Names of the added fields, in the order of [`OutRow::added`].
     added_names: Vec<&'static str>,
+    /// Per added field: written (not an `__mv_` companion), and a JSON
+    /// array.
+    added_shown: Vec<(bool, bool)>,
     /// Where the table's added columns are in [`OutRow::added`].
     score_at: Option<usize>,
     reason_at: Option<usize>,
@@ -120,6 +138,10 @@ impl<W: Write> Output<W> {
             reason_at: at("match_reason"),
             path_at: at("lineage_path"),
             threat_at: at("threat_object"),
+            added_shown: names
+                .iter()
+                .map(|n| (!n.starts_with("__mv_"), MULTIVALUE.contains(n)))
+                .collect(),
             added_names: names,
         }
     }
@@ -129,17 +151,28 @@ impl<W: Write> Output<W> {
         match self.format {
             Format::Csv => {
                 self.buf.clear();
+                let shown = &self.added_shown;
                 if !self.wrote_header {
                     self.wrote_header = true;
-                    let names = std::iter::once("source")
-                        .chain(OUTPUT_FIELDS)
-                        .chain(self.added_names.iter().copied());
+                    let names = std::iter::once("source").chain(OUTPUT_FIELDS).chain(
+                        self.added_names
+                            .iter()
+                            .zip(shown)
+                            .filter(|(_, s)| s.0)
+                            .map(|(n, _)| *n),
+                    );
                     self.line.encode_into(names, &mut self.buf);
                     self.buf.push(b'\n');
                 }
                 let cells = std::iter::once(row.source.as_bytes())
                     .chain(row.base.iter().copied())
-                    .chain(row.added.iter().copied());
+                    .chain(
+                        row.added
+                            .iter()
+                            .zip(shown)
+                            .filter(|(_, s)| s.0)
+                            .map(|(v, _)| *v),
+                    );
                 self.line.encode_into(cells, &mut self.buf);
                 self.buf.push(b'\n');
                 self.out.write_all(&self.buf)
@@ -147,19 +180,36 @@ impl<W: Write> Output<W> {
             Format::Json => {
                 self.buf.clear();
                 self.buf.push(b'{');
+                let plain = (true, false);
                 let names = std::iter::once("source")
                     .chain(OUTPUT_FIELDS)
                     .chain(self.added_names.iter().copied());
                 let values = std::iter::once(row.source.as_bytes())
                     .chain(row.base.iter().copied())
                     .chain(row.added.iter().copied());
-                for (i, (name, value)) in names.zip(values).enumerate() {
-                    if i > 0 {
+                let shown = std::iter::repeat_n(&plain, 1 + OUTPUT_FIELDS.len())
+                    .chain(self.added_shown.iter());
+                let mut first = true;
+                for ((name, value), (written, array)) in names.zip(values).zip(shown) {
+                    if !written {
+                        continue;
+                    }
+                    if !std::mem::take(&mut first) {
                         self.buf.push(b',');
                     }
                     serde_json::to_writer(&mut self.buf, name)?;
                     self.buf.push(b':');
-                    serde_json::to_writer(&mut self.buf, &String::from_utf8_lossy(value))?;
+                    let text = String::from_utf8_lossy(value);
+                    if *array {
+                        let items: Vec<&str> = if text.is_empty() {
+                            Vec::new()
+                        } else {
+                            text.split('\n').collect()
+                        };
+                        serde_json::to_writer(&mut self.buf, &items)?;
+                    } else {
+                        serde_json::to_writer(&mut self.buf, &text)?;
+                    }
                 }
                 self.buf.extend_from_slice(b"}\n");
                 self.out.write_all(&self.buf)
@@ -489,6 +539,36 @@ mod tests {
     }
 
     #[test]
+    fn mv_companions_are_not_written_and_json_annotations_are_arrays() {
+        let (base, _) = sample();
+        let names = vec![
+            "annotations.mitre_attack.mitre_technique_id",
+            "__mv_annotations.mitre_attack.mitre_technique_id",
+            "match_reason",
+        ];
+        let added: Vec<&[u8]> = vec![b"T1047\nT1059.003", b"$T1047$;$T1059.003$", b"lineage"];
+        let mut out = Output::with_added_fields(Format::Csv, names.clone(), Vec::new());
+        out.write(&row(&base, &added)).unwrap();
+        let text = String::from_utf8(out.out).unwrap();
+        assert!(
+            !text.contains("__mv_") && !text.contains("$T1047$"),
+            "{text}"
+        );
+        assert!(text.contains(",\"T1047\nT1059.003\",lineage\n"), "{text}");
+        let mut out = Output::with_added_fields(Format::Json, names, Vec::new());
+        out.write(&row(&base, &added)).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.out).unwrap();
+        assert_eq!(
+            v["annotations.mitre_attack.mitre_technique_id"],
+            serde_json::json!(["T1047", "T1059.003"])
+        );
+        assert!(v
+            .get("__mv_annotations.mitre_attack.mitre_technique_id")
+            .is_none());
+        assert_eq!(v["process_guid"], "");
+    }
+
+    #[test]
     fn table_reads_added_fields_by_name_whatever_their_order_or_number() {
         let (base, _) = sample();
         // Reordered, with one more field appended (as an option may add).
@@ -512,7 +592,7 @@ mod tests {
             text.lines()
                 .next()
                 .unwrap()
-                .ends_with("process_id,match_reason,threat_object,risk_score,lineage_path"),
+                .ends_with("process_guid,match_reason,threat_object,risk_score,lineage_path"),
             "{text}"
         );
     }

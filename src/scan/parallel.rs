@@ -50,7 +50,9 @@ impl<R: Read> Read for Counting<R> {
 /// What a worker sends to the writer, in input order.
 enum Msg {
     Opened,
-    Note(String),
+    PassedOver(String),
+    Tally(super::report::Tally),
+    End(String),
     Counts(Counts),
     Row(Row),
     Lineage(Box<LineageRow>),
@@ -65,10 +67,13 @@ impl<W: Write> Writer<'_, W> {
                 self.summary.files += 1;
                 Ok(())
             }
-            Msg::Note(note) => {
+            Msg::PassedOver(note) => {
+                self.summary.passed_over += 1;
                 self.note(&note);
                 Ok(())
             }
+            Msg::Tally(t) => self.tally(t),
+            Msg::End(name) => self.end_of_input(&name),
             Msg::Counts(c) => self.counts(c),
             Msg::Row(r) => self.row(r),
             Msg::Lineage(r) => self.lineage(r),
@@ -123,6 +128,9 @@ impl Sink for BatchSink<'_> {
     fn notes(&mut self, notes: crate::notes::FieldNotes) -> std::result::Result<(), Stop> {
         self.push(Msg::Notes(notes))
     }
+    fn tally(&mut self, tally: super::report::Tally) -> std::result::Result<(), Stop> {
+        self.push(Msg::Tally(tally))
+    }
 }
 
 /// Does one unit of work.
@@ -135,7 +143,8 @@ fn work(
     match unit {
         Unit::Opened => sink.push(Msg::Opened),
         Unit::Report(e) => sink.error(e),
-        Unit::Note(note) => sink.push(Msg::Note(note)),
+        Unit::PassedOver(note) => sink.push(Msg::PassedOver(note)),
+        Unit::End(name) => sink.push(Msg::End(name)),
         Unit::Text { name, text, format } => {
             let super::decode::Text {
                 stream,

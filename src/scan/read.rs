@@ -9,8 +9,8 @@ use std::io::BufRead;
 
 use csv::ByteRecord;
 
-use super::{input_error, jsonl, xml};
-use crate::error::{Error, Result};
+use super::{input_error, xml};
+use crate::error::Error;
 
 pub use crate::error::InputAt as Position;
 
@@ -31,12 +31,13 @@ pub fn source(name: &str, at: &Position) -> String {
 pub enum Body<'a> {
     /// A CSV row whose columns the last [`Step::Header`] named.
     Row(&'a ByteRecord),
-    /// One JSON object (a JSON line, trimmed).
+    /// One JSON record (a line, an array element, a document), trimmed.
     Json(&'a [u8]),
     /// One `<Event>` element.
     Xml(&'a [u8]),
-    /// A record known not to be a process creation without mapping it.
-    Other,
+    /// A record known not to be a process creation without mapping it,
+    /// with which event it is (`Security 4624`) when known.
+    Other(Option<&'a str>),
 }
 
 /// One step of a reader.
@@ -63,9 +64,15 @@ pub trait Reader {
     /// The next step; after [`Step::Failed`] or [`Step::End`] the caller
     /// stops.
     fn next(&mut self) -> Step<'_>;
+
+    /// The layout of its [`Body::Xml`] and [`Body::Other`] records, when
+    /// the format decides it.
+    fn layout(&self) -> Option<&'static crate::layouts::ExportLayout> {
+        None
+    }
 }
 
-/// Largest CSV record accepted, like [`jsonl::MAX_LINE`] and
+/// Largest CSV record accepted, like [`super::json::MAX_RECORD`] and
 /// [`xml::MAX_EVENT`].
 pub const MAX_CSV_RECORD: u64 = 16 << 20;
 
@@ -191,6 +198,13 @@ impl<R: BufRead> Reader for CsvReader<R> {
             if let Some(end) = self.read_record(true) {
                 return end;
             }
+            // Windows PowerShell 5.1's Export-Csv writes `#TYPE <class>`
+            // before the header.
+            if self.record.len() == 1 && self.record[0].starts_with(b"#TYPE ") {
+                if let Some(end) = self.read_record(true) {
+                    return end;
+                }
+            }
             if let Some(stripped) = self
                 .record
                 .get(0)
@@ -218,80 +232,13 @@ impl<R: BufRead> Reader for CsvReader<R> {
     }
 }
 
-/// JSON lines: one object per line; blank lines are skipped.
-pub struct JsonReader<R> {
-    name: String,
-    input: R,
-    line: Vec<u8>,
-    line_no: u64,
-}
-
-impl<R: BufRead> JsonReader<R> {
-    /// Reads `input`.
-    pub fn new(name: &str, input: R) -> JsonReader<R> {
-        JsonReader {
-            name: name.to_string(),
-            input,
-            line: Vec::new(),
-            line_no: 0,
-        }
-    }
-
-    /// Skips the rest of an over-long line without holding it.
-    fn skip_line(&mut self) -> Result<()> {
-        loop {
-            let (done, used) = match self.input.fill_buf() {
-                Ok([]) => (true, 0),
-                Ok(buf) => match memchr::memchr(b'\n', buf) {
-                    Some(i) => (true, i + 1),
-                    None => (false, buf.len()),
-                },
-                Err(e) => return Err(Error::io(format!("reading {}", self.name), e)),
-            };
-            self.input.consume(used);
-            if done {
-                return Ok(());
-            }
-        }
-    }
-}
-
-impl<R: BufRead> Reader for JsonReader<R> {
-    fn next(&mut self) -> Step<'_> {
-        loop {
-            self.line.clear();
-            let limit = jsonl::MAX_LINE as u64 + 1;
-            match std::io::Read::take(&mut self.input, limit).read_until(b'\n', &mut self.line) {
-                Ok(0) => return Step::End,
-                Ok(_) => {}
-                Err(e) => return Step::Failed(Error::io(format!("reading {}", self.name), e)),
-            }
-            self.line_no += 1;
-            if self.line.len() > jsonl::MAX_LINE && self.line.last() != Some(&b'\n') {
-                let msg = format!("line is longer than {} MiB; skipped", jsonl::MAX_LINE >> 20);
-                let err = input_error(&self.name, self.line_no, msg);
-                if let Err(e) = self.skip_line() {
-                    return Step::Failed(e);
-                }
-                return Step::Skipped(err);
-            }
-            let start = self.line.iter().position(|c| !c.is_ascii_whitespace());
-            let end = self.line.iter().rposition(|c| !c.is_ascii_whitespace());
-            if let (Some(start), Some(end)) = (start, end) {
-                return Step::Record(
-                    Position::Line(self.line_no),
-                    Body::Json(&self.line[start..=end]),
-                );
-            }
-        }
-    }
-}
-
 /// Windows events as XML (see [`xml::EventSplitter`]).
 pub struct XmlReader<R> {
     name: String,
     splitter: xml::EventSplitter<R>,
     event: Vec<u8>,
+    events: u64,
+    done: bool,
 }
 
 impl<R: BufRead> XmlReader<R> {
@@ -301,16 +248,36 @@ impl<R: BufRead> XmlReader<R> {
             name: name.to_string(),
             splitter: xml::EventSplitter::new(input),
             event: Vec::new(),
+            events: 0,
+            done: false,
         }
     }
 }
 
 impl<R: BufRead> Reader for XmlReader<R> {
+    fn layout(&self) -> Option<&'static crate::layouts::ExportLayout> {
+        Some(&crate::layouts::XML_EVENTS)
+    }
+
     fn next(&mut self) -> Step<'_> {
+        if self.done {
+            return Step::End;
+        }
         match self.splitter.next_event() {
             Ok(Some((line, bytes))) => {
+                self.events += 1;
                 self.event = bytes;
                 Step::Record(Position::Line(line), Body::Xml(&self.event))
+            }
+            Ok(None) if self.events == 0 => {
+                self.done = true;
+                Step::Failed(input_error(
+                    &self.name,
+                    1,
+                    "no <Event> element: read as XML (it starts with '<'), but it holds no \
+                     Windows event; nothing was read"
+                        .into(),
+                ))
             }
             Ok(None) => Step::End,
             Err(e) => Step::Failed(input_error(&self.name, e.line, e.message)),

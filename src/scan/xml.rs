@@ -1,14 +1,11 @@
 //! Windows events as XML, the way Splunk's `XmlWinEventLog` stores them:
 //! `<Event>…</Event>` one per line or concatenated (a `<Events>` wrapper or
 //! an XML declaration around them is ignored). Each event is cut out of the
-//! stream first and parsed on its own with `quick-xml`, so one malformed
-//! event is reported with its line and the next one is still read.
+//! stream first and parsed on its own ([`crate::layouts::xml`]), so one
+//! malformed event is reported with its line and the next one is still
+//! read.
 
 use std::io::BufRead;
-
-use quick_xml::events::{BytesStart, Event};
-
-use super::event::EventBuilder;
 
 /// Largest single event accepted.
 pub const MAX_EVENT: usize = 16 << 20;
@@ -148,114 +145,12 @@ fn find_event_start(hay: &[u8]) -> Option<usize> {
     None
 }
 
-/// Loads one `<Event>` element into `event`.
-pub fn load_event(xml: &[u8], event: &mut EventBuilder) -> Result<(), String> {
-    event.clear();
-    let mut reader = quick_xml::Reader::from_reader(xml);
-    let mut buf = Vec::new();
-    let mut stack: Vec<Vec<u8>> = Vec::new();
-    let mut data_name: Option<String> = None;
-    let mut text: Vec<u8> = Vec::new();
-    loop {
-        let ev = reader.read_event_into(&mut buf).map_err(|e| {
-            format!(
-                "malformed XML at byte {} of the event: {e}",
-                reader.buffer_position()
-            )
-        })?;
-        match ev {
-            Event::Start(e) => {
-                let name = e.local_name().as_ref().to_vec();
-                start_element(&name, &e, event, &mut data_name)?;
-                text.clear();
-                stack.push(name);
-            }
-            Event::Empty(e) => {
-                let name = e.local_name().as_ref().to_vec();
-                let mut dn = None;
-                start_element(&name, &e, event, &mut dn)?;
-                if let Some(n) = dn {
-                    event.set(&n, &[b""]);
-                }
-            }
-            Event::Text(t) => {
-                let s = t
-                    .unescape()
-                    .map_err(|e| format!("bad character reference: {e}"))?;
-                text.extend_from_slice(s.as_bytes());
-            }
-            Event::CData(c) => text.extend_from_slice(&c),
-            Event::End(_) => {
-                let Some(name) = stack.pop() else {
-                    return Err("unbalanced closing tag".into());
-                };
-                let parent = stack.last().map(Vec::as_slice);
-                match (name.as_slice(), parent) {
-                    (b"Data", _) => {
-                        if let Some(n) = data_name.take() {
-                            event.set(&n, &[&text]);
-                        }
-                    }
-                    (b"EventID" | b"Computer" | b"Channel", Some(b"System")) => {
-                        let n = String::from_utf8_lossy(&name).into_owned();
-                        event.set(&n, &[&text]);
-                    }
-                    _ => {}
-                }
-                text.clear();
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-        buf.clear();
-    }
-    if !stack.is_empty() {
-        return Err("an element is not closed".into());
-    }
-    Ok(())
-}
-
-fn start_element(
-    name: &[u8],
-    e: &BytesStart<'_>,
-    event: &mut EventBuilder,
-    data_name: &mut Option<String>,
-) -> Result<(), String> {
-    let attr = |key: &[u8]| -> Result<Option<String>, String> {
-        for a in e.attributes() {
-            let a = a.map_err(|e| format!("malformed attribute: {e}"))?;
-            if a.key.local_name().as_ref() == key {
-                let v = a
-                    .unescape_value()
-                    .map_err(|e| format!("bad attribute value: {e}"))?;
-                return Ok(Some(v.into_owned()));
-            }
-        }
-        Ok(None)
-    };
-    match name {
-        b"Data" => *data_name = attr(b"Name")?,
-        b"TimeCreated" => {
-            if let Some(t) = attr(b"SystemTime")? {
-                event.set("SystemTime", &[t.as_bytes()]);
-            }
-        }
-        b"Provider" => {
-            if let Some(p) = attr(b"Name")? {
-                event.set("Provider", &[p.as_bytes()]);
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-/// True when `event` (one `<Event>` element) is surely not a process
-/// creation, judged from its text without parsing it: its `<System>` has
-/// one `<EventID>` whose number is neither 1 nor 4688, and no other field
-/// [`EventBuilder::set`] would take as the event ID is there. When unsure it
-/// says false, and the event is parsed and mapped.
-pub fn surely_not_process_creation(event: &[u8]) -> bool {
+/// The event ID of `event` (one `<Event>` element) when it is surely not
+/// a process creation, judged from its text without parsing it: its
+/// `<System>` has one `<EventID>` whose number is neither 1 nor 4688, and
+/// no other field the Windows map takes as the event ID is there. When
+/// unsure it says `None`, and the event is parsed and mapped.
+pub fn surely_not_process_creation(event: &[u8]) -> Option<u32> {
     use memchr::memmem;
     // Names that EventBuilder also takes as the event ID (as a Data Name).
     const ALIASES: [&[u8]; 10] = [
@@ -271,36 +166,45 @@ pub fn surely_not_process_creation(event: &[u8]) -> bool {
         b"EventID'",
     ];
     if ALIASES.iter().any(|a| memmem::find(event, a).is_some()) {
-        return false;
+        return None;
     }
     let mut tags = memmem::find_iter(event, b"<EventID");
     let (Some(at), None) = (tags.next(), tags.next()) else {
-        return false;
+        return None;
     };
     let (Some(system), Some(system_end)) = (
         memmem::find(event, b"<System>"),
         memmem::find(event, b"</System>"),
     ) else {
-        return false;
+        return None;
     };
     if !(system < at && at < system_end) {
-        return false;
+        return None;
     }
     let rest = &event[at + b"<EventID".len()..];
     if !matches!(rest.first(), Some(b'>' | b' ')) {
-        return false;
+        return None;
     }
-    let Some(gt) = memchr::memchr(b'>', rest) else {
-        return false;
-    };
+    let gt = memchr::memchr(b'>', rest)?;
     let text = &rest[gt + 1..];
-    let Some(lt) = memchr::memchr(b'<', text) else {
-        return false;
-    };
+    let lt = memchr::memchr(b'<', text)?;
     let id = std::str::from_utf8(&text[..lt])
         .ok()
         .and_then(|s| s.trim().parse::<u32>().ok());
-    matches!(id, Some(id) if id != 1 && id != 4688)
+    id.filter(|id| *id != 1 && *id != 4688)
+}
+
+/// Which event a record surely not a process creation is: its channel
+/// (`<Channel>`) and event ID, as [`crate::layouts::EventBuilder::label`]
+/// words it.
+pub fn label(event: &[u8], event_id: u32) -> String {
+    use memchr::memmem;
+    let channel = memmem::find(event, b"<Channel>").and_then(|at| {
+        let rest = &event[at + b"<Channel>".len()..];
+        let end = memchr::memchr(b'<', rest)?;
+        std::str::from_utf8(&rest[..end]).ok()
+    });
+    crate::layouts::builder::event_label(channel, Some(event_id))
 }
 
 #[cfg(test)]
@@ -313,34 +217,43 @@ mod tests {
 
     #[test]
     fn only_other_event_ids_are_surely_not_process_creations() {
-        assert!(surely_not_process_creation(&ev(
-            "<EventID>4624</EventID>",
-            ""
-        )));
-        assert!(surely_not_process_creation(&ev(
-            "<EventID Qualifiers=\"\">3</EventID>",
-            "<Data Name=\"Image\">x</Data>"
-        )));
+        let surely = |e: &[u8]| surely_not_process_creation(e);
+        assert_eq!(surely(&ev("<EventID>4624</EventID>", "")), Some(4624));
+        assert_eq!(
+            surely(&ev(
+                "<EventID Qualifiers=\"\">3</EventID>",
+                "<Data Name=\"Image\">x</Data>"
+            )),
+            Some(3)
+        );
         // Process creations, and anything unsure, are parsed.
-        assert!(!surely_not_process_creation(&ev(
-            "<EventID>1</EventID>",
-            ""
-        )));
-        assert!(!surely_not_process_creation(&ev(
-            "<EventID>4688</EventID>",
-            ""
-        )));
-        assert!(!surely_not_process_creation(&ev("", "")));
-        assert!(!surely_not_process_creation(&ev(
-            "<EventID>x</EventID>",
-            ""
-        )));
-        assert!(!surely_not_process_creation(&ev(
-            "<EventID>3</EventID>",
-            "<Data Name=\"EventCode\">1</Data>"
-        )));
-        assert!(!surely_not_process_creation(
-            b"<Event><EventID>3</EventID></Event>"
-        ));
+        assert_eq!(surely(&ev("<EventID>1</EventID>", "")), None);
+        assert_eq!(surely(&ev("<EventID>4688</EventID>", "")), None);
+        assert_eq!(surely(&ev("", "")), None);
+        assert_eq!(surely(&ev("<EventID>x</EventID>", "")), None);
+        assert_eq!(
+            surely(&ev(
+                "<EventID>3</EventID>",
+                "<Data Name=\"EventCode\">1</Data>"
+            )),
+            None
+        );
+        assert_eq!(surely(b"<Event><EventID>3</EventID></Event>"), None);
+    }
+
+    #[test]
+    fn a_skipped_record_is_labelled_by_channel_and_event_id() {
+        assert_eq!(
+            label(&ev("<EventID>4624</EventID>", ""), 4624),
+            "Security 4624"
+        );
+        assert_eq!(
+            label(
+                b"<Event><System><EventID>3</EventID><Channel>Microsoft-Windows-Sysmon/Operational</Channel></System></Event>",
+                3
+            ),
+            "Sysmon 3"
+        );
+        assert_eq!(label(b"<Event></Event>", 7), "event ID 7");
     }
 }

@@ -1,29 +1,34 @@
 //! The one loop every input goes through: records from a [`Reader`] are
 //! mapped onto `Endpoint.Processes` (CSV rows with CIM names as they are;
-//! events, and CSV rows with Windows event names, through [`EventBuilder`]),
+//! every other layout's records through [`EventBuilder`]),
 //! matched by the [`Rule`], annotated, and handed with their counts and
 //! problems, in input order, to a [`Sink`].
 //!
-//! A CSV whose header has no process field at all (neither CIM nor event
-//! names, see [`event::header_shape`]) is reported once, with its columns;
-//! its rows are counted as read, not as process creations.
+//! Each record's layout is recognised ([`crate::layouts`]): a CSV's once,
+//! from its header; a JSON record's from its fields. What every input held
+//! goes to the sink at its end ([`Tally`]), for the rule of
+//! [`super::report`]: no input gives a silent zero.
 
 use std::sync::Arc;
 
 use csv::ByteRecord;
 
-use super::event::{self, EventBuilder, EventKind, HeaderShape};
+mod mapping;
+
 use super::output::{OutRow, OUTPUT_FIELDS};
 use super::read::{Body, Position, Reader, Step};
-use super::{jsonl, xml};
+use super::report::Tally;
 use crate::annotate::{Annotator, Hit};
 use crate::error::Error;
+use crate::layouts::walk::{self, Loaded};
+use crate::layouts::{self, EventBuilder};
 use crate::lineage::{Facts, LineageRule};
 use crate::notes::{FieldNotes, NoteKind};
 use crate::options::Mode;
 use crate::records::{FieldSet, Layout, RowView, Slot};
 use crate::rule::{Catalog, Rule};
 use crate::time::{self, LocalZone, Zone};
+use mapping::{json_fields, row_fields, xml_fields, Columns, State};
 
 /// Counts for the summary line, sent as they grow.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -116,6 +121,8 @@ pub trait Sink {
     fn notes(&mut self, notes: FieldNotes) -> Result<(), Stop>;
     /// A row for lineage (`--lineage`), in input order with the others.
     fn lineage(&mut self, row: Box<LineageRow>) -> Result<(), Stop>;
+    /// What a unit of an input held (sent at its end).
+    fn tally(&mut self, tally: Tally) -> Result<(), Stop>;
 }
 
 /// Records between two [`Sink::counts`] calls when nothing else is sent.
@@ -132,6 +139,9 @@ pub struct Detector {
     out_slots: Vec<Slot>,
     /// `_time`, `firstTime`: the time of a CIM row.
     time_slots: [Slot; 2],
+    /// `process_name`, `process_path`, `parent_process_name`,
+    /// `parent_process_path`: a CIM row without any is not read.
+    name_slots: [Slot; 4],
     cim_layout: Arc<Layout>,
     /// The zone zone-less times are read in (UTC when `None`).
     local: Option<LocalZone>,
@@ -153,7 +163,13 @@ impl Detector {
         });
         let out_slots = OUTPUT_FIELDS.iter().map(|f| fields.add(f)).collect();
         let time_slots = [fields.add("_time"), fields.add("firstTime")];
-        let cim_layout = Arc::new(Layout::resolve(&fields, &event::cim_header()));
+        let name_slots = [
+            fields.add("process_name"),
+            fields.add("process_path"),
+            fields.add("parent_process_name"),
+            fields.add("parent_process_path"),
+        ];
+        let cim_layout = Arc::new(Layout::resolve(&fields, &layouts::builder::cim_header()));
         Detector {
             mode: options.mode,
             rule,
@@ -162,6 +178,7 @@ impl Detector {
             fields,
             out_slots,
             time_slots,
+            name_slots,
             cim_layout,
             local: config.timezone.clone(),
         }
@@ -257,38 +274,9 @@ impl Detector {
         printed.map(Checked::Row)
     }
 
-    /// Maps a loaded event; `Some` when it is a process creation to print.
-    fn map_event(
-        &self,
-        event: &mut EventBuilder,
-        record: &mut ByteRecord,
-        counts: &mut Counts,
-    ) -> Option<Checked> {
-        if event.finish(record) != EventKind::ProcessCreation {
-            return None;
-        }
-        // The event's time is epoch seconds already (noted by the builder).
-        self.check(&self.cim_layout, record, counts, &mut FieldNotes::default())
-    }
-
-    /// Maps a CSV row with event names (`names`, from its header).
-    fn map_event_row(
-        &self,
-        names: &[String],
-        row: &ByteRecord,
-        event: &mut EventBuilder,
-        record: &mut ByteRecord,
-        counts: &mut Counts,
-    ) -> Option<Checked> {
-        event.clear();
-        for (name, value) in names.iter().zip(row.iter()) {
-            event.set(name, &[value]);
-        }
-        self.map_event(event, record, counts)
-    }
-
     /// Reads `reader` to its end (or a stop), sending rows, counts and
-    /// problems to `sink`. `name` is the input's name in messages.
+    /// problems to `sink`, then what the input held ([`Tally`]). `name` is
+    /// the input's name in messages.
     pub fn scan(
         &self,
         name: &str,
@@ -296,40 +284,29 @@ impl Detector {
         sink: &mut dyn Sink,
     ) -> Result<(), Stop> {
         let mut counts = Counts::default();
+        let mut state = State::default();
         let mut columns = Columns::None;
         let mut event = EventBuilder::new();
         event.set_local_zone(self.local.clone());
         let mut notes = FieldNotes::default();
         let mut record = ByteRecord::new();
+        let events_layout = reader.layout();
         loop {
             let (pos, body) = match reader.next() {
                 Step::End => break,
                 Step::Header(header) => {
-                    columns = match event::header_shape(header.iter()) {
-                        HeaderShape::Cim => {
-                            Columns::Cim(Arc::new(Layout::resolve(&self.fields, header)))
-                        }
-                        HeaderShape::Events => Columns::Events(
-                            header
-                                .iter()
-                                .map(|h| String::from_utf8_lossy(h).into_owned())
-                                .collect(),
-                        ),
-                        HeaderShape::NoProcessField => {
-                            flush(&mut counts, sink)?;
-                            sink.error(no_process_field(name, header))?;
-                            Columns::None
-                        }
-                    };
+                    columns = self.columns(header, &mut state);
                     continue;
                 }
                 Step::Failed(e) => {
+                    state.tally.cut = true;
                     flush(&mut counts, sink)?;
                     sink.error(e)?;
                     break;
                 }
                 Step::Skipped(e) => {
                     counts.events += 1;
+                    state.tally.records += 1;
                     flush(&mut counts, sink)?;
                     sink.error(e)?;
                     continue;
@@ -342,21 +319,73 @@ impl Detector {
                 Step::Record(pos, body) => (pos, body),
             };
             counts.events += 1;
+            state.tally.records += 1;
             let mapped = match body {
                 Body::Row(row) => Ok(match &columns {
-                    Columns::Cim(layout) => self.check(layout, row, &mut counts, &mut notes),
-                    Columns::Events(names) => {
-                        self.map_event_row(names, row, &mut event, &mut record, &mut counts)
+                    Columns::Cim(layout, quick, names) => {
+                        if self.cim_unread(layout, quick, row) {
+                            state.tally.unread.add(&pos, || row_fields(names, row));
+                        }
+                        state.tally.processes += 1;
+                        self.check(layout, row, &mut counts, &mut notes)
+                    }
+                    Columns::Mapped {
+                        layout,
+                        targets,
+                        names,
+                    } => {
+                        event.clear();
+                        for (target, value) in targets.iter().zip(row.iter()) {
+                            if let Some((key, t, prio)) = target {
+                                event.apply(key, *t, *prio, &[value]);
+                            }
+                        }
+                        let fields = || row_fields(names, row);
+                        let (e, r, c) = (&mut event, &mut record, &mut counts);
+                        self.map_event(layout, e, r, c, &mut state, &pos, fields)
                     }
                     Columns::None => None,
                 }),
-                Body::Json(text) => jsonl::load_line(text, &mut event)
-                    .map_err(|e| e.0)
-                    .map(|()| self.map_event(&mut event, &mut record, &mut counts)),
-                Body::Xml(text) => xml::load_event(text, &mut event)
-                    .map(|()| self.map_event(&mut event, &mut record, &mut counts)),
-                Body::Other => Ok(None),
+                Body::Json(text) => match walk::load_json(text, &mut event) {
+                    Err(message) => Err(message),
+                    Ok(Loaded::Marker) => {
+                        counts.events -= 1;
+                        state.tally.records -= 1;
+                        Ok(None)
+                    }
+                    Ok(Loaded::Unknown(keys)) => {
+                        state.tally.unknown.add(&pos, || keys);
+                        Ok(None)
+                    }
+                    Ok(Loaded::Record(layout)) => {
+                        let fields = || json_fields(text);
+                        let (e, r, c) = (&mut event, &mut record, &mut counts);
+                        Ok(self.map_event(layout, e, r, c, &mut state, &pos, fields))
+                    }
+                },
+                Body::Xml(text) => {
+                    event.clear();
+                    let windows = layouts::windows_events();
+                    layouts::xml::load_fields(text, windows.map, &mut event).map(|()| {
+                        let fields = || xml_fields(text);
+                        let layout = events_layout.unwrap_or(windows);
+                        let (e, r, c) = (&mut event, &mut record, &mut counts);
+                        self.map_event(layout, e, r, c, &mut state, &pos, fields)
+                    })
+                }
+                Body::Other(label) => {
+                    let layout = events_layout.unwrap_or(layouts::windows_events());
+                    state.tally.layout(layout.name);
+                    state
+                        .tally
+                        .other(label.unwrap_or("records without an event ID"));
+                    Ok(None)
+                }
             };
+            if let Some(problem) = event.take_problem() {
+                flush(&mut counts, sink)?;
+                sink.error(error_at(name, pos, format!("this record's {problem}")))?;
+            }
             match mapped {
                 Err(message) => {
                     flush(&mut counts, sink)?;
@@ -384,64 +413,11 @@ impl Detector {
         }
         flush(&mut counts, sink)?;
         notes.merge(&event.take_notes());
-        if notes.is_empty() {
-            return Ok(());
+        if !notes.is_empty() {
+            sink.notes(notes)?;
         }
-        sink.notes(notes)
+        sink.tally(state.tally)
     }
-}
-
-/// How the rows under the last CSV header are read.
-enum Columns {
-    /// CIM names, resolved for the rule and annotator.
-    Cim(Arc<Layout>),
-    /// Windows event names, for [`EventBuilder::set`].
-    Events(Vec<String>),
-    /// No process field (or no header yet).
-    None,
-}
-
-/// Columns listed when a header has no process field.
-const COLUMNS_SHOWN: usize = 12;
-
-/// The report for a CSV header without a process field: the input, its
-/// columns (the first [`COLUMNS_SHOWN`], each cut to 40 characters) and
-/// the names that were looked for.
-fn no_process_field(name: &str, header: &ByteRecord) -> Error {
-    let mut shown: Vec<String> = header
-        .iter()
-        .take(COLUMNS_SHOWN)
-        .map(|h| {
-            let text: String = String::from_utf8_lossy(h)
-                .chars()
-                .map(|c| if c.is_control() { '?' } else { c })
-                .collect();
-            if text.chars().count() > 40 {
-                let mut cut: String = text.chars().take(39).collect();
-                cut.push('…');
-                cut
-            } else {
-                text
-            }
-        })
-        .collect();
-    if header.len() > COLUMNS_SHOWN {
-        shown.push(format!("… {} more", header.len() - COLUMNS_SHOWN));
-    }
-    let message = format!(
-        "no process field: read as CSV, its header has {} ({}); expected CIM names ({}, \
-         plain or Processes.-prefixed) or Windows event names ({}); its rows are not \
-         process creations",
-        if header.len() == 1 {
-            "1 column".to_string()
-        } else {
-            format!("{} columns", header.len())
-        },
-        shown.join(", "),
-        crate::rule::FIELDS.join(", "),
-        event::EVENT_PROCESS_FIELDS.join(", "),
-    );
-    super::input_error(name, 1, message)
 }
 
 fn flush(counts: &mut Counts, sink: &mut dyn Sink) -> Result<(), Stop> {
