@@ -827,7 +827,7 @@ fn scan_makes_the_same_pid_links_as_the_command() {
 }
 
 /// Unreadable PIDs are named in the WARN with an example, and a PID above
-/// 2³² is no PID.
+/// 2³² is no PID (beside a PID, it is said as a Falcon id).
 #[test]
 fn unreadable_pids_are_named_in_the_warning() {
     let h = "dest,parent_process_name,process_name,process_id,parent_process_id,_time";
@@ -840,7 +840,12 @@ fn unreadable_pids_are_named_in_the_warning() {
     let replies = parse_replies(&r.stdout);
     let msgs = replies[1].meta["inspector"]["messages"].to_string();
     assert!(
-        msgs.contains(r#"values present but not readable were used as absent: 2 in parent_process_id (e.g. \"twelve\")"#),
+        msgs.contains(r#"values present but not readable were used as absent: 1 in parent_process_id (e.g. \"twelve\")"#),
+        "{msgs}"
+    );
+    // The one above 2^32 beside a PID is said as what it looks like.
+    assert!(
+        msgs.contains("1 rows had a parent_process_id that is no Windows PID"),
         "{msgs}"
     );
     assert!(
