@@ -23,6 +23,7 @@
 //! * [`facts`] — what one row tells lineage (host, GUIDs, PIDs, time,
 //!   names; unreadable values noted), read through the same
 //!   [`RowView`](crate::records::RowView) as the plain rule;
+//! * [`ids`] — GUIDs and PIDs as rows write them;
 //! * [`cmdline`] — the catalog binary a launcher's command line runs;
 //! * [`tree`] — nodes and their indexes, held rows, settlement;
 //! * [`stats`] — the counts, and the one wording of every message;
@@ -30,6 +31,7 @@
 
 pub mod cmdline;
 pub mod facts;
+pub mod ids;
 pub mod rule;
 pub mod stats;
 pub mod tree;
