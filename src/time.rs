@@ -5,8 +5,8 @@
 //!
 //! | form | example | zone |
 //! | --- | --- | --- |
-//! | epoch seconds, whole or fractional | `1578959090`, `1578959090.348` | UTC |
-//! | epoch milliseconds, where a layout says so ([`parse_epoch_millis`]) | `1578959090348` | UTC |
+//! | epoch seconds, whole or fractional, 1980 to 2100 | `1578959090`, `1578959090.348` | UTC |
+//! | epoch milliseconds, where a layout says so ([`parse_epoch_millis`]), 1980 to 2100 | `1578959090348` | UTC |
 //! | .NET JSON date (PowerShell 5.1 `ConvertTo-Json`) | `/Date(1578959090348)/` | UTC |
 //! | ISO 8601 with `T` or a space, `-` or `/` between date parts | `2020-01-13T23:44:50.348Z`, `2020/01/13 23:44:50` | as written: `Z`, `UTC`, `GMT`, `+02:00`, `+0200`, `+02`; none = zone-less |
 //! | the same with a comma before the fraction | `2020-01-13 23:44:50,348` | |
@@ -15,6 +15,8 @@
 //! | US month first, 12-hour (PowerShell en-US `TimeCreated`; Sentinel's `10/25/2023, 9:43:21.994 AM`) | `1/13/2020 11:44:50 PM` | zone-less |
 //! | Kibana's default date format (Discover CSV reports) | `Jan 13, 2020 @ 23:44:50.348` | zone-less (the browser's zone) |
 //!
+//! An epoch number outside 1980–2100 is no time (a date written as digits,
+//! `20200113`, or a counter would otherwise read as 1970 or year 33658).
 //! A fraction keeps at most 6 digits (microseconds); [`Parsed::digits`]
 //! says how many the text had, so `scan` writes the fraction as the source
 //! has it. Day-first dates (`13/01/2020`) are not read: `01/02/2020` is
@@ -158,7 +160,7 @@ pub fn parse_epoch_millis(text: &[u8]) -> Option<Parsed> {
     }
     let ms: i64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
     let micros = ms.checked_mul(1000)?;
-    Some(given(if neg { -micros } else { micros }, 3))
+    epoch(if neg { -micros } else { micros }, 3)
 }
 
 /// Formats microseconds since the epoch as epoch seconds text with
@@ -185,6 +187,15 @@ pub fn display_utc(text: &str) -> Option<String> {
     }
     let ts = jiff::Timestamp::from_microsecond(p.micros).ok()?;
     Some(ts.strftime("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+/// 1980-01-01 and 2100-01-01, in microseconds since the epoch: epoch
+/// numbers outside are not times.
+const EPOCH_RANGE: std::ops::RangeInclusive<i64> = 315_532_800_000_000..=4_102_444_800_000_000;
+
+/// An epoch reading, when it is in [`EPOCH_RANGE`].
+fn epoch(micros: i64, digits: u8) -> Option<Parsed> {
+    EPOCH_RANGE.contains(&micros).then(|| given(micros, digits))
 }
 
 fn given(micros: i64, digits: u8) -> Parsed {
@@ -214,7 +225,7 @@ fn epoch_seconds(s: &[u8]) -> Option<Parsed> {
     let secs: i64 = std::str::from_utf8(whole).ok()?.parse().ok()?;
     let (micros, digits) = fraction(frac);
     let t = secs.checked_mul(1_000_000)?.checked_add(micros)?;
-    Some(given(if neg { -t } else { t }, digits))
+    epoch(if neg { -t } else { t }, digits)
 }
 
 /// Non-negative epoch seconds with at most one `.`: digits only, read in
@@ -235,13 +246,13 @@ fn plain_epoch(s: &[u8]) -> Option<Parsed> {
         return None;
     }
     if i == s.len() {
-        return Some(given(secs * 1_000_000, 0));
+        return epoch(secs * 1_000_000, 0);
     }
     if s[i] != b'.' || i + 1 == s.len() || !s[i + 1..].iter().all(u8::is_ascii_digit) {
         return None;
     }
     let (micros, digits) = fraction(&s[i + 1..]);
-    Some(given(secs * 1_000_000 + micros, digits))
+    epoch(secs * 1_000_000 + micros, digits)
 }
 
 /// `/Date(1578959090348)/`, `/Date(1578959090348+0100)/`: milliseconds
@@ -523,7 +534,10 @@ mod tests {
         assert_eq!(micros("1578959090"), Some(T - 348_000));
         assert_eq!(parse(b"1578959090.348").map(|p| p.digits), Some(3));
         assert_eq!(parse(b"1578959090").map(|p| p.zone), Some(Zone::Given));
-        assert_eq!(micros("-1.5"), Some(-1_500_000));
+        // Outside 1980-2100: no time.
+        for s in ["-1.5", "0", "20200113", "999999999999", "1.5"] {
+            assert_eq!(micros(s), None, "{s}");
+        }
         assert_eq!(micros("1578959090.1234567"), Some(T - 348_000 + 123_456));
     }
 
@@ -534,7 +548,7 @@ mod tests {
         assert_eq!(parse_epoch_millis(b"15789.5"), None);
         assert_eq!(micros("/Date(1578959090348)/"), Some(T));
         assert_eq!(micros("/Date(1578959090348+0100)/"), Some(T));
-        assert_eq!(micros("/Date(-1000)/"), Some(-1_000_000));
+        assert_eq!(micros("/Date(-1000)/"), None, "1969");
         assert_eq!(micros("/Date(x)/"), None);
     }
 
@@ -656,7 +670,7 @@ mod tests {
         /// month-first 12-hour text reads back as itself.
         #[test]
         fn written_times_read_back(
-            micros in -2_208_988_800_000_000i64..4_102_444_800_000_000,
+            micros in 315_532_800_000_000i64..4_102_444_800_000_000,
             offset_min in -840i32..=840,
         ) {
             let p = parse(format_epoch(micros, 6).as_bytes()).unwrap();

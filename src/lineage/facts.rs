@@ -7,7 +7,7 @@
 //!
 //! | what | fields, first present wins |
 //! | --- | --- |
-//! | host | `dest` (CIM), `Computer` (raw Windows events), `host` |
+//! | host | `dest` (CIM), `Computer` (raw Windows events) — not Splunk's `host`, which is the forwarder or collector (a Windows Event Forwarding collector's `host` covers many machines) |
 //! | process GUID | `process_guid` (CIM), `ProcessGuid` (Sysmon) |
 //! | parent GUID | `parent_process_guid`, `ParentProcessGuid` |
 //! | PID | `process_id` (CIM) |
@@ -157,7 +157,7 @@ impl Facts<'_> {
 
 #[derive(Debug, Clone, Copy)]
 struct Slots {
-    host: [Slot; 3],
+    host: [Slot; 2],
     guid: [Slot; 2],
     parent_guid: [Slot; 2],
     pid: Slot,
@@ -191,11 +191,7 @@ impl LineageRule {
     /// `fields`.
     pub fn new(launchers: &[String], fields: &mut FieldSet) -> LineageRule {
         let slots = Slots {
-            host: [
-                fields.add("dest"),
-                fields.add("Computer"),
-                fields.add("host"),
-            ],
+            host: [fields.add("dest"), fields.add("Computer")],
             guid: [fields.add("process_guid"), fields.add("ProcessGuid")],
             parent_guid: [
                 fields.add("parent_process_guid"),

@@ -37,7 +37,7 @@ pub mod stats;
 pub mod tree;
 
 pub use facts::{Facts, LineageRule, ParentKind, DEFAULT_LAUNCHERS};
-pub use rule::{Candidate, Role, Verdict, MAX_INELIGIBLE, MAX_LAUNCHERS, TWIN_MICROS};
+pub use rule::{Candidate, Role, Verdict, MAX_LAUNCHERS, MAX_PID_SCAN, TWIN_MICROS};
 pub use stats::{Stats, Unlinkable};
 pub use tree::{Limits, Observed, Settled, Tree, Weigh};
 

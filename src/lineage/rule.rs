@@ -34,20 +34,24 @@
 //! * **by PID**, only once the input has ended (a later row may show a
 //!   closer process with that PID): the child must name its parent (by
 //!   name, or the file name of its path), give its host and its parent PID.
-//!   The parent is the latest node on that host with that PID created at or
-//!   before the child (among nodes without a GUID, when the child has a
-//!   parent GUID that matched nothing: a Security 4688 parent of a Sysmon
-//!   child), **and its name must be the name the child gives**; a node of
-//!   another name means the parent is not in the data. With no creation
-//!   time on the child, or on a node with that PID, the link is made only
-//!   when exactly one node on that host with that PID has that name.
+//!   **Timed** (the child and every node with that PID have a creation
+//!   time): the latest node on that host with that PID created at or before
+//!   the child held the PID when the child started, so it decides — it is
+//!   the parent if its name is the name the child gives; a node of another
+//!   name, or (for a child whose parent GUID matched no node: a Sysmon
+//!   child of a Security 4688 parent) a node with a GUID, which would have
+//!   matched were it the parent, means the parent is not in the data.
+//!   **Untimed** (the child, or a node with that PID, has no time): the link
+//!   is made only when exactly one node on that host with that PID has that
+//!   name among those that may be older than the child (created at or
+//!   before it, or with no time); it is counted, and said in a WARN.
 //!
-//! **Why a PID link cannot run through a process lineage does not track.**
-//! Lineage keeps only launchers and WMI hosts — and the shipped search's
-//! tstats returns only launchers and their catalog children, so most
-//! processes are never seen. A PID link is made only to a node whose name
-//! is the parent name the child gives, and that name is a launcher's (a
-//! WMI parent ends the walk without a lookup). Every process of a
+//! **Why a timed PID link cannot run through a process lineage does not
+//! track.** Lineage keeps only launchers and WMI hosts — and the shipped
+//! search's tstats returns only launchers and their catalog children, so
+//! most processes are never seen. A PID link is made only to a node whose
+//! name is the parent name the child gives, and that name is a launcher's
+//! (a WMI parent ends the walk without a lookup). Every process of a
 //! launcher's name in the data is a node. The child's real parent was alive
 //! when the child started, so no other process had its PID between the
 //! parent's creation and the child's: if the parent is in the data, it is
@@ -58,10 +62,12 @@
 //! only cut a link, never make one, since the child would then name
 //! Notepad. This holds while the data is every launcher of one time range
 //! (what the correlation search reads) and the node cap is not reached; it
-//! is why PID links are refused once nodes were dropped. Untimed links
-//! (exactly one node of that name) hold when the parent is in the data.
-//! Rows that cannot be linked soundly are counted by
-//! [`Unlinkable`] reason and named in the end-of-search warning.
+//! is why PID links are refused once nodes were dropped. **An untimed
+//! link is weaker**: it holds when the parent is in the data; with no time
+//! to order them, a shell of the same name that reused the PID could be
+//! taken, which is why such links are said.
+//! Rows that cannot be linked soundly are counted by [`Unlinkable`] reason
+//! and named in the end-of-search warning.
 //!
 //! # 3. What is reported
 //!
@@ -83,9 +89,9 @@
 //! parent node that names no parent of its own — the grandparent roots the
 //! chain: a lineage detection on that row alone, `lineage_path` from the
 //! three names. It is the same walk, so the same mechanism (§4) keeps it to
-//! one detection per chain: when the parent's row is in the data it is
-//! followed and marked as any other. A row with no parent id at all, which
-//! nothing can link, is decided at once.
+//! one detection per chain: when the parent's row is in the data and can
+//! be linked, it is followed and marked as any other. A row with no parent
+//! id at all, which nothing can link, is decided at once.
 //!
 //! # 4. One lineage detection per chain: one mechanism
 //!
@@ -98,8 +104,17 @@
 //! other candidate ([`settle_order`]). So `WmiPrvSE > cmd /c … mshta >
 //! mshta` is reported once, on mshta's row; without mshta's row, once on
 //! cmd's; `WmiPrvSE > cmd > cmd(catalog) > cmd(catalog)` once, on the
-//! deepest. The only exception is a cap: an ancestor candidate that cannot
-//! be held is reported at once (counted in the cap warning).
+//! deepest. "Once" is per row of the deepest process: Sysmon and Security
+//! 4688 log it twice, and each row is reported, as the plain rule reports
+//! both rows of a direct child.
+//!
+//! What this cannot join: rows that cannot be linked are not known to be
+//! one chain. A row rooted by its grandparent field whose parent cannot be
+//! linked (no parent id, no host, the node cap) marks no shell, so the
+//! shell's own `launcher_command_line` detection is reported too. And the
+//! held-row cap: a command-line candidate that cannot be held is reported at
+//! once, a catalog candidate that cannot be held gets no verdict (both
+//! counted in the cap warning).
 //!
 //! Plain detections are not lineage detections and are untouched: with a
 //! catalog that lists a launcher (the full LOLBAS list has `cmd.exe`),
@@ -114,10 +129,10 @@ use super::tree::graph::{Graph, GuidKey, Link, NONE};
 /// (`wmiprvse > cmd > cmd > mshta` has 2).
 pub const MAX_LAUNCHERS: usize = 4;
 
-/// Most ineligible nodes (the child itself, nodes with a GUID for a child
-/// with a parent GUID) a PID lookup passes over before it gives up
-/// ([`Unlinkable::PidFlood`]).
-pub const MAX_INELIGIBLE: usize = 64;
+/// Most nodes an untimed PID lookup (the child, or a node with its parent
+/// PID, has no creation time) looks at before it gives up
+/// ([`Unlinkable::PidFlood`]); also the most twins looked for.
+pub const MAX_PID_SCAN: usize = 256;
 
 /// How close in time two rows of one process, logged by two sources
 /// (Sysmon and Security 4688), are taken to be: 2 seconds.
@@ -260,10 +275,12 @@ pub(crate) enum Walk {
     /// WMI parent's observed name (interned; `NONE`: the start's own
     /// parent name). `through_parent`: rooted by the start's grandparent
     /// field with no node for its parent, whose name goes in the path.
+    /// `untimed`: a link on the way was made by the untimed rule.
     Rooted {
         nodes: Vec<u32>,
         root_name: u32,
         through_parent: bool,
+        untimed: bool,
     },
     /// Not at the WMI parent: the chain ends elsewhere, or a parent is not
     /// in the data.
@@ -280,6 +297,8 @@ pub(crate) enum Walk {
 pub(crate) enum Parent {
     /// This node.
     Node(u32),
+    /// This node, by the untimed rule (the only node of that name).
+    Untimed(u32),
     /// Not in the data.
     Absent,
     /// Not known yet (PID links wait for the end).
@@ -302,10 +321,11 @@ pub(crate) fn walk(
     let mut nodes: Vec<u32> = Vec::new();
     let mut link = *start;
     let mut parent_name: &[u8] = start_parent;
+    let mut untimed = false;
     // The start row's own grandparent field roots the chain when its
     // parent cannot be followed (§3): at the end, with no node for the
     // parent, or a parent node that names no parent of its own.
-    let by_grandparent = |nodes: &Vec<u32>, link: &Link| {
+    let by_grandparent = |nodes: &Vec<u32>, link: &Link, untimed: bool| {
         let applies = grandparent != NONE
             && last
             && match nodes.len() {
@@ -317,6 +337,7 @@ pub(crate) fn walk(
             nodes: nodes.clone(),
             root_name: grandparent,
             through_parent: nodes.is_empty(),
+            untimed,
         })
     };
     loop {
@@ -326,6 +347,7 @@ pub(crate) fn walk(
                     nodes,
                     root_name: link.parent_name,
                     through_parent: false,
+                    untimed,
                 }
             }
             ParentKind::Other => return Walk::Dead,
@@ -336,10 +358,14 @@ pub(crate) fn walk(
         }
         let n = match parent(g, &link, parent_name, last) {
             Parent::Node(n) => n,
-            Parent::Absent => return by_grandparent(&nodes, &link).unwrap_or(Walk::Dead),
+            Parent::Untimed(n) => {
+                untimed = true;
+                n
+            }
+            Parent::Absent => return by_grandparent(&nodes, &link, untimed).unwrap_or(Walk::Dead),
             Parent::Wait(key) => return Walk::Open(key),
             Parent::Unlinkable(why) => {
-                return by_grandparent(&nodes, &link).unwrap_or(Walk::Unlinkable(why))
+                return by_grandparent(&nodes, &link, untimed).unwrap_or(Walk::Unlinkable(why))
             }
         };
         if nodes.contains(&n) || start.own() == Some(n) || link.own() == Some(n) {
@@ -357,6 +383,7 @@ pub(crate) fn walk(
                     nodes,
                     root_name: node.name,
                     through_parent: false,
+                    untimed,
                 }
             } else {
                 Walk::Dead
@@ -402,20 +429,24 @@ pub(crate) fn parent(g: &Graph, link: &Link, parent_name: &[u8], last: bool) -> 
     if g.dropped > 0 {
         return Parent::Unlinkable(Unlinkable::NodeCap);
     }
-    let eligible = |n: u32| {
-        g.node(n).is_some_and(|node| {
-            link.own() != Some(n) && !(link.parent_guid().is_some() && node.guid != 0)
-        })
-    };
     let named = |n: u32| {
         g.node(n)
             .is_some_and(|node| g.name(node.name).eq_ignore_ascii_case(parent_name))
     };
     if link.time().is_none() || g.has_untimed(link.host, ppid) {
-        // Untimed: exactly one eligible node of that name.
+        // Untimed: exactly one node of that name, among those that may have
+        // been created before the child (at or before its time, or with no
+        // time), the child itself and, for a child with a parent GUID,
+        // nodes with a GUID (not its parent, or that GUID would have
+        // matched) left out.
+        let eligible = |n: u32| {
+            g.node(n).is_some_and(|node| {
+                link.own() != Some(n) && !(link.parent_guid().is_some() && node.guid != 0)
+            })
+        };
         let mut found = None;
-        for (i, n) in g.with_pid(link.host, ppid, None).enumerate() {
-            if i == 4 * MAX_INELIGIBLE {
+        for (i, n) in g.with_pid(link.host, ppid, link.time()).enumerate() {
+            if i == MAX_PID_SCAN {
                 return Parent::Unlinkable(Unlinkable::PidFlood);
             }
             if eligible(n) && named(n) {
@@ -425,20 +456,27 @@ pub(crate) fn parent(g: &Graph, link: &Link, parent_name: &[u8], last: bool) -> 
                 found = Some(n);
             }
         }
-        return found.map_or(Parent::Absent, Parent::Node);
+        return found.map_or(Parent::Absent, Parent::Untimed);
     }
-    // The latest eligible node created at or before the child.
-    for (i, n) in g.with_pid(link.host, ppid, link.time()).rev().enumerate() {
-        if i == MAX_INELIGIBLE {
-            return Parent::Unlinkable(Unlinkable::PidFlood);
+    // Timed: the latest node with that PID created at or before the child
+    // (the child itself passed over) held the PID when the child started,
+    // so it decides.
+    for n in g.with_pid(link.host, ppid, link.time()).rev() {
+        if link.own() == Some(n) {
+            continue;
         }
-        if eligible(n) {
-            return if named(n) {
-                Parent::Node(n)
-            } else {
-                Parent::Absent // the process with that PID then was another
-            };
+        let Some(node) = g.node(n) else { continue };
+        if link.parent_guid().is_some() && node.guid != 0 {
+            // A process with a GUID held the PID after any older holder and
+            // is not the parent (its GUID would have matched): the parent
+            // is not in the data.
+            return Parent::Absent;
         }
+        return if named(n) {
+            Parent::Node(n)
+        } else {
+            Parent::Absent // the process with that PID then was another
+        };
     }
     Parent::Absent
 }
@@ -465,7 +503,7 @@ pub(crate) fn twins(g: &Graph, n: u32) -> Vec<u32> {
                 g.node(m)
                     .is_some_and(|o| g.name(o.name).eq_ignore_ascii_case(name))
             })
-            .take(MAX_INELIGIBLE),
+            .take(MAX_PID_SCAN),
     );
     out
 }

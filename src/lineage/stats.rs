@@ -18,8 +18,8 @@ pub enum Unlinkable {
     /// No creation time, and more than one process of that name had the
     /// parent PID on that host.
     NoTime,
-    /// More than [`super::MAX_INELIGIBLE`] processes with the parent PID
-    /// had to be passed over.
+    /// More than [`super::MAX_PID_SCAN`] processes had the parent PID (an
+    /// untimed lookup).
     PidFlood,
     /// The node cap was reached, so the data kept is no longer every
     /// launcher: PID links are refused.
@@ -52,7 +52,9 @@ impl Unlinkable {
             Unlinkable::NoTime => {
                 "no creation time (_time or firstTime) while several processes of that name had the parent PID"
             }
-            Unlinkable::PidFlood => "a parent PID that too many other processes had",
+            Unlinkable::PidFlood => {
+                "no creation time, and a parent PID that more than 256 processes had"
+            }
             Unlinkable::NodeCap => "a parent PID after the cap of processes kept was reached",
         }
     }
@@ -92,6 +94,9 @@ pub struct Stats {
     /// name or PID: such GUIDs are not process ids, and nothing is linked
     /// through them.
     pub guid_conflicts: u64,
+    /// Detections whose chain was linked by PID without creation times (the
+    /// one process of that name with that PID on the host).
+    pub untimed_links: u64,
 }
 
 impl Stats {
@@ -194,6 +199,15 @@ pub fn summary(stats: &Stats, limits: &Limits) -> Vec<(Level, String)> {
         }
         out.push((Level::Warn, text));
     }
+    if stats.untimed_links > 0 {
+        out.push((
+            Level::Warn,
+            format!(
+                "lineage: {} lineage detections were linked by PID without a creation time on the child or on a process with that PID (the one process of that name with that PID on the host was taken; a shell of that name started after the child and reusing the PID would be taken too): add min(_time) as firstTime to the tstats search",
+                stats.untimed_links
+            ),
+        ));
+    }
     if stats.falcon_parent_ids > 0 {
         out.push((
             Level::Warn,
@@ -246,7 +260,7 @@ pub fn summary(stats: &Stats, limits: &Limits) -> Vec<(Level, String)> {
 /// The counts, for the end of a search.
 pub fn counts(stats: &Stats) -> String {
     format!(
-        "lineage: {} processes kept for linking, {} rows held at most, {} lineage detections, {} candidates not on a WMI chain",
+        "lineage: {} processes kept for linking, {} rows held at most, {} lineage detections, {} candidates not reported (not on a WMI chain, not linked, or a detection runs through them)",
         stats.nodes, stats.held_peak, stats.detections, stats.unresolved
     )
 }

@@ -28,6 +28,7 @@ impl<P: Weigh> Tree<P> {
                     nodes: Vec::new(),
                     root_name: NONE,
                     through_parent: false,
+                    untimed: false,
                 },
             };
             let depth = match &walk {
@@ -85,8 +86,10 @@ impl<P: Weigh> Tree<P> {
                     nodes,
                     root_name,
                     through_parent,
+                    untimed,
                 },
             ) => {
+                self.stats.untimed_links += u64::from(untimed);
                 let root_name = if root_name == NONE {
                     link.parent_name
                 } else {

@@ -138,7 +138,7 @@ impl P {
             guid_text(self.pguid),
             self.pid.map_or(String::new(), |p| p.to_string()),
             self.ppid.map_or(String::new(), |p| p.to_string()),
-            self.time.map_or(String::new(), |t| format_epoch(t, 6)),
+            self.time.map_or(String::new(), |t| format_epoch(T0 + t, 6)),
             self.grandparent.to_string(),
             self.vendor.to_string(),
         ]
@@ -176,6 +176,9 @@ impl P {
         })
     }
 }
+
+/// The tests' times are microseconds after this instant (2023-11-14).
+const T0: i64 = 1_700_000_000_000_000;
 
 /// Catalog names the tests use (all in the ESCU list).
 const LOLBAS: [&str; 5] = [
@@ -999,26 +1002,86 @@ fn an_untimed_child_with_two_shells_of_that_name_is_counted() {
 }
 
 #[test]
-fn a_pid_flood_is_counted() {
-    // A Sysmon child whose parent GUID matched nothing looks only at nodes
-    // without a GUID: 100 shells with GUIDs and its parent PID come first.
-    let mut rows: Vec<(&'static str, P)> = Vec::new();
-    rows.push(("cmd", p("cmd.exe", "WmiPrvSE.exe").pid(100, 4, 1)));
-    for i in 0..100 {
+fn a_process_with_a_guid_holding_the_pid_later_shows_the_older_one_is_not_the_parent() {
+    // A Sysmon child whose parent GUID matched nothing: its parent's Sysmon
+    // row is not in the data. The latest process with the PID before it is
+    // a Sysmon shell of another GUID: that one is not the parent, and it
+    // held the PID after the older WMI shell (4688, no GUID), which had
+    // exited then. No link, however many such shells there are.
+    for shells in [1, 63, 100] {
+        let mut rows: Vec<(&'static str, P)> = Vec::new();
+        rows.push(("cmd", p("cmd.exe", "WmiPrvSE.exe").pid(100, 4, 1)));
+        for i in 0..shells {
+            rows.push((
+                "explorer-shell",
+                p("cmd.exe", "explorer.exe")
+                    .g(1000 + i, 5)
+                    .pid(100, 5, 10 + i as i64),
+            ));
+        }
         rows.push((
-            "flood",
-            p("cmd.exe", "explorer.exe")
-                .g(1000 + i, 5)
-                .pid(100, 5, 10 + i as i64),
+            "mshta",
+            p("mshta.exe", "cmd.exe").g(7, 99).pid(101, 100, 500),
         ));
+        let (found, _) = run_with(Limits::default(), &rows);
+        assert!(found.is_empty(), "{shells}: {found:?}");
     }
-    rows.push((
-        "mshta",
-        p("mshta.exe", "cmd.exe").g(7, 99).pid(101, 100, 500),
-    ));
+}
+
+#[test]
+fn an_untimed_pid_flood_is_counted() {
+    // No creation times, and 300 processes with the parent PID: the lookup
+    // gives up, and says so.
+    let untimed = |name, parent, pid, ppid| P {
+        pid: Some(pid),
+        ppid: Some(ppid),
+        ..p(name, parent)
+    };
+    let mut rows: Vec<(&'static str, P)> =
+        vec![("cmd", untimed("cmd.exe", "WmiPrvSE.exe", 100, 4))];
+    for _ in 0..300 {
+        rows.push(("other", untimed("powershell.exe", "explorer.exe", 100, 5)));
+    }
+    rows.push(("mshta", untimed("mshta.exe", "cmd.exe", 101, 100)));
     let (found, stats) = run_with(Limits::default(), &rows);
     assert!(found.is_empty());
     assert_eq!(stats.unlinkable_for(Unlinkable::PidFlood), 1);
+}
+
+#[test]
+fn an_untimed_node_does_not_let_a_timed_child_link_to_a_later_shell() {
+    // mshta (t=50) names cmd.exe with parent PID 600; the only cmd.exe with
+    // PID 600 starts at t=100, after it; an untimed powershell also had PID
+    // 600. The untimed rule looks only at nodes that may be older than the
+    // child: no link.
+    let rows = [
+        ("wmi-cmd", p("cmd.exe", "WmiPrvSE.exe").pid(600, 4, 100)),
+        ("mshta", p("mshta.exe", "cmd.exe").pid(601, 600, 50)),
+        (
+            "ps",
+            P {
+                pid: Some(600),
+                ppid: Some(5),
+                ..p("powershell.exe", "explorer.exe")
+            },
+        ),
+    ];
+    every_order(&rows, &[]);
+    // An untimed link that is made is counted (said in a WARN).
+    let rows = [
+        ("wmi-cmd", p("cmd.exe", "WmiPrvSE.exe").pid(600, 4, 10)),
+        (
+            "mshta",
+            P {
+                pid: Some(601),
+                ppid: Some(600),
+                ..p("mshta.exe", "cmd.exe")
+            },
+        ),
+    ];
+    let (found, stats) = run_with(Limits::default(), &rows);
+    assert_eq!(found.len(), 1);
+    assert_eq!(stats.untimed_links, 1);
 }
 
 #[test]
@@ -1251,4 +1314,29 @@ fn a_guid_given_to_two_processes_links_nothing() {
     );
     assert_eq!(found, ["mshta: lineage WmiPrvSE.exe > cmd.exe > mshta.exe"]);
     assert_eq!(stats.guid_conflicts, 0);
+}
+
+#[test]
+fn a_row_rooted_by_its_grandparent_that_nothing_links_marks_no_shell() {
+    // The rundll32 row names its WMI grandparent but gives no parent id:
+    // nothing can tie it to the shell's row, so the shell, which names
+    // rundll32 in its command line, is reported too (two rows that cannot
+    // be linked are not known to be one chain: rule.rs §4).
+    let (found, _) = run_with(
+        Limits::default(),
+        &[
+            (
+                "cmd",
+                p("cmd.exe", "WmiPrvSE.exe").g(10, WMI).runs("rundll32.exe"),
+            ),
+            ("rundll32", p("rundll32.exe", "cmd.exe").gp("WmiPrvSE.exe")),
+        ],
+    );
+    assert_eq!(
+        found,
+        [
+            "cmd: launcher_command_line WmiPrvSE.exe > cmd.exe > rundll32.exe",
+            "rundll32: lineage WmiPrvSE.exe > cmd.exe > rundll32.exe",
+        ]
+    );
 }
