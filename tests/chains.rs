@@ -801,7 +801,7 @@ fn scan_makes_the_same_pid_links_as_the_command() {
             source.rsplit(':').next().unwrap().parse().unwrap()
         })
         .collect();
-    assert_eq!(lines, [2, 7, 11, 15]);
+    assert_eq!(lines, [5, 10, 14, 18]);
     let r = run(
         &[
             "scan",

@@ -161,6 +161,13 @@ TRUST = [
     ("Q-wmi-cmd", "WS-16", "1700000010", "WmiPrvSE.exe", "cmd.exe", "cmd.exe /c x", 300, 4, ""),
     ("Q-regsvr32", "WS-16", "yesterday", "cmd.exe", "regsvr32.exe", "regsvr32 /s x.dll", 301, 300,
      "lineage|WmiPrvSE.exe > cmd.exe > regsvr32.exe"),
+    # R. A child (t=50) older than the only cmd.exe with its parent PID (a
+    # WMI shell at t=100), while an untimed powershell also had that PID:
+    # the untimed rule looks only at shells that may be older than the
+    # child, so the later WMI shell is not its parent.
+    ("R-ps", "WS-17", "", "explorer.exe", "powershell.exe", "powershell.exe", 600, 5, ""),
+    ("R-mshta", "WS-17", "1700000050", "cmd.exe", "mshta.exe", "mshta.exe x", 601, 600, ""),
+    ("R-wmi-cmd", "WS-17", "1700000100", "WmiPrvSE.exe", "cmd.exe", "cmd.exe /c x", 600, 4, ""),
 ]
 
 
