@@ -264,7 +264,10 @@ impl LineageRule {
         let mut notes = Vec::new();
         let vendor = row.first_value(s.vendor_product);
         let mut ids = IdShape {
-            falcon_parent_id: contains_ignore_case(&vendor, b"crowdstrike"),
+            // Only a parent_process_id given is one (scan's CrowdStrike
+            // rows carry the Falcon ids as GUIDs, and none).
+            falcon_parent_id: contains_ignore_case(&vendor, b"crowdstrike")
+                && row.any_value(s.parent_pid, is_present),
             account_guids: vendor.eq_ignore_ascii_case(b"Microsoft Defender for Endpoint"),
         };
         let pid = read_pid(row, s.pid, "process_id", &mut notes);
