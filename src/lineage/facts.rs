@@ -110,7 +110,7 @@ pub struct Facts<'a> {
 /// The grandparent fields lineage reads: names of our own, since CIM has
 /// none. The EDR layouts fill them (Defender `InitiatingProcessParentFileName`,
 /// CrowdStrike `GrandParentBaseFileName`, SentinelOne `src.process.parent.name`,
-/// Carbon Black's forwarder `parent_name`), and an SPL recipe renames a
+/// Carbon Black's forwarder `parent_path`), and an SPL recipe renames a
 /// vendor's field to `grandparent_process_name`.
 pub const GRANDPARENT_FIELDS: [&str; 2] = ["grandparent_process_name", "grandparent_process_path"];
 
