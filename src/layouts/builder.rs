@@ -24,10 +24,10 @@ use super::target::{Cim, FieldMap, Payload, Prio, Side, Target, TimeField, CIM_A
 use super::windows::{positional_names, EVENT_DATA};
 
 pub use super::row::{cim_header, epoch_to_display, event_label};
-use crate::notes::{FieldNotes, NoteKind};
+use crate::notes::FieldNotes;
 use crate::records::mv;
 use crate::rule::{basename, is_present};
-use crate::time::{self, LocalZone, Parsed, Zone};
+use crate::time::LocalZone;
 
 const N: usize = CIM_ALL.len();
 
@@ -40,14 +40,7 @@ pub enum EventKind {
     Other,
 }
 
-/// A time field a record was seen with.
-#[derive(Debug, Clone)]
-struct TimeSeen {
-    field: TimeField,
-    parsed: Parsed,
-    name: &'static str,
-    text: Vec<u8>,
-}
+use times::TimeSeen;
 
 /// A value kept until the event ID is known, with its priority.
 type Held = Option<(Vec<u8>, Prio)>;
@@ -300,66 +293,6 @@ impl EventBuilder {
         self.nesting = self.nesting.saturating_sub(1);
     }
 
-    /// Keeps a time field's value if it ranks above the one kept; `scale`:
-    /// digits only are epoch units of 10^-scale seconds
-    /// ([`Target::EpochTime`]).
-    fn offer_time(
-        &mut self,
-        name: &'static str,
-        field: TimeField,
-        value: &[u8],
-        scale: Option<u8>,
-    ) {
-        if !is_present(value)
-            || self
-                .time
-                .as_ref()
-                .is_some_and(|t| t.field.rank <= field.rank)
-        {
-            return;
-        }
-        let parsed = match scale {
-            Some(scale) if value.trim_ascii().iter().all(u8::is_ascii_digit) => {
-                time::parse_epoch_scaled(value, scale)
-            }
-            _ => time::parse(value),
-        };
-        match parsed {
-            Some(parsed) => {
-                self.time = Some(TimeSeen {
-                    field,
-                    parsed,
-                    name,
-                    text: value.to_vec(),
-                })
-            }
-            None => self.notes.add(NoteKind::Unreadable, name, value),
-        }
-    }
-
-    /// `_time`: the best time as epoch seconds with the source's digits.
-    fn settle_time(&mut self) {
-        let i = Cim::Time.index();
-        self.values[i].clear();
-        self.prio[i] = None;
-        let Some(t) = self.time.take() else { return };
-        let local = if t.field.utc {
-            None
-        } else {
-            self.local.as_ref()
-        };
-        if t.parsed.zone == Zone::Naive && !t.field.utc {
-            let kind = if local.is_some() {
-                NoteKind::ZonelessLocal
-            } else {
-                NoteKind::ZonelessUtc
-            };
-            self.notes.add(kind, t.name, &t.text);
-        }
-        let epoch = time::format_epoch(t.parsed.resolve(local), t.parsed.digits);
-        self.put(Cim::Time, Prio::Event, &[epoch.as_bytes()]);
-    }
-
     fn is_empty(&self, cim: Cim) -> bool {
         self.prio[cim.index()].is_none()
     }
@@ -543,6 +476,9 @@ impl EventBuilder {
         Some(h.finish())
     }
 }
+
+#[path = "builder_times.rs"]
+mod times;
 
 #[cfg(test)]
 #[path = "builder_tests.rs"]
