@@ -170,8 +170,13 @@ impl EventBuilder {
     }
 
     /// Acts on one field: `key` is its name in the table (for notes).
+    /// An empty value (a CSV's empty cell) says nothing: it never hides a
+    /// less trusted field's value, nor makes a record another event.
     pub fn apply(&mut self, key: &'static str, target: Target, prio: Prio, values: &[&[u8]]) {
         let Some(&value) = values.first() else { return };
+        if value.is_empty() && values.len() == 1 {
+            return;
+        }
         match target {
             Target::Cim(cim) => {
                 if !matches!(cim, Cim::SignatureId | Cim::GrandparentProcessName)

@@ -226,3 +226,69 @@ fn cortex_action_is_new_actor_its_creator_and_the_causality_actor_no_grandparent
         (EventKind::Other, "PROCESS/PROCESS_STOP")
     );
 }
+
+/// CSV exports leave cells empty: an empty cell never hides a fallback
+/// (the sensor id for an empty `ComputerName`, a path for an empty name)
+/// nor rejects a record by an empty event type.
+#[test]
+fn empty_cells_hide_no_fallback_and_reject_nothing() {
+    let header: Vec<String> = [
+        "event_simpleName",
+        "aid",
+        "ComputerName",
+        "UserName",
+        "UserSid",
+        "ImageFileName",
+        "ParentBaseFileName",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let layout = recognise_header(&header).unwrap();
+    assert_eq!(layout.name, "CrowdStrike Falcon");
+    let mut b = EventBuilder::new();
+    for (name, value) in header.iter().zip([
+        "ProcessRollup2",
+        "8c3d",
+        "",
+        "",
+        "S-1-5-18",
+        "\\Device\\HarddiskVolume3\\W\\mshta.exe",
+        "cmd.exe",
+    ]) {
+        b.set(layout.map, name, &[value.as_bytes()]);
+    }
+    let mut rec = csv::ByteRecord::new();
+    assert_eq!(b.finish(&mut rec), EventKind::ProcessCreation);
+    assert_eq!(&rec[Cim::Dest.index()], b"8c3d");
+    assert_eq!(&rec[Cim::User.index()], b"S-1-5-18");
+    let mut b = EventBuilder::new();
+    for (name, value) in [
+        ("EventType", ""),
+        ("TgtProcName", "mshta.exe"),
+        ("SrcProcName", "cmd.exe"),
+        ("SrcProcParentName", ""),
+        ("SrcProcParentImagePath", "C:\\W\\wbem\\WmiPrvSE.exe"),
+    ] {
+        b.set(&sentinelone::DEEP_VISIBILITY, name, &[value.as_bytes()]);
+    }
+    assert_eq!(b.finish(&mut rec), EventKind::ProcessCreation);
+    assert_eq!(&rec[Cim::GrandparentProcessName.index()], b"WmiPrvSE.exe");
+}
+
+/// A Splunk export of a vendor's JSON events (`_raw`) is read with the
+/// vendor's table and names its product.
+#[test]
+fn a_splunk_raw_holding_a_vendors_json_is_read_as_the_vendors() {
+    let raw = serde_json::json!({
+        "_time": "1709633702.300",
+        "_raw": r#"{"event_simpleName":"ProcessRollup2","aid":"8c3d","RawProcessId":"4300","TargetProcessId":"5642124300","ParentProcessId":"5642124200","ImageFileName":"\\Device\\HarddiskVolume3\\W\\mshta.exe","ParentBaseFileName":"cmd.exe"}"#
+    })
+    .to_string();
+    let (layout, kind, _, r) = mapped(&raw);
+    assert_eq!(layout, "Splunk _raw");
+    assert_eq!(kind, EventKind::ProcessCreation);
+    assert_eq!(get(&r, "process_guid"), "5642124300");
+    assert_eq!(get(&r, "parent_process_id"), "");
+    assert_eq!(get(&r, "vendor_product"), "CrowdStrike Falcon");
+}
