@@ -292,3 +292,26 @@ fn a_splunk_raw_holding_a_vendors_json_is_read_as_the_vendors() {
     assert_eq!(get(&r, "parent_process_id"), "");
     assert_eq!(get(&r, "vendor_product"), "CrowdStrike Falcon");
 }
+
+/// CIM rows given as JSON (a Splunk REST export of the SPL recipe's rows)
+/// keep the grandparent field lineage reads.
+#[test]
+fn cim_json_rows_keep_the_grandparent_field() {
+    for (field, value) in [
+        ("grandparent_process_name", "WmiPrvSE.exe"),
+        ("grandparent_process_path", "C:\\W\\wbem\\WmiPrvSE.exe"),
+    ] {
+        let json = serde_json::json!({
+            "process_name": "mshta.exe", "parent_process_name": "cmd.exe", field: value
+        })
+        .to_string();
+        let (layout, kind, _, r) = mapped(&json);
+        assert_eq!(layout, "CIM Endpoint.Processes");
+        assert_eq!(kind, EventKind::ProcessCreation);
+        assert_eq!(
+            get(&r, "grandparent_process_name"),
+            "WmiPrvSE.exe",
+            "{field}"
+        );
+    }
+}
