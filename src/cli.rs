@@ -17,9 +17,9 @@ Runs the detection on files: Windows event logs (.evtx), XML events as Splunk's
 XmlWinEventLog stores them, and CSV or JSON exports in the layouts below. JSON may be
 JSON lines, one array, pretty-printed objects one after another, an Elasticsearch
 _search or scroll response (hits.hits[]._source, or fields), an Azure {\"records\": [...]}
-envelope, Splunk REST results or export JSON, or syslog lines carrying JSON; it is read
-as a stream (records of at most 16 MiB). Each record's layout is recognised by its
-field names:
+envelope, Splunk REST results or export JSON, a {\"results\": [...]} or {\"data\": [...]} API
+response, or syslog lines carrying JSON; it is read as a stream (records of at most 16 MiB).
+Each record's layout is recognised by its field names:
 
   CIM Endpoint.Processes   process_name, parent_process_path, ... plain or Processes.-prefixed
                            (Splunk; a tstats export's firstTime is its time)
@@ -43,12 +43,51 @@ field names:
   Velociraptor             EventData with EventTime or OSPath (EvtxHunter CSV or JSON)
   Splunk _raw              _raw holding XmlWinEventLog XML, classic WinEventLog text, or JSON
 
+EDR process telemetry: each layout says which fields are the new process, which its creator
+and, where the vendor names it, its grandparent (grandparent_process_name, read by --lineage:
+a LOLBAS binary under a shell whose grandparent is WmiPrvSE.exe is a detection on its own row);
+only the process-creation event types count, the others are counted as other events:
+  Defender for Endpoint advanced hunting
+                           portal CSV (or API rows) of DeviceProcessEvents: FileName, FolderPath,
+                           ProcessId (new), InitiatingProcessFileName/Id (creator),
+                           InitiatingProcessParentFileName (grandparent), DeviceName, Timestamp;
+                           ActionType ProcessCreated
+  Defender for Endpoint in Log Analytics
+                           Sentinel CSV: the same with TenantId, Type, and time headers ending
+                           [UTC] or [Local Time] (Timestamp [Local Time] is read in --timezone)
+  Defender for Endpoint streaming API
+                           category AdvancedHunting-DeviceProcessEvents with properties.*
+                           (properties.DeviceName ...), Event Hub or storage records
+  CrowdStrike Falcon       event_simpleName ProcessRollup2 with aid (FDR JSON, Event Search CSV):
+                           ImageFileName, RawProcessId (the PID), TargetProcessId/ParentProcessId
+                           (Falcon ids, read as process_guid/parent_process_guid, never as a
+                           PID), ParentBaseFileName, GrandParentBaseFileName, ComputerName,
+                           ProcessStartTime, timestamp (ms); _decimal twins
+  Carbon Black Cloud event forwarder
+                           type endpoint.event.procstart with org_key and device_timestamp: the
+                           new process is childproc_name (command line target_cmdline), its
+                           creator process_path, the grandparent parent_path
+  Carbon Black Cloud process search
+                           process_guid, parent_guid, process_pid, device_name, device_timestamp:
+                           process_name is the process, parent_name its parent
+  SentinelOne Deep Visibility
+                           eventType \"Process Creation\": tgtProcName, tgtProcPid ... (new),
+                           srcProcName (creator), srcProcParentName (grandparent); PascalCase
+                           TgtProcName, SrcProcName, EventType too
+  SentinelOne SDL          event.type with tgt.process.name, src.process.name,
+                           src.process.parent.name (SDL, Cloud Funnel; timestamp in ns)
+  Cortex XDR xdr_data      event_type PROCESS, event_sub_type PROCESS_START:
+                           action_process_image_name (new), actor_process_image_name (creator),
+                           agent_hostname; no grandparent (causality_actor_* is not one)
+
 The PID of the process that logged an event (Winlogbeat 5/6 process_id, EvtxECmd's
 ProcessId column, NXLog ProcessID/ExecutionProcessID, PowerShell's ProcessId) is never read
 as the event's; Security 4688's ProcessId is the creator (the parent).
 
 A directory is walked (hidden entries and symlinks skipped; files chosen by content, one
-line on stderr for each file passed over, counted in the summary). FILE - reads stdin.
+line on stderr for each file passed over, counted in the summary: a file not ours, or one
+of a known layout that holds no process creations, its line naming the layout). FILE -
+reads stdin.
 With no FILE, scans the built-in sample of real Sysmon events. Files and chunks of large
 .evtx files are read on every core; output is in path order, then record order. With
 --lineage, a row that waits for its chain (a child seen before its shell) is printed
@@ -56,7 +95,8 @@ where the chain settles: when the shell's row arrives (GUID links), else after e
 input is read, those rows in input order among themselves.
 
 No silent zeros: once read, an input of a known layout with no process creations gets one
-line naming the events it holds (not an error); records of no layout known, and process
+line naming its layout and the events it holds (not an error; \"passed over\" in a folder
+walk); records of no layout known, and process
 creations with neither a process nor a parent name or path read, are errors naming the
 file and the fields seen.
 
@@ -102,8 +142,8 @@ Exit status: 0 when every input was read; 1 when something was reported as an er
 on stderr: a file that cannot be opened or read, a malformed record, invalid UTF-16, a
 FILE named here that is in a refused format, empty, or XML without an <Event>, records
 of no layout known, or process creations whose process fields were not read. A file a
-directory walk passes over (not ours, or a refused format) gets one line on stderr and is
-not an error. 2 for bad options.
+directory walk passes over (not ours, a refused format, or no process creations) gets one
+line on stderr and is not an error. 2 for bad options.
 ";
 
 fn usage(option: &str, why: impl Into<String>) -> Error {

@@ -6,9 +6,10 @@
 //! | form | example | zone |
 //! | --- | --- | --- |
 //! | epoch seconds, whole or fractional, 1980 to 2100 | `1578959090`, `1578959090.348` | UTC |
-//! | epoch milliseconds, where a layout says so ([`parse_epoch_millis`]), 1980 to 2100 | `1578959090348` | UTC |
+//! | epoch milliseconds or nanoseconds, where a layout says so ([`parse_epoch_scaled`]), 1980 to 2100 | `1578959090348`, `1578959090348000000` | UTC |
 //! | .NET JSON date (PowerShell 5.1 `ConvertTo-Json`) | `/Date(1578959090348)/` | UTC |
 //! | ISO 8601 with `T` or a space, `-` or `/` between date parts | `2020-01-13T23:44:50.348Z`, `2020/01/13 23:44:50` | as written: `Z`, `UTC`, `GMT`, `+02:00`, `+0200`, `+02`; none = zone-less |
+//! | the same with an offset then a zone's abbreviation (Go's `time.String()`: Carbon Black Cloud's event forwarder) | `2020-01-13 23:44:50.348 +0000 UTC` | the offset (the abbreviation is not read) |
 //! | the same with a comma before the fraction | `2020-01-13 23:44:50,348` | |
 //! | Sysmon `UtcTime`, EvtxECmd's 7-digit fractions | `2020-01-13 23:44:50.348`, `2020-01-13 23:44:50.3480000` | zone-less (the caller knows `UtcTime` is UTC) |
 //! | US month first, 24-hour (Splunk's `convert ctime()` default `%m/%d/%Y %H:%M:%S`, ESCU's ctime macro before 3.0.6) | `01/13/2020 23:44:50` | zone-less |
@@ -148,19 +149,31 @@ pub fn parse(text: &[u8]) -> Option<Parsed> {
 }
 
 /// Reads whole epoch milliseconds (a layout that documents them, such as
-/// CrowdStrike's `timestamp`).
+/// CrowdStrike's `timestamp`, and .NET's `/Date(ms)/`).
 pub fn parse_epoch_millis(text: &[u8]) -> Option<Parsed> {
+    parse_epoch_scaled(text, 3)
+}
+
+/// Reads whole epoch time in units of 10^-`scale` seconds (3:
+/// milliseconds, 9: nanoseconds) — a layout that documents them, such as
+/// SentinelOne's nanosecond `timestamp` — keeping at most microseconds.
+pub fn parse_epoch_scaled(text: &[u8], scale: u8) -> Option<Parsed> {
     let s = text.trim_ascii();
     let (neg, digits) = match s.strip_prefix(b"-") {
         Some(rest) => (true, rest),
         None => (false, s),
     };
-    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
+    if digits.is_empty() || digits.len() > 20 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let ms: i64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
-    let micros = ms.checked_mul(1000)?;
-    epoch(if neg { -micros } else { micros }, 3)
+    let n: i128 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    let micros = if scale <= 6 {
+        n.checked_mul(10i128.pow(6 - u32::from(scale)))?
+    } else {
+        n / 10i128.checked_pow(u32::from(scale) - 6)?
+    };
+    let micros = i64::try_from(micros).ok()?;
+    epoch(if neg { -micros } else { micros }, scale.min(6))
 }
 
 /// Formats microseconds since the epoch as epoch seconds text with
@@ -369,7 +382,16 @@ fn year_first(c: &mut Cursor<'_>, year: i64, sep: u8) -> Option<Parsed> {
         {
             at_offset(dt, 0, digits)
         }
-        z => at_offset(dt, offset_seconds(z)?, digits),
+        z => {
+            // Go's `-0700 MST`: the offset, then the zone's abbreviation.
+            let offset = match z.iter().position(|&b| b == b' ') {
+                Some(i) if z[i + 1..].iter().all(u8::is_ascii_alphabetic) && i + 1 < z.len() => {
+                    &z[..i]
+                }
+                _ => z,
+            };
+            at_offset(dt, offset_seconds(offset)?, digits)
+        }
     }
 }
 
@@ -550,6 +572,30 @@ mod tests {
         assert_eq!(micros("/Date(1578959090348+0100)/"), Some(T));
         assert_eq!(micros("/Date(-1000)/"), None, "1969");
         assert_eq!(micros("/Date(x)/"), None);
+    }
+
+    #[test]
+    fn epoch_milliseconds_and_nanoseconds_where_a_layout_says_so() {
+        let p = parse_epoch_scaled(b"1578959090348", 3).unwrap();
+        assert_eq!((p.micros, p.digits, p.zone), (T, 3, Zone::Given));
+        let p = parse_epoch_scaled(b"1578959090348123456", 9).unwrap();
+        assert_eq!((p.micros, p.digits), (T + 123, 6));
+        // Outside 1980-2100: no time.
+        assert_eq!(parse_epoch_scaled(b"-1000000000", 9), None);
+        assert_eq!(parse_epoch_scaled(b"1000000000", 9), None);
+        for bad in ["", "1.5", "x", "123456789012345678901"] {
+            assert_eq!(parse_epoch_scaled(bad.as_bytes(), 9), None, "{bad}");
+        }
+        assert_eq!(parse_epoch_scaled(b"99999999999999999999", 3), None);
+    }
+
+    #[test]
+    fn go_time_strings_read_their_offset() {
+        // Carbon Black Cloud's event forwarder: `2022-02-10 11:51:39.5215212 +0000 UTC`.
+        let p = parse(b"2020-01-13 23:44:50.3480000 +0000 UTC").unwrap();
+        assert_eq!((p.micros, p.zone, p.digits), (T, Zone::Given, 6));
+        assert_eq!(micros("2020-01-14 01:44:50.348 +0200 CEST"), Some(T));
+        assert_eq!(micros("2020-01-13 23:44:50.348 +0000 U1"), None);
     }
 
     #[test]

@@ -249,7 +249,10 @@ fn csv_with_security_4688_names_gives_the_same_detections_as_json_lines() {
 
 /// The layouts every "no layout known" message lists.
 const LAYOUTS_KNOWN: &str = "hayabusa timeline, chainsaw hunt CSV, EvtxECmd, event record JSON, \
-    Velociraptor, PowerShell Get-WinEvent, HELK, CIM Endpoint.Processes, Splunk _raw, ECS, \
+    Velociraptor, PowerShell Get-WinEvent, Defender for Endpoint in Log Analytics, Defender for \
+    Endpoint streaming API, Defender for Endpoint advanced hunting, CrowdStrike Falcon, Carbon \
+    Black Cloud event forwarder, Carbon Black Cloud process search, SentinelOne Deep Visibility, \
+    SentinelOne SDL, Cortex XDR xdr_data, HELK, CIM Endpoint.Processes, Splunk _raw, ECS, \
     Winlogbeat 5/6, NXLog, Windows event fields";
 
 /// A named file with no process field (`a,b,c`, or plain text) is named on

@@ -16,6 +16,8 @@ mod inputs;
 mod evtx;
 // `wmilolbas scan` on every export layout (tests/data/layouts): detections, chains, fields.
 mod layouts;
+// `wmilolbas scan` on the EDR vendors' layouts: the chain, vendor ids, the one-row grandparent verdict.
+mod edr;
 // The no-silent-zero rule, through every reader.
 mod silent_zero;
 // The detection rule: an independent oracle vs the binary, options, catalogs.

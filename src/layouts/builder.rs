@@ -10,6 +10,10 @@
 //!   provider). Without one, `NewProcessName`/`NewProcessId` — names only
 //!   4688 has — mean 4688, so `ProcessId` is the creator; any process
 //!   field means a process creation.
+//! * A layout that names its event type ([`Target::Kind`]: Defender's
+//!   `ActionType`, CrowdStrike's `event_simpleName`, …) decides the kind
+//!   by it: the values it lists are process creations, any other is
+//!   another event, labelled by its values.
 //! * `_time` is the best time by rank (see [`TimeField`]), written as
 //!   epoch seconds with the source's fraction digits; a zone-less time is
 //!   read in `--timezone` (UTC without), unless the layout says it is UTC.
@@ -20,10 +24,10 @@ use super::target::{Cim, FieldMap, Payload, Prio, Side, Target, TimeField, CIM_A
 use super::windows::{positional_names, EVENT_DATA};
 
 pub use super::row::{cim_header, epoch_to_display, event_label};
-use crate::notes::{FieldNotes, NoteKind};
+use crate::notes::FieldNotes;
 use crate::records::mv;
 use crate::rule::{basename, is_present};
-use crate::time::{self, LocalZone, Parsed, Zone};
+use crate::time::LocalZone;
 
 const N: usize = CIM_ALL.len();
 
@@ -36,14 +40,7 @@ pub enum EventKind {
     Other,
 }
 
-/// A time field a record was seen with.
-#[derive(Debug, Clone)]
-struct TimeSeen {
-    field: TimeField,
-    parsed: Parsed,
-    name: &'static str,
-    text: Vec<u8>,
-}
+use times::TimeSeen;
 
 /// A value kept until the event ID is known, with its priority.
 type Held = Option<(Vec<u8>, Prio)>;
@@ -69,6 +66,11 @@ pub struct EventBuilder {
     user_parts: [Option<Vec<u8>>; 2],
     /// ECS `event.type`: (a `start` seen, an `end` seen).
     event_type: (bool, bool),
+    /// A layout's event type ([`Target::Kind`]): every one seen is a
+    /// process creation's (`None`: none seen), and the values, for the
+    /// label.
+    kind: Option<bool>,
+    kind_values: Vec<String>,
     message: Option<Vec<u8>>,
     properties: Option<Vec<Vec<u8>>>,
     time: Option<TimeSeen>,
@@ -114,6 +116,8 @@ impl EventBuilder {
         self.subject = [None, None, None];
         self.user_parts = [None, None];
         self.event_type = (false, false);
+        self.kind = None;
+        self.kind_values.clear();
         self.message = None;
         self.properties = None;
         self.time = None;
@@ -166,11 +170,18 @@ impl EventBuilder {
     }
 
     /// Acts on one field: `key` is its name in the table (for notes).
+    /// An empty value (a CSV's empty cell) says nothing: it never hides a
+    /// less trusted field's value, nor makes a record another event.
     pub fn apply(&mut self, key: &'static str, target: Target, prio: Prio, values: &[&[u8]]) {
         let Some(&value) = values.first() else { return };
+        if value.is_empty() && values.len() == 1 {
+            return;
+        }
         match target {
             Target::Cim(cim) => {
-                if cim != Cim::SignatureId && cim.name().contains("process") {
+                if !matches!(cim, Cim::SignatureId | Cim::GrandparentProcessName)
+                    && cim.name().contains("process")
+                {
                     self.has_process_field = true;
                 }
                 self.put(cim, prio, values);
@@ -209,7 +220,15 @@ impl EventBuilder {
                 prio,
                 &[&value.to_ascii_lowercase()],
             ),
-            Target::Time(field) => self.offer_time(key, field, value),
+            Target::Time(field) => self.offer_time(key, field, value, None),
+            Target::EpochTime(field, scale) => self.offer_time(key, field, value, Some(scale)),
+            Target::Grandparent => self.put(Cim::GrandparentProcessName, prio, &[basename(value)]),
+            Target::Kind(accepted) => {
+                let text = String::from_utf8_lossy(value.trim_ascii());
+                let ok = accepted.iter().any(|a| a.eq_ignore_ascii_case(&text));
+                self.kind = Some(self.kind.unwrap_or(true) && ok);
+                self.kind_values.push(text.into_owned());
+            }
             Target::EventId => {
                 if let Some(id) = std::str::from_utf8(value)
                     .ok()
@@ -277,52 +296,6 @@ impl EventBuilder {
 
     pub(super) fn unnest(&mut self) {
         self.nesting = self.nesting.saturating_sub(1);
-    }
-
-    /// Keeps a time field's value if it ranks above the one kept.
-    fn offer_time(&mut self, name: &'static str, field: TimeField, value: &[u8]) {
-        if !is_present(value)
-            || self
-                .time
-                .as_ref()
-                .is_some_and(|t| t.field.rank <= field.rank)
-        {
-            return;
-        }
-        match time::parse(value) {
-            Some(parsed) => {
-                self.time = Some(TimeSeen {
-                    field,
-                    parsed,
-                    name,
-                    text: value.to_vec(),
-                })
-            }
-            None => self.notes.add(NoteKind::Unreadable, name, value),
-        }
-    }
-
-    /// `_time`: the best time as epoch seconds with the source's digits.
-    fn settle_time(&mut self) {
-        let i = Cim::Time.index();
-        self.values[i].clear();
-        self.prio[i] = None;
-        let Some(t) = self.time.take() else { return };
-        let local = if t.field.utc {
-            None
-        } else {
-            self.local.as_ref()
-        };
-        if t.parsed.zone == Zone::Naive && !t.field.utc {
-            let kind = if local.is_some() {
-                NoteKind::ZonelessLocal
-            } else {
-                NoteKind::ZonelessUtc
-            };
-            self.notes.add(kind, t.name, &t.text);
-        }
-        let epoch = time::format_epoch(t.parsed.resolve(local), t.parsed.digits);
-        self.put(Cim::Time, Prio::Event, &[epoch.as_bytes()]);
     }
 
     fn is_empty(&self, cim: Cim) -> bool {
@@ -400,6 +373,13 @@ impl EventBuilder {
             self.event_id = Some(4688);
         }
         let kind = match self.event_id {
+            _ if self.kind.is_some() => {
+                if self.kind == Some(true) {
+                    EventKind::ProcessCreation
+                } else {
+                    EventKind::Other
+                }
+            }
             Some(1) if self.is_sysmon() => EventKind::ProcessCreation,
             Some(4688) => {
                 // 4688: ProcessId is the creator; NewProcessId the new process.
@@ -456,6 +436,12 @@ impl EventBuilder {
         kind
     }
 
+    /// Names the product a layout's records come from (`vendor_product`),
+    /// unless the record names one.
+    pub fn vendor(&mut self, product: &str) {
+        self.fill(Cim::VendorProduct, Prio::Fallback, product.as_bytes());
+    }
+
     /// After [`EventBuilder::finish`]: true when a process creation has
     /// neither a process nor a parent name or path.
     pub fn unread(&self) -> bool {
@@ -472,6 +458,9 @@ impl EventBuilder {
     /// After [`EventBuilder::finish`]: which event this is, for the line
     /// that says what a file holds (`Security 4624`, `Sysmon 3`).
     pub fn label(&self) -> String {
+        if !self.kind_values.is_empty() {
+            return self.kind_values.join("/");
+        }
         event_label(
             self.channel.as_deref().or(self.provider.as_deref()),
             self.event_id,
@@ -492,6 +481,9 @@ impl EventBuilder {
         Some(h.finish())
     }
 }
+
+#[path = "builder_times.rs"]
+mod times;
 
 #[cfg(test)]
 #[path = "builder_tests.rs"]

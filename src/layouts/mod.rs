@@ -9,14 +9,24 @@
 //! ([`recognise`]). [`builder::EventBuilder`] is the one place that acts
 //! on what a table says, whatever the input format.
 //!
-//! Adding a layout (issue 24's EDR vendors) is a new table module, one
-//! [`ExportLayout`] entry in [`LAYOUTS`] before the generic ones, and its
-//! sample and test: readers, the pipeline and the report need no change.
+//! Adding a layout is a new table module, one [`ExportLayout`] entry in
+//! [`LAYOUTS`] before the generic ones, and its sample and test: readers,
+//! the pipeline and the report need no change. The EDR vendors
+//! ([`defender`], [`crowdstrike`], [`carbonblack`], [`sentinelone`],
+//! [`cortex`]) came that way: their tables say which fields are the new
+//! process and which its creator, and which event types are process
+//! creations ([`Target::Kind`]); their rows carry a `vendor_product` and,
+//! where the vendor names it, the grandparent.
 
 pub mod builder;
+pub mod carbonblack;
+pub mod cortex;
+pub mod crowdstrike;
+pub mod defender;
 pub mod elastic;
 pub mod exports;
 pub mod row;
+pub mod sentinelone;
 pub mod target;
 pub mod text;
 pub mod tools;
@@ -46,6 +56,10 @@ pub struct ExportLayout {
     /// Rows are CIM `Endpoint.Processes` rows as they are (a CSV of them is
     /// read by the rule without mapping).
     pub cim: bool,
+    /// The product its records come from, as `vendor_product` (when a
+    /// record names none). Lineage reads ids by it: see
+    /// `crate::lineage::facts::IdShape`.
+    pub vendor_product: Option<&'static str>,
 }
 
 /// Names a recogniser looks for.
@@ -97,7 +111,7 @@ const WINDOWS_SIGNATURES: &[&[&str]] = &[
 
 /// Every layout, in the order they are recognised (the specific before
 /// the generic).
-pub static LAYOUTS: [&ExportLayout; 13] = [
+pub static LAYOUTS: [&ExportLayout; 22] = [
     &ExportLayout {
         name: "hayabusa timeline",
         written_by: "hayabusa csv-timeline/json-timeline/dfir-timeline",
@@ -105,6 +119,7 @@ pub static LAYOUTS: [&ExportLayout; 13] = [
         map: &tools::HAYABUSA,
         repeats: true,
         cim: false,
+        vendor_product: None,
     },
     &ExportLayout {
         name: "chainsaw hunt CSV",
@@ -113,6 +128,7 @@ pub static LAYOUTS: [&ExportLayout; 13] = [
         map: &tools::CHAINSAW_CSV,
         repeats: true,
         cim: false,
+        vendor_product: None,
     },
     &ExportLayout {
         name: "EvtxECmd",
@@ -121,6 +137,7 @@ pub static LAYOUTS: [&ExportLayout; 13] = [
         map: &tools::EVTXECMD,
         repeats: false,
         cim: false,
+        vendor_product: None,
     },
     &ExportLayout {
         name: "event record JSON",
@@ -130,6 +147,7 @@ pub static LAYOUTS: [&ExportLayout; 13] = [
         map: &tools::EVTX_JSON,
         repeats: true,
         cim: false,
+        vendor_product: None,
     },
     &ExportLayout {
         name: "Velociraptor",
@@ -138,6 +156,7 @@ pub static LAYOUTS: [&ExportLayout; 13] = [
         map: &tools::VELOCIRAPTOR,
         repeats: false,
         cim: false,
+        vendor_product: None,
     },
     &ExportLayout {
         name: "PowerShell Get-WinEvent",
@@ -149,6 +168,120 @@ pub static LAYOUTS: [&ExportLayout; 13] = [
         map: &exports::POWERSHELL,
         repeats: false,
         cim: false,
+        vendor_product: None,
+    },
+    &ExportLayout {
+        name: "Defender for Endpoint in Log Analytics",
+        written_by: "Microsoft Sentinel / Log Analytics export of DeviceProcessEvents",
+        signatures: &[
+            &["InitiatingProcessFileName", "TenantId"],
+            &["InitiatingProcessFileName", "Timestamp [UTC]"],
+            &["InitiatingProcessFileName", "Timestamp [Local Time]"],
+        ],
+        map: &defender::LOG_ANALYTICS,
+        repeats: false,
+        cim: false,
+        vendor_product: Some(defender::VENDOR),
+    },
+    &ExportLayout {
+        name: "Defender for Endpoint streaming API",
+        written_by: "Defender streaming API to an Event Hub or storage account",
+        signatures: &[
+            &["category", "properties.DeviceName"],
+            &["body.category", "body.properties.DeviceName"],
+        ],
+        map: &defender::STREAMING,
+        repeats: false,
+        cim: false,
+        vendor_product: Some(defender::VENDOR),
+    },
+    &ExportLayout {
+        name: "Defender for Endpoint advanced hunting",
+        written_by: "Microsoft Defender portal advanced hunting export (CSV), its API",
+        signatures: &[
+            &["InitiatingProcessFileName", "ActionType", "DeviceName"],
+            &["InitiatingProcessParentFileName", "DeviceName"],
+        ],
+        map: &defender::DEVICE_PROCESS_EVENTS,
+        repeats: false,
+        cim: false,
+        vendor_product: Some(defender::VENDOR),
+    },
+    &ExportLayout {
+        name: "CrowdStrike Falcon",
+        written_by: "Falcon Data Replicator (JSON), Falcon Event Search (CSV)",
+        signatures: &[
+            &["event_simpleName", "aid"],
+            &["#event_simpleName", "aid"],
+            &["event_simpleName", "TargetProcessId_decimal"],
+        ],
+        map: &crowdstrike::FALCON,
+        repeats: false,
+        cim: false,
+        vendor_product: Some(crowdstrike::VENDOR),
+    },
+    &ExportLayout {
+        name: "Carbon Black Cloud event forwarder",
+        written_by: "Carbon Black Cloud Data Forwarder (JSON lines)",
+        signatures: &[
+            &["type", "org_key", "device_timestamp"],
+            &["type", "childproc_name"],
+        ],
+        map: &carbonblack::FORWARDER,
+        repeats: false,
+        cim: false,
+        vendor_product: Some(carbonblack::VENDOR),
+    },
+    &ExportLayout {
+        name: "Carbon Black Cloud process search",
+        written_by: "Carbon Black Cloud process search (API JSON, console CSV)",
+        signatures: &[
+            &["process_guid", "parent_guid", "device_timestamp"],
+            &["process_guid", "process_pid", "device_name"],
+        ],
+        map: &carbonblack::PROCESS_SEARCH,
+        repeats: false,
+        cim: false,
+        vendor_product: Some(carbonblack::VENDOR),
+    },
+    &ExportLayout {
+        name: "SentinelOne Deep Visibility",
+        written_by: "SentinelOne Deep Visibility API (JSON), queries and exports (CSV)",
+        signatures: &[
+            &["srcProcName", "eventType"],
+            &["tgtProcName", "eventType"],
+            &["SrcProcName", "EventType"],
+            &["TgtProcName", "EventType"],
+        ],
+        map: &sentinelone::DEEP_VISIBILITY,
+        repeats: false,
+        cim: false,
+        vendor_product: Some(sentinelone::VENDOR),
+    },
+    &ExportLayout {
+        name: "SentinelOne SDL",
+        written_by: "SentinelOne Singularity Data Lake, Cloud Funnel, PowerQuery",
+        signatures: &[
+            &["src.process.name", "event.type"],
+            &["tgt.process.name", "event.type"],
+        ],
+        map: &sentinelone::SDL,
+        repeats: false,
+        cim: false,
+        vendor_product: Some(sentinelone::VENDOR),
+    },
+    &ExportLayout {
+        name: "Cortex XDR xdr_data",
+        written_by: "Cortex XDR XQL on xdr_data (API JSON, console exports)",
+        signatures: &[
+            &["event_type", "actor_process_image_name"],
+            &["action_process_image_name", "agent_hostname"],
+            &["event_sub_type", "agent_hostname"],
+        ],
+        map: &cortex::XDR_DATA,
+        repeats: false,
+        cim: false,
+        vendor_product: Some(cortex::VENDOR),
     },
     &ExportLayout {
         name: "HELK",
@@ -163,6 +296,7 @@ pub static LAYOUTS: [&ExportLayout; 13] = [
         map: &elastic::HELK,
         repeats: false,
         cim: false,
+        vendor_product: None,
     },
     &ExportLayout {
         name: "CIM Endpoint.Processes",
@@ -171,6 +305,7 @@ pub static LAYOUTS: [&ExportLayout; 13] = [
         map: &windows::WINDOWS,
         repeats: false,
         cim: true,
+        vendor_product: None,
     },
     &ExportLayout {
         name: "Splunk _raw",
@@ -179,6 +314,7 @@ pub static LAYOUTS: [&ExportLayout; 13] = [
         map: &exports::SPLUNK,
         repeats: false,
         cim: false,
+        vendor_product: None,
     },
     &ExportLayout {
         name: "ECS",
@@ -196,6 +332,7 @@ pub static LAYOUTS: [&ExportLayout; 13] = [
         map: &elastic::ECS,
         repeats: false,
         cim: false,
+        vendor_product: None,
     },
     &ExportLayout {
         name: "Winlogbeat 5/6",
@@ -207,6 +344,7 @@ pub static LAYOUTS: [&ExportLayout; 13] = [
         map: &elastic::WINLOGBEAT_LEGACY,
         repeats: false,
         cim: false,
+        vendor_product: None,
     },
     &ExportLayout {
         name: "NXLog",
@@ -219,6 +357,7 @@ pub static LAYOUTS: [&ExportLayout; 13] = [
         map: &windows::NXLOG,
         repeats: false,
         cim: false,
+        vendor_product: None,
     },
     &ExportLayout {
         name: "Windows event fields",
@@ -227,6 +366,7 @@ pub static LAYOUTS: [&ExportLayout; 13] = [
         map: &windows::WINDOWS,
         repeats: false,
         cim: false,
+        vendor_product: None,
     },
 ];
 
@@ -245,6 +385,7 @@ pub static EVTX_LOG: ExportLayout = ExportLayout {
     map: &windows::WINDOWS,
     repeats: false,
     cim: false,
+    vendor_product: None,
 };
 
 /// `<Event>` elements: told by the input's first byte, not a signature.
@@ -255,6 +396,7 @@ pub static XML_EVENTS: ExportLayout = ExportLayout {
     map: &windows::WINDOWS,
     repeats: false,
     cim: false,
+    vendor_product: None,
 };
 
 /// The first layout whose signature `keys` has.
@@ -292,3 +434,7 @@ pub fn known() -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+#[path = "edr_tests.rs"]
+mod edr_tests;

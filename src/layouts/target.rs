@@ -6,7 +6,8 @@
 //! target; the tables hold no code.
 
 /// The CIM `Endpoint.Processes` fields a record is mapped onto, in column
-/// order (the discriminant is the column).
+/// order (the discriminant is the column), and the one field of our own
+/// the command reads besides them: the grandparent's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cim {
     /// `_time`.
@@ -47,10 +48,14 @@ pub enum Cim {
     VendorProduct,
     /// `signature_id`.
     SignatureId,
+    /// `grandparent_process_name`: not CIM (CIM has no grandparent), the
+    /// command's own field, which lineage reads (EDR rows name their
+    /// process's grandparent; see `crate::lineage::facts::GRANDPARENT_FIELDS`).
+    GrandparentProcessName,
 }
 
 /// The CIM fields' names, in column order (index = [`Cim`] discriminant).
-pub const CIM_FIELDS: [&str; 19] = [
+pub const CIM_FIELDS: [&str; 20] = [
     "_time",
     "dest",
     "user",
@@ -70,10 +75,11 @@ pub const CIM_FIELDS: [&str; 19] = [
     "process_current_directory",
     "vendor_product",
     "signature_id",
+    "grandparent_process_name",
 ];
 
 /// Every [`Cim`] field, in column order.
-pub const CIM_ALL: [Cim; 19] = [
+pub const CIM_ALL: [Cim; 20] = [
     Cim::Time,
     Cim::Dest,
     Cim::User,
@@ -93,6 +99,7 @@ pub const CIM_ALL: [Cim; 19] = [
     Cim::ProcessCurrentDirectory,
     Cim::VendorProduct,
     Cim::SignatureId,
+    Cim::GrandparentProcessName,
 ];
 
 impl Cim {
@@ -190,6 +197,19 @@ pub enum Target {
     Integrity,
     /// A time.
     Time(TimeField),
+    /// A time written as whole epoch units of 10^-n seconds (3:
+    /// milliseconds, 9: nanoseconds) when it is digits only; other text is
+    /// read as [`Target::Time`] reads it.
+    EpochTime(TimeField, u8),
+    /// The grandparent (the creator's creator), by name or path: its file
+    /// name is kept.
+    Grandparent,
+    /// The record's event type, where a layout names it: a process creation
+    /// when the value is one of these (ASCII case ignored). Any other value
+    /// makes the record another event, counted under its values. A record
+    /// may have several (Cortex XDR's type and sub-type): all must be one
+    /// of theirs.
+    Kind(&'static [&'static str]),
     /// The event ID.
     EventId,
     /// The channel (log name).
@@ -323,6 +343,10 @@ mod tests {
         }
         assert_eq!(Cim::ProcessGuid.name(), "process_guid");
         assert_eq!(Cim::SignatureId.name(), "signature_id");
+        assert_eq!(
+            Cim::GrandparentProcessName.name(),
+            crate::lineage::facts::GRANDPARENT_FIELDS[0]
+        );
     }
 
     static INNER: FieldMap =

@@ -154,7 +154,12 @@ pub fn raw(text: &[u8], b: &mut EventBuilder) -> Result<(), String> {
         Some(b'<') => super::xml::load_fields(text, &WINDOWS, b),
         Some(b'{') => match serde_json::from_slice::<serde_json::Value>(text) {
             Ok(serde_json::Value::Object(obj)) => match load_object(&obj, b) {
-                Loaded::Record(_) => Ok(()),
+                Loaded::Record(layout) => {
+                    if let Some(product) = layout.vendor_product {
+                        b.vendor(product);
+                    }
+                    Ok(())
+                }
                 _ => Err("JSON of no layout known".into()),
             },
             _ => Err("not valid JSON".into()),

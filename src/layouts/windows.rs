@@ -47,8 +47,8 @@ pub static EVENT_DATA: FieldMap = FieldMap::new(
     &[],
 );
 
-/// CIM `Endpoint.Processes` names, plain or `Processes.`-prefixed, and a
-/// tstats export's `firstTime`.
+/// CIM `Endpoint.Processes` names, plain or `Processes.`-prefixed, a
+/// tstats export's `firstTime`, and our grandparent fields.
 pub static CIM: FieldMap = FieldMap::new(
     &[
         ("_time", time(0, false), C),
@@ -91,6 +91,13 @@ pub static CIM: FieldMap = FieldMap::new(
         ),
         ("vendor_product", Target::Cim(Cim::VendorProduct), C),
         ("signature_id", Target::Cim(Cim::SignatureId), C),
+        // Ours, not CIM: the grandparent lineage reads (EDR rows).
+        (
+            "grandparent_process_name",
+            Target::Cim(Cim::GrandparentProcessName),
+            C,
+        ),
+        ("grandparent_process_path", Target::Grandparent, E),
     ],
     &[],
 );

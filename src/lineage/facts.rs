@@ -111,7 +111,7 @@ pub struct Facts<'a> {
 /// The grandparent fields lineage reads: names of our own, since CIM has
 /// none. The EDR layouts fill them (Defender `InitiatingProcessParentFileName`,
 /// CrowdStrike `GrandParentBaseFileName`, SentinelOne `src.process.parent.name`,
-/// Carbon Black's forwarder `parent_name`), and an SPL recipe renames a
+/// Carbon Black's forwarder `parent_path`), and an SPL recipe renames a
 /// vendor's field to `grandparent_process_name`.
 pub const GRANDPARENT_FIELDS: [&str; 2] = ["grandparent_process_name", "grandparent_process_path"];
 
@@ -261,7 +261,10 @@ impl LineageRule {
         let mut notes = Vec::new();
         let vendor = row.first_value(s.vendor_product);
         let mut ids = IdShape {
-            falcon_parent_id: contains_ignore_case(&vendor, b"crowdstrike"),
+            // Only a parent_process_id given is one (scan's CrowdStrike
+            // rows carry the Falcon ids as GUIDs, and none).
+            falcon_parent_id: contains_ignore_case(&vendor, b"crowdstrike")
+                && row.any_value(s.parent_pid, is_present),
             account_guids: vendor.eq_ignore_ascii_case(b"Microsoft Defender for Endpoint"),
         };
         let pid = read_pid(row, s.pid, "process_id", &mut notes);

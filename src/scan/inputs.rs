@@ -26,7 +26,9 @@
 //!   layout known ([`crate::layouts::recognise`]). Other files are passed
 //!   over with one line each on stderr saying why (not an error, counted
 //!   in the summary); so is a file in a refused format (zip, xz, …, a
-//!   gzip-compressed EVTX log), its line saying what it is. A file that
+//!   gzip-compressed EVTX log), its line saying what it is, and a file of
+//!   a known layout that, once read, holds no process creations, its line
+//!   naming the layout ([`super::report`]). A file that
 //!   cannot be opened or read is an error. `--input-format` does not apply
 //!   inside directories.
 //! * Every input read ends with a [`Unit::End`], where the rule of
@@ -92,8 +94,9 @@ pub enum Unit<'a> {
     PassedOver(String),
     /// An input was opened (counted in the summary).
     Opened,
-    /// An input has been read to its end (its name).
-    End(String),
+    /// An input has been read to its end: its name, and whether a folder
+    /// walk found it.
+    End(String, bool),
 }
 
 impl std::fmt::Debug for Unit<'_> {
@@ -104,7 +107,7 @@ impl std::fmt::Debug for Unit<'_> {
             Unit::Report(e) => write!(f, "Report({e})"),
             Unit::PassedOver(n) => write!(f, "PassedOver({n})"),
             Unit::Opened => f.write_str("Opened"),
-            Unit::End(n) => write!(f, "End({n})"),
+            Unit::End(n, walked) => write!(f, "End({n}, {walked})"),
         }
     }
 }
@@ -341,7 +344,7 @@ impl<'a> Units<'a> {
                 if evtx {
                     self.queue.push_back(Unit::Opened);
                     if regular {
-                        self.plan_evtx(name, path, file);
+                        self.plan_evtx(name, path, file, walked);
                     } else {
                         self.queue.push_back(Unit::Report(evtx_not_a_file(&name)));
                     }
@@ -410,12 +413,12 @@ impl<'a> Units<'a> {
             text,
             format,
         });
-        self.queue.push_back(Unit::End(name));
+        self.queue.push_back(Unit::End(name, walked));
     }
 
     /// Cuts an EVTX file into units of [`CHUNKS_PER_UNIT`] chunks (each
     /// unit opens the file again to read its chunks: a regular file).
-    fn plan_evtx(&mut self, name: String, path: PathBuf, file: File) {
+    fn plan_evtx(&mut self, name: String, path: PathBuf, file: File, walked: bool) {
         let plan = match evtx::plan(&name, &mut BufReader::new(file)) {
             Ok(plan) => plan,
             Err(e) => {
@@ -433,7 +436,7 @@ impl<'a> Units<'a> {
         if let Some(e) = plan.tail {
             self.queue.push_back(Unit::Report(e));
         }
-        self.queue.push_back(Unit::End(name));
+        self.queue.push_back(Unit::End(name, walked));
     }
 }
 

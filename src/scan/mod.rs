@@ -121,7 +121,8 @@ pub struct Summary {
     pub detections: u64,
     /// Problems reported.
     pub errors: u64,
-    /// Files a folder walk passed over (not read).
+    /// Files a folder walk passed over: not read (not ours, a refused
+    /// format), or read and holding no process creations.
     pub passed_over: u64,
     /// With `--lineage`: the detections lineage found (counted in
     /// `detections` too).
@@ -231,13 +232,18 @@ impl<'w, W: Write> Writer<'w, W> {
         let _ = writeln!(self.stderr, "wmilolbas: {note}");
     }
 
-    /// An input has been read: the rule of [`report`] on what it held.
-    fn end_of_input(&mut self, name: &str) -> std::result::Result<(), Stop> {
+    /// An input has been read: the rule of [`report`] on what it held
+    /// (`walked`: a folder walk found it).
+    fn end_of_input(&mut self, name: &str, walked: bool) -> std::result::Result<(), Stop> {
         let tally = std::mem::take(&mut self.tally);
-        for said in report::verdict(name, &tally) {
+        for said in report::verdict(name, &tally, walked) {
             match said {
                 report::Said::Error(e) => self.error(e)?,
                 report::Said::Note(n) => self.note(&n),
+                report::Said::PassedOver(n) => {
+                    self.summary.passed_over += 1;
+                    self.note(&n);
+                }
             }
         }
         Ok(())

@@ -52,7 +52,7 @@ enum Msg {
     Opened,
     PassedOver(String),
     Tally(super::report::Tally),
-    End(String),
+    End(String, bool),
     Counts(Counts),
     Row(Row),
     Lineage(Box<LineageRow>),
@@ -73,7 +73,7 @@ impl<W: Write> Writer<'_, W> {
                 Ok(())
             }
             Msg::Tally(t) => self.tally(t),
-            Msg::End(name) => self.end_of_input(&name),
+            Msg::End(name, walked) => self.end_of_input(&name, walked),
             Msg::Counts(c) => self.counts(c),
             Msg::Row(r) => self.row(r),
             Msg::Lineage(r) => self.lineage(r),
@@ -144,7 +144,7 @@ fn work(
         Unit::Opened => sink.push(Msg::Opened),
         Unit::Report(e) => sink.error(e),
         Unit::PassedOver(note) => sink.push(Msg::PassedOver(note)),
-        Unit::End(name) => sink.push(Msg::End(name)),
+        Unit::End(name, walked) => sink.push(Msg::End(name, walked)),
         Unit::Text { name, text, format } => {
             let super::decode::Text {
                 stream,

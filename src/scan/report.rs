@@ -10,7 +10,10 @@
 //!   an error naming the input and the first one's fields (whether one
 //!   record is like that or all);
 //! * a known layout with no process creations → one line (not an error)
-//!   saying which events the input holds;
+//!   saying which events the input holds; in a folder walk the file is
+//!   *passed over*, the line naming the layout it was recognised as
+//!   (`…: passed over: CrowdStrike Falcon, no process creations: it holds
+//!   …`), and counted in the summary;
 //! * rows that repeat a record (one row per matching rule) → one line
 //!   saying they were counted once.
 
@@ -124,6 +127,9 @@ pub enum Said {
     Error(Error),
     /// A line that is not a problem.
     Note(String),
+    /// A line saying a walked file was passed over (counted in the
+    /// summary, not a problem).
+    PassedOver(String),
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -195,8 +201,9 @@ fn holdings(t: &Tally) -> String {
     parts.join(", ")
 }
 
-/// The rule, for input `name` once it has been read.
-pub fn verdict(name: &str, t: &Tally) -> Vec<Said> {
+/// The rule, for input `name` once it has been read (`walked`: found by a
+/// folder walk).
+pub fn verdict(name: &str, t: &Tally, walked: bool) -> Vec<Said> {
     let mut said = Vec::new();
     if let Some(header) = &t.header {
         let rows = match t.records {
@@ -254,10 +261,14 @@ pub fn verdict(name: &str, t: &Tally) -> Vec<Said> {
                 holdings(t)
             )
         };
-        said.push(Said::Note(format!(
-            "{name}: no process creations ({}): {held}",
-            t.layouts.join(", ")
-        )));
+        let layouts = t.layouts.join(", ");
+        said.push(if walked {
+            Said::PassedOver(format!(
+                "{name}: passed over: {layouts}, no process creations: {held}"
+            ))
+        } else {
+            Said::Note(format!("{name}: no process creations ({layouts}): {held}"))
+        });
     }
     if t.repeated > 0 {
         said.push(Said::Note(format!(
@@ -288,7 +299,7 @@ mod tests {
         t.other("Security 4624");
         t.other("Security 4624");
         t.other("Sysmon 3");
-        let said = verdict("x.evtx", &t);
+        let said = verdict("x.evtx", &t, false);
         assert_eq!(said.len(), 1);
         let Said::Note(n) = &said[0] else { panic!() };
         assert_eq!(
@@ -299,6 +310,35 @@ mod tests {
     }
 
     #[test]
+    fn in_a_walk_a_known_layout_without_process_creations_is_passed_over_naming_it() {
+        let mut t = Tally {
+            records: 2,
+            ..Tally::default()
+        };
+        t.layout("CrowdStrike Falcon");
+        t.other("DnsRequest");
+        t.other("NetworkConnectIP4");
+        let said = verdict("case/fdr.json", &t, true);
+        assert_eq!(said.len(), 1);
+        let Said::PassedOver(n) = &said[0] else {
+            panic!("{said:?}")
+        };
+        assert_eq!(
+            n,
+            "case/fdr.json: passed over: CrowdStrike Falcon, no process creations: it holds 2 \
+             events: DnsRequest (1), NetworkConnectIP4 (1)"
+        );
+        // With a process creation, or named on the command line: not passed over.
+        t.processes = 1;
+        assert!(verdict("case/fdr.json", &t, true).is_empty());
+        t.processes = 0;
+        assert!(matches!(
+            verdict("fdr.json", &t, false)[..],
+            [Said::Note(_)]
+        ));
+    }
+
+    #[test]
     fn unknown_records_and_unread_process_creations_are_errors() {
         let mut t = Tally {
             records: 2,
@@ -306,7 +346,7 @@ mod tests {
         };
         t.unknown.add(&line(4), || vec!["a".into(), "b".into()]);
         t.unknown.add(&line(5), || unreachable!());
-        let said = verdict("f.json", &t);
+        let said = verdict("f.json", &t, false);
         assert_eq!(said.len(), 1);
         let Said::Error(e) = &said[0] else { panic!() };
         let text = e.to_string();
@@ -325,7 +365,7 @@ mod tests {
         };
         t.layout("ECS");
         t.unread.add(&line(2), || vec!["event.code".into()]);
-        let said = verdict("e.json", &t);
+        let said = verdict("e.json", &t, false);
         let Said::Error(e) = &said[0] else { panic!() };
         assert_eq!(
             e.to_string(),

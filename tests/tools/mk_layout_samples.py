@@ -923,3 +923,6 @@ if __name__ == "__main__":
     make_nxlog()
     make_nxlog_real_syslog()
     make_azure()
+    # The EDR vendors' layouts (same chain, plus a grandparent-only row).
+    import mk_edr_samples
+    mk_edr_samples.main()

@@ -11,7 +11,8 @@
 //!   both — chosen when the first line is `[` or `{` alone (or the input
 //!   starts with `[`). A syntax error between records ends the input.
 //! * **Envelopes**, in either: a top-level object whose `records` (Azure
-//!   Monitor, Event Hub) or `results` (Splunk REST) is an array, or whose
+//!   Monitor, Event Hub), `results` (Splunk REST, Carbon Black Cloud's
+//!   search API) or `data` (SentinelOne's API) is an array, or whose
 //!   `hits` holds a `hits` array (Elasticsearch `_search` and scroll
 //!   responses): the array's elements are the records, read as they come.
 //!   Any other top-level object is one record.
@@ -29,7 +30,7 @@ pub use shape::{is_document, syslog_json};
 pub const MAX_RECORD: usize = 16 << 20;
 
 /// Keys of a top-level object whose array holds the records.
-const ENVELOPES: [&[u8]; 2] = [b"records", b"results"];
+const ENVELOPES: [&[u8]; 3] = [b"records", b"results", b"data"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Frame {

@@ -29,6 +29,9 @@ impl Detector {
         fields: impl FnOnce() -> Vec<String>,
     ) -> Option<Checked> {
         state.tally.layout(layout.name);
+        if let Some(product) = layout.vendor_product {
+            event.vendor(product);
+        }
         if event.finish(record) != EventKind::ProcessCreation {
             state.tally.other(&event.label());
             return None;
