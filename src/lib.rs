@@ -15,7 +15,7 @@
 //!
 //! | layer | modules | uses |
 //! | --- | --- | --- |
-//! | 1 | [`error`] — one error model: a kind and a position (chunk/row/field, file:line) | — |
+//! | 1 | [`error`] — one error model: a kind and a position (chunk/row/field, file:line); `hash` — the seeded hasher of the hot-path maps (catalog, lineage indexes) | — |
 //! | 2 | [`records`] — CSV rows, the `__mv_` codec, column lookup (plain or `Processes.`-prefixed), the row scanner and the anchor bytes it finds needles by ([`records::anchors`]) | — |
 //! | 3 | [`rule`] — the detection (strict ESCU and default), its [`rule::catalog`], [`rule::prefilter`] (which rows can match: the needles the row scanner looks for) and the published [`rule::profile`]s | error, records |
 //! | 4 | [`lineage`] — the process tree across rows: [`lineage::facts`] (what a row tells), [`lineage::cmdline`] (the program a launcher's command line runs), [`lineage::tree`] (links by GUID or host + PID + time, held rows, caps, settlement) | records, rule |
@@ -42,6 +42,7 @@ pub mod annotate;
 pub mod cli;
 pub mod command;
 pub mod error;
+mod hash;
 pub mod layouts;
 pub mod lineage;
 pub mod notes;

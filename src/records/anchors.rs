@@ -38,15 +38,39 @@ pub struct Anchor {
 }
 
 impl Anchor {
-    /// The rarest byte of `needle` by `counts`, and the rarest other
-    /// position within [`MAX_DISTANCE`] of it.
-    fn choose(needle: &[u8], counts: &[u32; 256]) -> Anchor {
-        let count = |i: usize| counts[usize::from(needle[i])];
-        let a = (0..needle.len()).min_by_key(|&i| count(i)).unwrap_or(0);
-        let b = (0..needle.len())
-            .filter(|&i| i != a && i.abs_diff(a) <= MAX_DISTANCE)
-            .min_by_key(|&i| (count(i), needle[i] == needle[a]))
-            .unwrap_or(a);
+    /// Two bytes of `needle`, at most [`MAX_DISTANCE`] apart, that occur
+    /// together (at their distance) least often in `sample`, the body's
+    /// first bytes lowercased; ties go to the pair whose bytes are rarer by
+    /// `counts`. Rare single bytes are not enough: `d` and `x` of `cmd.exe`
+    /// are each rarer than most, but `…d.exe` ends every other process
+    /// name, so as a pair they would stop at every one.
+    fn choose(needle: &[u8], counts: &[u32; 256], sample: &[u8]) -> Anchor {
+        let count = |i: usize| u64::from(counts[usize::from(needle[i])]);
+        let together = |i: usize, j: usize| pairs(sample, needle[i], needle[j], j - i);
+        // Key: co-occurrences, expected ones, distance, first position.
+        // Tried in the order of the last three, so the first pair that
+        // stops only at the needle's own occurrences (no pair stops less
+        // often) is the best, and the rest need not be counted.
+        let mut order: Vec<(u64, usize, usize)> = (0..needle.len())
+            .flat_map(|i| {
+                (i + 1..needle.len().min(i + MAX_DISTANCE + 1))
+                    .map(move |j| (count(i) * count(j), j - i, i))
+            })
+            .collect();
+        order.sort_unstable();
+        let own = u32::try_from(memchr::memmem::find_iter(sample, needle).count()).unwrap_or(0);
+        let mut best: Option<(u32, u64, usize, usize)> = None;
+        for (expected, distance, i) in order {
+            let key = (together(i, i + distance), expected, distance, i);
+            if best.is_none_or(|b| key < b) {
+                best = Some(key);
+            }
+            if key.0 <= own {
+                break;
+            }
+        }
+        // A one-byte needle has no pair: that byte twice, at distance 0.
+        let (a, b) = best.map_or((0, 0), |(_, _, distance, i)| (i, i + distance));
         let (first, second) = (a.min(b), a.max(b));
         let class = |i: usize| {
             let c = needle.get(i).copied().unwrap_or(0);
@@ -111,6 +135,22 @@ impl Anchor {
     }
 }
 
+/// How often `x` is followed `d` bytes later by `y` in `sample`. Counted in
+/// runs of 255 with a byte counter, so that it compiles to byte-wide vector
+/// compares.
+fn pairs(sample: &[u8], x: u8, y: u8, d: usize) -> u32 {
+    let later = sample.get(d..).unwrap_or(&[]);
+    let mut total = 0u32;
+    for (a, b) in sample.chunks(255).zip(later.chunks(255)) {
+        let mut run = 0u8;
+        for (p, q) in a.iter().zip(b) {
+            run += u8::from((*p == x) & (*q == y));
+        }
+        total += u32::from(run);
+    }
+    total
+}
+
 /// `window.eq_ignore_ascii_case(needle)` for a lowercase `needle` whose
 /// letters are marked in `fold` (all three the same length), 8 bytes at a
 /// time: `window | fold == needle`.
@@ -147,13 +187,14 @@ impl Anchors {
     /// (lowercase), chosen from a sample of it.
     pub fn choose(needles: &[Vec<u8>], body: &[u8], from: usize) -> Anchors {
         let hay = body.get(from..).unwrap_or(&[]);
+        let sample = hay[..hay.len().min(SAMPLE)].to_ascii_lowercase();
         let mut counts = [0u32; 256];
-        for &b in &hay[..hay.len().min(SAMPLE)] {
-            counts[usize::from(b.to_ascii_lowercase())] += 1;
+        for &b in &sample {
+            counts[usize::from(b)] += 1;
         }
         let list = needles
             .iter()
-            .map(|needle| Anchor::choose(needle, &counts))
+            .map(|needle| Anchor::choose(needle, &counts, &sample))
             .collect();
         Anchors { list }
     }
@@ -195,9 +236,36 @@ mod tests {
     }
 
     #[test]
+    fn anchors_avoid_a_pair_that_every_other_name_holds() {
+        // Each of `d`, `.`, `x`, `e` is rarer than `c` and `m` here, but
+        // every name ends in `d.exe`: any pair of them stops at every row;
+        // a pair with `c` or `m` stops only at `cmd.exe`.
+        let mut body = String::new();
+        for i in 0..200 {
+            body.push_str(&format!("mmmmm,ccccc,a{i}d.exe\n"));
+        }
+        body.push_str("h,cmd.exe,x,y\n");
+        let a = &choose(&["cmd.exe"], body.as_bytes(), 0).list[0];
+        assert!(a.first < 2, "{a:?}");
+        assert_eq!(a.byte[0], b"cmd.exe"[a.first]);
+        assert_eq!(a.byte[1], b"cmd.exe"[a.first + a.distance]);
+    }
+
+    #[test]
+    fn short_needles_get_anchors_inside_them() {
+        let one = &choose(&["x"], b"abc", 0).list[0];
+        assert_eq!((one.first, one.distance, one.byte), (0, 0, [b'x', b'x']));
+        let two = &choose(&["ab"], b"", 0).list[0];
+        assert_eq!((two.first, two.distance), (0, 1));
+        let far = format!("q{}z", "e".repeat(100));
+        let a = &choose(&[far.as_str()], b"eeee", 0).list[0];
+        assert!(a.first + a.distance < far.len() && a.distance <= MAX_DISTANCE);
+    }
+
+    #[test]
     fn verify_keeps_exactly_the_occurrences_from_the_lower_bound() {
         let body = b"a.EXE,exe,ex,eXe";
-        let a = Anchor::choose(b"exe", &[0; 256]);
+        let a = Anchor::choose(b"exe", &[0; 256], b"");
         assert_eq!((a.first, a.distance), (0, 1));
         // Candidate first-anchor positions: every `e`/`E`.
         let bits = (1 << 2) | (1 << 4) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 13) | (1 << 15);

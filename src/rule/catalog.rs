@@ -15,6 +15,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::hash::MixState;
 
 /// The 55 child names of the ESCU search, exactly as written there.
 pub const ESCU_NAMES: [&str; 55] = [
@@ -104,7 +105,7 @@ pub fn load(choice: &CatalogChoice, app_dir: Option<&Path>) -> Result<Catalog> {
 /// A set of file names, compared ASCII-case-insensitively.
 #[derive(Debug, Clone)]
 pub struct Catalog {
-    names: HashSet<Box<[u8]>>,
+    names: HashSet<Box<[u8]>, MixState>,
     max_len: usize,
 }
 
@@ -117,7 +118,7 @@ impl Catalog {
     /// A catalog from names (empty names and names over [`MAX_NAME`] bytes
     /// are ignored; callers that read files report them first).
     pub fn from_names<'a>(names: impl IntoIterator<Item = &'a [u8]>) -> Catalog {
-        let mut set = HashSet::new();
+        let mut set = HashSet::default();
         let mut max_len = 0;
         for n in names {
             if n.is_empty() || n.len() > MAX_NAME {

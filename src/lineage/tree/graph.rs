@@ -6,6 +6,9 @@
 //! up.
 
 use std::collections::{BTreeSet, HashMap};
+use std::hash::BuildHasher;
+
+pub(crate) use crate::hash::MixState;
 
 use super::super::facts::{Facts, ParentKind};
 use super::Limits;
@@ -122,69 +125,6 @@ impl Nodes {
     }
 }
 
-/// The tree's hasher (GUID index, waiting rows, names and hosts):
-/// splitmix64's finaliser, a bijection, over the key's 8-byte words (and,
-/// for byte strings, their length), chained from a random per-process
-/// seed. Cheaper than SipHash — every node and candidate is hashed several
-/// times — and the seed keeps hostile ids and names from choosing their
-/// buckets: two keys of one word never collide, and whether longer keys
-/// share a bucket depends on the seed.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct MixState(u64);
-
-impl Default for MixState {
-    fn default() -> MixState {
-        use std::hash::BuildHasher;
-        MixState(std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64))
-    }
-}
-
-impl std::hash::BuildHasher for MixState {
-    type Hasher = Mix;
-    fn build_hasher(&self) -> Mix {
-        Mix(self.0)
-    }
-}
-
-/// See [`MixState`].
-#[derive(Debug)]
-pub(crate) struct Mix(u64);
-
-impl Mix {
-    fn add(&mut self, x: u64) {
-        let mut z = (self.0 ^ x).wrapping_add(0x9e3779b97f4a7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
-        self.0 = z ^ (z >> 31);
-    }
-}
-
-impl std::hash::Hasher for Mix {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(b));
-        }
-    }
-    fn write_u32(&mut self, x: u32) {
-        self.add(u64::from(x));
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.add(x);
-    }
-    fn write_u128(&mut self, x: u128) {
-        self.add(x as u64);
-        self.add((x >> 64) as u64);
-    }
-    fn write_usize(&mut self, x: usize) {
-        self.add(x as u64);
-    }
-}
-
 /// The index key of a host and a GUID, or a host and a PID: 64 bits of a
 /// hash (the node it finds is checked, so a collision can only hide a
 /// link, never make a false one).
@@ -200,32 +140,64 @@ pub(crate) fn key(host: u32, id: u128) -> u64 {
 /// when unknown), node (the arrival order breaks ties).
 pub(crate) type PidKey = (u32, u32, i64, u32);
 
-/// Byte strings stored once, by number.
+/// Byte strings stored once, by number, in one buffer (no allocation per
+/// string, nothing to free one by one).
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
-    pub(crate) ids: HashMap<Box<[u8]>, u32, MixState>,
-    pub(crate) strings: Vec<Box<[u8]>>,
+    /// Hash of the bytes → number. A second string with the same hash goes
+    /// to `collided` (64-bit hashes: that is never expected, but handled).
+    ids: HashMap<u64, u32, MixState>,
+    collided: HashMap<Box<[u8]>, u32, MixState>,
+    bytes: Vec<u8>,
+    /// Where string `i` ends in `bytes` (it starts where `i - 1` ends).
+    ends: Vec<usize>,
 }
 
 impl Interner {
     pub(crate) fn intern(&mut self, s: &[u8]) -> u32 {
-        if let Some(&id) = self.ids.get(s) {
-            return id;
+        let hash = self.ids.hasher().hash_one(s);
+        match self.ids.get(&hash) {
+            Some(&id) if self.get(id) == s => return id,
+            Some(_) => {
+                if let Some(&id) = self.collided.get(s) {
+                    return id;
+                }
+            }
+            None => {}
         }
-        let id = u32::try_from(self.strings.len()).unwrap_or(NONE - 1);
-        self.strings.push(s.into());
-        self.ids.insert(s.into(), id);
+        let id = u32::try_from(self.ends.len()).unwrap_or(NONE - 1);
+        self.bytes.extend_from_slice(s);
+        self.ends.push(self.bytes.len());
+        if let std::collections::hash_map::Entry::Vacant(e) = self.ids.entry(hash) {
+            e.insert(id);
+        } else {
+            self.collided.insert(s.into(), id);
+        }
         id
     }
 
     /// The number of `s` if it is stored, else [`NONE`] (nothing is
     /// stored: a row that is neither kept nor held leaves no trace).
     pub(crate) fn find(&self, s: &[u8]) -> u32 {
-        self.ids.get(s).copied().unwrap_or(NONE)
+        match self.ids.get(&self.ids.hasher().hash_one(s)) {
+            Some(&id) if self.get(id) == s => id,
+            Some(_) => self.collided.get(s).copied().unwrap_or(NONE),
+            None => NONE,
+        }
     }
 
     pub(crate) fn get(&self, id: u32) -> &[u8] {
-        self.strings.get(id as usize).map_or(&[], |s| s)
+        let i = id as usize;
+        let Some(&end) = self.ends.get(i) else {
+            return &[];
+        };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.bytes.get(start..end).unwrap_or(&[])
+    }
+
+    /// How many strings are stored.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
     }
 }
 
@@ -378,5 +350,44 @@ impl Graph {
             has_detection: false,
         });
         Some(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interner_numbers_each_distinct_string_once() {
+        let mut i = Interner::default();
+        let words: Vec<Vec<u8>> = (0..1000)
+            .map(|n| format!("host-{n}.example").into_bytes())
+            .chain([Vec::new(), b"x".to_vec(), b"12345678".to_vec()])
+            .collect();
+        let ids: Vec<u32> = words.iter().map(|w| i.intern(w)).collect();
+        assert_eq!(ids, (0..1003).collect::<Vec<u32>>());
+        for (w, &id) in words.iter().zip(&ids) {
+            assert_eq!(i.intern(w), id);
+            assert_eq!(i.find(w), id);
+            assert_eq!(i.get(id), &w[..]);
+        }
+        assert_eq!(i.len(), 1003);
+        assert_eq!(i.find(b"host-1000.example"), NONE);
+        assert_eq!(i.get(NONE), b"");
+    }
+
+    #[test]
+    fn interner_keeps_strings_whose_hashes_collide_apart() {
+        let mut i = Interner::default();
+        let a = i.intern(b"a");
+        // Make "b" hash to "a"'s slot, as a 64-bit collision would.
+        let hash_b = i.ids.hasher().hash_one(&b"b"[..]);
+        i.ids.insert(hash_b, a);
+        assert_eq!(i.find(b"b"), NONE);
+        let b = i.intern(b"b");
+        assert_ne!(a, b);
+        assert_eq!((i.find(b"a"), i.find(b"b")), (a, b));
+        assert_eq!((i.intern(b"a"), i.intern(b"b")), (a, b));
+        assert_eq!((i.get(a), i.get(b)), (&b"a"[..], &b"b"[..]));
     }
 }

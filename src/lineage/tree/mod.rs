@@ -96,7 +96,7 @@ impl<P: Weigh> Tree<P> {
     /// Distinct names and hosts stored (they are stored only for kept
     /// nodes and held rows).
     pub fn stored_strings(&self) -> usize {
-        self.graph.names.strings.len() + self.graph.hosts.strings.len()
+        self.graph.names.len() + self.graph.hosts.len()
     }
 
     /// Takes in one row's facts. `payload` makes the row to hold; it is
