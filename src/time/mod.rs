@@ -40,6 +40,9 @@ use std::fmt;
 use jiff::civil::DateTime;
 use jiff::tz::{Offset, TimeZone};
 
+mod write;
+pub use write::{display_utc, format_epoch};
+
 /// What a time text said about its zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Zone {
@@ -174,32 +177,6 @@ pub fn parse_epoch_scaled(text: &[u8], scale: u8) -> Option<Parsed> {
     };
     let micros = i64::try_from(micros).ok()?;
     epoch(if neg { -micros } else { micros }, scale.min(6))
-}
-
-/// Formats microseconds since the epoch as epoch seconds text with
-/// `digits` fraction digits (at most 6): `1578959090.348`.
-pub fn format_epoch(micros: i64, digits: u8) -> String {
-    let sign = if micros < 0 { "-" } else { "" };
-    let abs = micros.unsigned_abs();
-    let (secs, frac) = (abs / 1_000_000, abs % 1_000_000);
-    match digits.min(6) {
-        0 => format!("{sign}{secs}"),
-        d => {
-            let scaled = frac / 10u64.pow(6 - u32::from(d));
-            format!("{sign}{secs}.{scaled:0width$}", width = usize::from(d))
-        }
-    }
-}
-
-/// Epoch seconds text (`1579034690.348`) as `2020-01-14 20:44:50` (UTC);
-/// `None` for any other text.
-pub fn display_utc(text: &str) -> Option<String> {
-    let p = parse(text.as_bytes()).filter(|p| p.zone == Zone::Given)?;
-    if !text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return None;
-    }
-    let ts = jiff::Timestamp::from_microsecond(p.micros).ok()?;
-    Some(ts.strftime("%Y-%m-%d %H:%M:%S").to_string())
 }
 
 /// 1980-01-01 and 2100-01-01, in microseconds since the epoch: epoch
