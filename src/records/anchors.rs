@@ -17,6 +17,10 @@ const SAMPLE: usize = 16 << 10;
 /// reads the second one's block at this offset).
 pub const MAX_DISTANCE: usize = 63;
 
+/// Most anchor pairs counted in the sample per needle (the likeliest
+/// first): a long name (`launchers=` takes any) has thousands of pairs.
+const MAX_PAIRS: usize = 256;
+
 /// How one needle is searched in one body: bytes `first` and
 /// `first + distance` of the needle are compared block-wide.
 #[derive(Debug, Clone)]
@@ -60,7 +64,7 @@ impl Anchor {
         order.sort_unstable();
         let own = u32::try_from(memchr::memmem::find_iter(sample, needle).count()).unwrap_or(0);
         let mut best: Option<(u32, u64, usize, usize)> = None;
-        for (expected, distance, i) in order {
+        for (expected, distance, i) in order.into_iter().take(MAX_PAIRS) {
             let key = (together(i, i + distance), expected, distance, i);
             if best.is_none_or(|b| key < b) {
                 best = Some(key);
@@ -260,6 +264,10 @@ mod tests {
         let far = format!("q{}z", "e".repeat(100));
         let a = &choose(&[far.as_str()], b"eeee", 0).list[0];
         assert!(a.first + a.distance < far.len() && a.distance <= MAX_DISTANCE);
+        // A long name: at most MAX_PAIRS pairs counted, the rarest first.
+        let long = format!("{}v{}", "e".repeat(500), "e".repeat(500));
+        let a = &choose(&[long.as_str()], "e".repeat(20000).as_bytes(), 0).list[0];
+        assert!(a.byte[0] == b'v' || a.byte[1] == b'v', "{a:?}");
     }
 
     #[test]
