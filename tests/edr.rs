@@ -11,40 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::util::layout_json::{field, row, rows, scan};
 use crate::util::*;
-
-/// `scan --format json ARGS FILE`, run from `tests/data/layouts`.
-fn scan(file: &str, args: &[&str]) -> Run {
-    let mut full = vec!["scan", "--format", "json"];
-    full.extend_from_slice(args);
-    full.push(file);
-    run_program(&bin(), &full, b"", Some(&data("layouts")))
-}
-
-fn rows(r: &Run) -> Vec<Value> {
-    r.stdout_str()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// The row whose process is `name` (case-insensitive).
-fn row<'a>(rows: &'a [Value], name: &str) -> &'a Value {
-    rows.iter()
-        .find(|r| {
-            r["process_name"]
-                .as_str()
-                .unwrap()
-                .eq_ignore_ascii_case(name)
-        })
-        .unwrap_or_else(|| panic!("no {name} row in {rows:#?}"))
-}
-
-fn field<'a>(r: &'a Value, name: &str) -> &'a str {
-    r[name]
-        .as_str()
-        .unwrap_or_else(|| panic!("no {name} in {r}"))
-}
 
 /// The chain every schema-built EDR sample holds (tests/tools/mk_edr_samples.py):
 /// rundll32 (direct), cmd > mshta (through a shell), notepad (benign), and

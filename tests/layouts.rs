@@ -6,40 +6,8 @@
 
 use serde_json::Value;
 
+use crate::util::layout_json::{field, row, rows, scan};
 use crate::util::*;
-
-/// `scan --format json ARGS FILE` from `tests/data/layouts`.
-fn scan(file: &str, args: &[&str]) -> Run {
-    let mut full = vec!["scan", "--format", "json"];
-    full.extend_from_slice(args);
-    full.push(file);
-    run_program(&bin(), &full, b"", Some(&data("layouts")))
-}
-
-fn rows(r: &Run) -> Vec<Value> {
-    r.stdout_str()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// The row whose process is `name` (case-insensitive).
-fn row<'a>(rows: &'a [Value], name: &str) -> &'a Value {
-    rows.iter()
-        .find(|r| {
-            r["process_name"]
-                .as_str()
-                .unwrap()
-                .eq_ignore_ascii_case(name)
-        })
-        .unwrap_or_else(|| panic!("no {name} row in {rows:#?}"))
-}
-
-fn field<'a>(r: &'a Value, name: &str) -> &'a str {
-    r[name]
-        .as_str()
-        .unwrap_or_else(|| panic!("no {name} in {r}"))
-}
 
 /// The chain every schema-built sample holds, as one layout writes it.
 struct Chain<'a> {

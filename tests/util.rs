@@ -373,3 +373,44 @@ pub fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `scan`'s JSON rows on the layout samples (`tests/data/layouts`): the
+/// helpers of the layout and EDR tests.
+pub mod layout_json {
+    use serde_json::Value;
+
+    use super::{bin, data, run_program, Run};
+
+    /// `scan --format json ARGS FILE` from `tests/data/layouts`.
+    pub fn scan(file: &str, args: &[&str]) -> Run {
+        let mut full = vec!["scan", "--format", "json"];
+        full.extend_from_slice(args);
+        full.push(file);
+        run_program(&bin(), &full, b"", Some(&data("layouts")))
+    }
+
+    pub fn rows(r: &Run) -> Vec<Value> {
+        r.stdout_str()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// The row whose process is `name` (case-insensitive).
+    pub fn row<'a>(rows: &'a [Value], name: &str) -> &'a Value {
+        rows.iter()
+            .find(|r| {
+                r["process_name"]
+                    .as_str()
+                    .unwrap()
+                    .eq_ignore_ascii_case(name)
+            })
+            .unwrap_or_else(|| panic!("no {name} row in {rows:#?}"))
+    }
+
+    pub fn field<'a>(r: &'a Value, name: &str) -> &'a str {
+        r[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {name} in {r}"))
+    }
+}
